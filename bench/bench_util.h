@@ -1,0 +1,20 @@
+// Timing helpers and the same-run ceilings every benchmark reports against.
+#pragma once
+
+#include <functional>
+#include <string>
+
+namespace r1::bench {
+
+// Median wall time (seconds) of `fn` over at least `min_runs` runs and about
+// `min_seconds` of total time, after one warm-up run.
+double median_seconds(const std::function<void()>& fn, int min_runs = 3, double min_seconds = 1.0);
+
+// fp32 GEMM rate (GFLOP/s) for an n x n x n product through torch (BLAS).
+double sgemm_gflops(int n = 1024);
+// Streaming read bandwidth (GB/s): a vectorised sum over a buffer far larger than cache.
+double read_gbps();
+
+std::string fixed(double x, int decimals);
+
+}  // namespace r1::bench

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs what r1cpp needs on Debian 12 and builds it. Idempotent: packages
+# already present are not reinstalled; the build is incremental (ccache).
+# Usage: scripts/setup.sh [build-dir]   (default: build)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD_DIR=${1:-build}
+
+# Every system dependency, in one place.
+PACKAGES=(
+  build-essential cmake ninja-build ccache pkg-config
+  libtorch-dev            # libtorch 1.13 (CPU)
+  libopenblas0-pthread    # without it torch uses reference BLAS: ~30x slower matmuls
+  nlohmann-json3-dev libtomlplusplus-dev libpcre2-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# torch loads whatever libblas.so.3 the alternatives system points at.
+blas=$(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 || true)
+case "$blas" in
+  *openblas*) ;;
+  *) echo "setup: error: libblas.so.3 resolves to '$blas', not OpenBLAS;" \
+          "run: update-alternatives --auto libblas.so.3-x86_64-linux-gnu" >&2; exit 1 ;;
+esac
+
+export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
+if [ ! -f "$BUILD_DIR/build.ninja" ]; then
+  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release ${R1_CMAKE_ARGS:-} >/dev/null
+fi
+cmake --build "$BUILD_DIR" -j2

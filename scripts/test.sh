@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Builds everything and runs the whole test suite, plus the torch-free parsers
+# under AddressSanitizer + UBSan. This is what CI runs (.ci/run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh build
+R1_CMAKE_ARGS="-DR1_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug" scripts/setup.sh build-asan
+(cd build && ctest --output-on-failure -j2)
+(cd build-asan && ctest --output-on-failure -j2)

@@ -1,0 +1,250 @@
+#include "model/transformer.h"
+
+#include <ATen/ATen.h>
+
+#include <cmath>
+
+#include "util/error.h"
+
+namespace r1 {
+
+std::vector<std::pair<std::string, at::Tensor*>> Model::named_parameters() {
+  std::vector<std::pair<std::string, at::Tensor*>> out;
+  out.emplace_back("model.embed_tokens.weight", &embed_tokens);
+  for (size_t i = 0; i < layers.size(); ++i) {
+    LayerWeights& l = layers[i];
+    std::string p = "model.layers." + std::to_string(i) + ".";
+    out.emplace_back(p + "input_layernorm.weight", &l.input_layernorm);
+    out.emplace_back(p + "self_attn.q_proj.weight", &l.q_proj);
+    out.emplace_back(p + "self_attn.k_proj.weight", &l.k_proj);
+    out.emplace_back(p + "self_attn.v_proj.weight", &l.v_proj);
+    if (config.attention_bias) {
+      out.emplace_back(p + "self_attn.q_proj.bias", &l.q_bias);
+      out.emplace_back(p + "self_attn.k_proj.bias", &l.k_bias);
+      out.emplace_back(p + "self_attn.v_proj.bias", &l.v_bias);
+    }
+    out.emplace_back(p + "self_attn.o_proj.weight", &l.o_proj);
+    if (config.qk_norm) {
+      out.emplace_back(p + "self_attn.q_norm.weight", &l.q_norm);
+      out.emplace_back(p + "self_attn.k_norm.weight", &l.k_norm);
+    }
+    out.emplace_back(p + "post_attention_layernorm.weight", &l.post_attention_layernorm);
+    out.emplace_back(p + "mlp.gate_proj.weight", &l.gate_proj);
+    out.emplace_back(p + "mlp.up_proj.weight", &l.up_proj);
+    out.emplace_back(p + "mlp.down_proj.weight", &l.down_proj);
+  }
+  out.emplace_back("model.norm.weight", &norm);
+  if (!config.tie_word_embeddings) out.emplace_back("lm_head.weight", &lm_head);
+  return out;
+}
+
+std::vector<at::Tensor> Model::parameters() {
+  std::vector<at::Tensor> out;
+  for (auto& [name, t] : named_parameters()) out.push_back(*t);
+  return out;
+}
+
+// Inverse RoPE frequencies theta^(-2i/D), with Llama 3's frequency-dependent
+// scaling (long wavelengths divided by `factor`, short kept, a smooth ramp
+// between), as in transformers' _compute_llama3_parameters.
+static at::Tensor rope_inv_freq(const ModelConfig& c) {
+  const int64_t D = c.head_dim;
+  std::vector<float> inv(D / 2);
+  for (int64_t i = 0; i < D / 2; ++i) {
+    float exponent = static_cast<float>(2 * i) / static_cast<float>(D);
+    inv[i] = 1.0f / std::pow(static_cast<float>(c.rope_theta), exponent);
+  }
+  const RopeScaling& s = c.rope_scaling;
+  if (s.rope_type == "linear") {
+    for (float& f : inv) f /= static_cast<float>(s.factor);
+  } else if (s.rope_type == "llama3") {
+    const double old_len = static_cast<double>(s.original_max_position_embeddings);
+    const double low_freq_wavelen = old_len / s.low_freq_factor;
+    const double high_freq_wavelen = old_len / s.high_freq_factor;
+    for (float& f : inv) {
+      double wavelen = 2.0 * M_PI / f;
+      if (wavelen > low_freq_wavelen) {
+        f = static_cast<float>(f / s.factor);
+      } else if (wavelen >= high_freq_wavelen) {
+        double smooth =
+            (old_len / wavelen - s.low_freq_factor) / (s.high_freq_factor - s.low_freq_factor);
+        f = static_cast<float>((1.0 - smooth) * f / s.factor + smooth * f);
+      }
+    }
+  }
+  return at::tensor(inv, at::kFloat);
+}
+
+void finalize_model(Model& model) {
+  at::Device device = model.embed_tokens.defined() ? model.embed_tokens.device() : at::kCPU;
+  model.rope_inv_freq = rope_inv_freq(model.config).to(device);
+  if (model.config.tie_word_embeddings) model.lm_head = model.embed_tokens;
+}
+
+Model allocate_model(const ModelConfig& c, const TensorFactory& make) {
+  const int64_t C = c.hidden_size, D = c.head_dim, H = c.num_attention_heads,
+                K = c.num_key_value_heads, F = c.intermediate_size;
+  Model m;
+  m.config = c;
+  m.embed_tokens = make({c.vocab_size, C}, ParamKind::kWeight);
+  for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
+    LayerWeights l;
+    l.input_layernorm = make({C}, ParamKind::kNorm);
+    l.q_proj = make({H * D, C}, ParamKind::kWeight);
+    l.k_proj = make({K * D, C}, ParamKind::kWeight);
+    l.v_proj = make({K * D, C}, ParamKind::kWeight);
+    if (c.attention_bias) {
+      l.q_bias = make({H * D}, ParamKind::kBias);
+      l.k_bias = make({K * D}, ParamKind::kBias);
+      l.v_bias = make({K * D}, ParamKind::kBias);
+    }
+    l.o_proj = make({C, H * D}, ParamKind::kWeight);
+    if (c.qk_norm) {
+      l.q_norm = make({D}, ParamKind::kNorm);
+      l.k_norm = make({D}, ParamKind::kNorm);
+    }
+    l.post_attention_layernorm = make({C}, ParamKind::kNorm);
+    l.gate_proj = make({F, C}, ParamKind::kWeight);
+    l.up_proj = make({F, C}, ParamKind::kWeight);
+    l.down_proj = make({C, F}, ParamKind::kWeight);
+    m.layers.push_back(std::move(l));
+  }
+  m.norm = make({C}, ParamKind::kNorm);
+  if (!c.tie_word_embeddings) m.lm_head = make({c.vocab_size, C}, ParamKind::kWeight);
+  return m;
+}
+
+Model init_model(const ModelConfig& c, uint64_t seed) {
+  at::Generator gen = at::detail::createCPUGenerator(seed);
+  Model m = allocate_model(c, [&](std::vector<int64_t> shape, ParamKind kind) {
+    switch (kind) {
+      case ParamKind::kWeight:
+        return at::normal(0.0, c.initializer_range, shape, gen, at::kFloat);
+      case ParamKind::kBias:
+        return at::zeros(shape, at::kFloat);
+      case ParamKind::kNorm:
+        return at::ones(shape, at::kFloat);
+    }
+    return at::Tensor();
+  });
+  finalize_model(m);
+  return m;
+}
+
+void model_to_device(Model& model, const at::Device& device) {
+  for (auto& [name, t] : model.named_parameters()) *t = t->to(device);
+  finalize_model(model);
+}
+
+at::Tensor positions_from_mask(const at::Tensor& mask) {
+  return (mask.to(at::kLong).cumsum(1) - 1).clamp_min(0);
+}
+
+namespace {
+
+at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
+  auto variance = x.pow(2).mean(-1, /*keepdim=*/true);
+  return x * at::rsqrt(variance + eps) * weight;
+}
+
+// rotate_half convention (not interleaved), as transformers' apply_rotary_pos_emb.
+at::Tensor apply_rope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) {
+  const int64_t half = x.size(-1) / 2;
+  auto x1 = x.narrow(-1, 0, half);
+  auto x2 = x.narrow(-1, half, half);
+  return x * cos + at::cat({-x2, x1}, -1) * sin;
+}
+
+// Additive attention bias (B, 1, T, S): 0 where query t may see key s, -inf
+// elsewhere. Causal, and padding keys hidden; each query always sees itself so
+// a padding row stays finite (its output is ignored anyway).
+at::Tensor attention_bias(const at::Tensor& key_mask, int64_t B, int64_t T, int64_t S,
+                          const at::Device& device) {
+  auto opts = at::TensorOptions().device(device);
+  auto q_index = at::arange(S - T, S, opts.dtype(at::kLong)).unsqueeze(1);  // (T, 1)
+  auto k_index = at::arange(0, S, opts.dtype(at::kLong)).unsqueeze(0);      // (1, S)
+  auto allowed = (k_index <= q_index).unsqueeze(0);                         // (1, T, S)
+  if (key_mask.defined()) allowed = allowed & key_mask.to(at::kBool).unsqueeze(1);
+  allowed = allowed | (k_index == q_index).unsqueeze(0);
+  auto bias = at::zeros({allowed.size(0), T, S}, opts.dtype(at::kFloat));
+  bias.masked_fill_(allowed.logical_not(), -std::numeric_limits<float>::infinity());
+  return bias.unsqueeze(1).expand({B, 1, T, S});
+}
+
+// Grouped-query attention without copying K/V per query head: query head h
+// uses KV head h / G, so q is viewed as (B, K, G*T, D) and multiplied against
+// (B, K, S, D) directly.
+at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                     const at::Tensor& bias, int64_t K) {
+  const int64_t B = q.size(0), H = q.size(1), T = q.size(2), D = q.size(3), S = k.size(2);
+  const int64_t G = H / K;
+  auto qg = q.reshape({B, K, G * T, D});
+  auto scores = at::matmul(qg, k.transpose(2, 3)) * (1.0 / std::sqrt(static_cast<double>(D)));
+  scores = scores.view({B, K, G, T, S}) + bias.view({B, 1, 1, T, S});
+  auto probs = at::softmax(scores, -1).view({B, K, G * T, S});
+  return at::matmul(probs, v).view({B, H, T, D});
+}
+
+at::Tensor layer_forward(const ModelConfig& c, const LayerWeights& l, const at::Tensor& x,
+                         const at::Tensor& cos, const at::Tensor& sin, const at::Tensor& bias) {
+  const int64_t B = x.size(0), T = x.size(1);
+  const int64_t H = c.num_attention_heads, K = c.num_key_value_heads, D = c.head_dim;
+
+  auto h = rms_norm(x, l.input_layernorm, c.rms_norm_eps);
+  auto q = at::linear(h, l.q_proj, l.q_bias).view({B, T, H, D});  // (B, T, H, D)
+  auto k = at::linear(h, l.k_proj, l.k_bias).view({B, T, K, D});  // (B, T, K, D)
+  auto v = at::linear(h, l.v_proj, l.v_bias).view({B, T, K, D});
+  if (c.qk_norm) {
+    q = rms_norm(q, l.q_norm, c.rms_norm_eps);
+    k = rms_norm(k, l.k_norm, c.rms_norm_eps);
+  }
+  q = apply_rope(q, cos, sin).transpose(1, 2);  // (B, H, T, D)
+  k = apply_rope(k, cos, sin).transpose(1, 2);  // (B, K, T, D)
+  v = v.transpose(1, 2);                        // (B, K, T, D)
+  auto attn = attention(q, k, v, bias, K).transpose(1, 2).reshape({B, T, H * D});
+  auto x1 = x + at::linear(attn, l.o_proj);
+
+  auto h2 = rms_norm(x1, l.post_attention_layernorm, c.rms_norm_eps);
+  auto mlp =
+      at::linear(at::silu(at::linear(h2, l.gate_proj)) * at::linear(h2, l.up_proj), l.down_proj);
+  return x1 + mlp;
+}
+
+}  // namespace
+
+at::Tensor forward_hidden(const Model& model, const at::Tensor& ids, const at::Tensor& positions,
+                          const at::Tensor& key_mask) {
+  const ModelConfig& c = model.config;
+  const int64_t B = ids.size(0), T = ids.size(1);
+  auto x = at::embedding(model.embed_tokens, ids);  // (B, T, C)
+
+  auto freqs = positions.to(at::kFloat).unsqueeze(-1) * model.rope_inv_freq;  // (B, T, D/2)
+  auto emb = at::cat({freqs, freqs}, -1).unsqueeze(2);                        // (B, T, 1, D)
+  auto cos = emb.cos(), sin = emb.sin();
+  auto bias = attention_bias(key_mask, B, T, T, ids.device());
+
+  for (const LayerWeights& l : model.layers) x = layer_forward(c, l, x, cos, sin, bias);
+  return rms_norm(x, model.norm, c.rms_norm_eps);
+}
+
+at::Tensor lm_logits(const Model& model, const at::Tensor& hidden) {
+  return at::linear(hidden, model.lm_head);
+}
+
+at::Tensor token_logprobs(const Model& model, const at::Tensor& hidden, const at::Tensor& targets) {
+  const int64_t C = hidden.size(-1), V = model.config.vocab_size;
+  auto flat = hidden.reshape({-1, C});
+  auto flat_targets = targets.reshape({-1, 1});
+  // About 64 MB of fp32 logits per chunk.
+  const int64_t rows = std::max<int64_t>(1, (int64_t(16) << 20) / V);
+  std::vector<at::Tensor> parts;
+  for (int64_t start = 0; start < flat.size(0); start += rows) {
+    int64_t n = std::min(rows, flat.size(0) - start);
+    auto logits = at::linear(flat.narrow(0, start, n), model.lm_head);  // (n, V)
+    auto picked = logits.gather(1, flat_targets.narrow(0, start, n)).squeeze(1);
+    parts.push_back(picked - at::logsumexp(logits, 1));
+  }
+  return at::cat(parts).view(targets.sizes());
+}
+
+}  // namespace r1

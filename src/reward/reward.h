@@ -1,0 +1,37 @@
+// The one interface every reward implements. A reward is a pure function of
+// (prompt, completion, dataset row) -> score; it scores a batch at a time so
+// rewards that run programs or talk to a process can work in parallel. The
+// trainer never special-cases a reward: it asks the registry for them by name
+// (run config: rewards = [{name = "math", weight = 1.0}, ...]) and sums
+// weight * score, logging each reward separately.
+#pragma once
+
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace r1 {
+
+struct RewardInput {
+  std::string prompt;      // the text the model was given (after templating)
+  std::string completion;  // the model's generated text
+  nlohmann::json row;      // the dataset line: "answer", "tests", "numbers", "target", ...
+};
+
+// Scores for a batch, one per input, same order. Never throws on model output
+// (bad output scores 0); throws Error only for misconfiguration.
+using RewardFn = std::function<std::vector<double>(const std::vector<RewardInput>&)>;
+
+struct RewardSpec {
+  std::string name;                                  // registry name: "math", "format", ...
+  double weight = 1.0;                               // weight in the summed reward
+  nlohmann::json params = nlohmann::json::object();  // reward-specific options
+};
+
+// Builds a reward from the registry (reward/registry.cpp); unknown names are
+// an Error listing the known ones.
+RewardFn make_reward(const RewardSpec& spec);
+std::vector<std::string> reward_names();
+
+}  // namespace r1

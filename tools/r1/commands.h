@@ -1,0 +1,15 @@
+// Every r1 subcommand: one small file each (cmd_*.cpp), listed in main.cpp.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace r1 {
+
+using Args = std::vector<std::string>;
+
+int cmd_init(const Args& args);
+int cmd_info(const Args& args);
+int cmd_score(const Args& args);
+
+}  // namespace r1
