@@ -36,6 +36,7 @@ double forward_flops(const ModelConfig& c, int64_t B, int64_t T) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  configure_threads();
   bool quick = argc > 1 && !std::strcmp(argv[1], "--quick");
   std::cout << "blas: " << blas_library() << ", threads: " << compute_threads() << "\n";
   const double gemm = bench::sgemm_gflops();
@@ -69,7 +70,7 @@ int main(int argc, char** argv) {
       });
       std::cout << "| " << s.name << " | forward | " << B << "x" << T << " | "
                 << bench::fixed(tokens / t_fwd, 0) << " | " << bench::fixed(flops / t_fwd / 1e9, 1)
-                << " | " << bench::fixed(flops / t_fwd / 1e9 / gemm, 2) << " |\n";
+                << " | " << bench::fixed(flops / t_fwd / 1e9 / gemm, 2) << " |" << std::endl;
 
       for (auto& p : model.parameters()) p.requires_grad_(true);
       double t_train = bench::median_seconds([&] {
@@ -82,7 +83,7 @@ int main(int argc, char** argv) {
       std::cout << "| " << s.name << " | fwd+bwd | " << B << "x" << T << " | "
                 << bench::fixed(tokens / t_train, 0) << " | "
                 << bench::fixed(3 * flops / t_train / 1e9, 1) << " | "
-                << bench::fixed(3 * flops / t_train / 1e9 / gemm, 2) << " |\n";
+                << bench::fixed(3 * flops / t_train / 1e9 / gemm, 2) << " |" << std::endl;
     }
   }
   std::cout << "\nGFLOP/s counts useful work (fwd+bwd = 3x forward FLOPs).\n";

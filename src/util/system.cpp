@@ -2,6 +2,10 @@
 
 #include <ATen/Parallel.h>
 
+#include <sched.h>
+
+#include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <string>
 
@@ -20,6 +24,17 @@ std::string blas_library() {
     if (path.find("blis") != std::string::npos) return "blis (" + path + ")";
   }
   return "unknown";
+}
+
+void configure_threads() {
+  if (const char* n = std::getenv("R1_THREADS")) {
+    at::set_num_threads(std::max(1, std::atoi(n)));
+    return;
+  }
+  if (std::getenv("OMP_NUM_THREADS")) return;
+  cpu_set_t set;
+  int cpus = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 1;
+  at::set_num_threads(std::max(1, cpus));
 }
 
 int compute_threads() {

@@ -5,6 +5,7 @@
 
 #include "commands.h"
 #include "util/error.h"
+#include "util/system.h"
 
 namespace {
 
@@ -38,6 +39,7 @@ int main(int argc, char** argv) {
     print_usage();
     return argc < 2 ? 1 : 0;
   }
+  r1::configure_threads();
   r1::Args args(argv + 2, argv + argc);
   for (const auto& c : kCommands) {
     if (std::strcmp(argv[1], c.name) != 0) continue;
