@@ -13,6 +13,7 @@ PACKAGES=(
   libopenblas0-pthread    # without it torch uses reference BLAS: ~30x slower matmuls
   nlohmann-json3-dev libtomlplusplus-dev libpcre2-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  bubblewrap libseccomp-dev python3   # the code reward's sandbox (g++ comes with build-essential)
 )
 
 missing=()

@@ -1,0 +1,353 @@
+// How a run works: fork; the child (root drops to an unused uid first) execs
+// bwrap, which builds the namespaces, copies the files in, installs the seccomp
+// filter and execs prlimit, which sets the rlimits and execs the program. The
+// parent feeds nothing interactively (stdin is a memfd), reads stdout/stderr up
+// to the cap, and on timeout or overflow kills the sandbox's pid-namespace init,
+// whose death makes the kernel kill every process left in the sandbox.
+#include "reward/sandbox/sandbox.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "reward/sandbox/seccomp.h"
+#include "util/error.h"
+
+namespace r1 {
+namespace {
+
+constexpr const char* kBwrap = "/usr/bin/bwrap";
+constexpr const char* kPrlimit = "/usr/bin/prlimit";
+// When r1 runs as root the sandbox must not: RLIMIT_NPROC is not enforced for
+// uid 0, and root is one kernel bug away from the host. This uid owns no files
+// and no other processes, so the sandbox can touch nothing as it.
+constexpr uid_t kSandboxUid = 2000000000;
+// The program's uid/gid inside its user namespace ("nobody").
+constexpr const char* kInnerId = "65534";
+// Fds the bwrap child receives; files to copy in follow from kFirstFileFd.
+constexpr int kSeccompFd = 3, kStatusFd = 4, kFirstFileFd = 5;
+constexpr size_t kReadChunk = 64 * 1024;
+
+using Clock = std::chrono::steady_clock;
+
+struct Fd {
+  int fd = -1;
+  explicit Fd(int f = -1) : fd(f) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() { reset(); }
+  void reset(int f = -1) {
+    if (fd >= 0) ::close(fd);
+    fd = f;
+  }
+};
+
+[[noreturn]] void fail_errno(const char* what) {
+  fail("sandbox: ", what, ": ", strerror(errno));
+}
+
+// An anonymous in-memory file holding `data`, positioned at the start.
+int memfd_with(const char* name, const std::string& data) {
+  int fd = memfd_create(name, MFD_CLOEXEC);
+  if (fd < 0) fail_errno("memfd_create");
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      ::close(fd);
+      fail_errno("writing a memfd");
+    }
+    done += n;
+  }
+  lseek(fd, 0, SEEK_SET);
+  return fd;
+}
+
+void check_installed() {
+  static const bool installed = [] {
+    if (access(kBwrap, X_OK) != 0) {
+      fail("sandbox: ", kBwrap, " not found; code rewards need bubblewrap to run model-written ",
+           "programs (install it: scripts/setup.sh, or apt-get install bubblewrap)");
+    }
+    if (access(kPrlimit, X_OK) != 0) fail("sandbox: ", kPrlimit, " not found (util-linux)");
+    return true;
+  }();
+  (void)installed;
+}
+
+std::string limit_flag(const char* name, int64_t value) {
+  return cat("--", name, "=", value);
+}
+
+std::vector<std::string> bwrap_argv(const SandboxSpec& spec, const std::string& out_dir) {
+  const SandboxLimits& lim = spec.limits;
+  std::vector<std::string> a = {
+      kBwrap,
+      // Every namespace; --disable-userns stops the program nesting new ones.
+      "--unshare-all", "--unshare-user", "--disable-userns", "--uid", kInnerId, "--gid", kInnerId,
+      "--die-with-parent", "--new-session", "--hostname", "sandbox",
+      // Debian's merged /usr: everything a compiler or interpreter needs is under
+      // it. No /etc (passwords, host config), no /home, /root, /work or /var.
+      "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin", "/sbin",
+      "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64", "--proc", "/proc",
+      "--dev", "/dev", "--size", std::to_string(lim.max_file_bytes), "--tmpfs", "/tmp", "--size",
+      std::to_string(int64_t(1) << 20), "--tmpfs", "/home", "--chdir", "/tmp", "--clearenv",
+      "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", "/home", "--setenv", "LANG",
+      "C.UTF-8", "--seccomp", std::to_string(kSeccompFd), "--json-status-fd",
+      std::to_string(kStatusFd)};
+  if (!out_dir.empty()) a.insert(a.end(), {"--bind", out_dir, "/out"});
+  for (size_t i = 0; i < spec.files.size(); ++i) {
+    a.insert(a.end(), {"--perms", spec.files[i].executable ? "0555" : "0444", "--ro-bind-data",
+                       std::to_string(kFirstFileFd + i), spec.files[i].path});
+  }
+  // Set inside the sandbox (not before bwrap) so that RLIMIT_NPROC counts the
+  // processes of this sandbox's user namespace, not every sandbox running.
+  a.insert(a.end(),
+           {"--", kPrlimit, limit_flag("cpu", std::max<int64_t>(1, std::ceil(lim.cpu_seconds))),
+            limit_flag("as", lim.memory_bytes), limit_flag("nproc", lim.max_processes),
+            limit_flag("fsize", lim.max_file_bytes), limit_flag("core", 0), "--"});
+  a.insert(a.end(), spec.argv.begin(), spec.argv.end());
+  return a;
+}
+
+// Runs in the forked child: async-signal-safe calls only, then exec bwrap.
+[[noreturn]] void exec_bwrap(char* const argv[], const std::vector<int>& fds, bool drop_root) {
+  setsid();  // own process group: the parent can kill bwrap and the namespace init together
+  if (drop_root) {
+    if (syscall(SYS_setgroups, 0, nullptr) != 0 ||
+        syscall(SYS_setresgid, kSandboxUid, kSandboxUid, kSandboxUid) != 0 ||
+        syscall(SYS_setresuid, kSandboxUid, kSandboxUid, kSandboxUid) != 0) {
+      _exit(126);
+    }
+  }
+  prctl(PR_SET_PDEATHSIG, SIGKILL);  // after the uid change, which clears it
+  // Move the fds out of the way, then to their fixed numbers; close the rest
+  // (fds of concurrent runs included) so the program inherits nothing else.
+  const int n = static_cast<int>(fds.size());
+  int high[64];
+  for (int i = 0; i < n; ++i) high[i] = fcntl(fds[i], F_DUPFD, n);
+  for (int i = 0; i < n; ++i) dup2(high[i], i);
+  syscall(SYS_close_range, n, ~0u, 0);
+  char* const envp[] = {nullptr};
+  execve(kBwrap, argv, envp);
+  _exit(127);
+}
+
+std::string read_output_file(const std::string& dir, const std::string& name, int64_t max_bytes) {
+  // The program controls this directory: do not follow a symlink it planted,
+  // nor block on a fifo, nor read a device.
+  Fd fd(::open((dir + "/" + name).c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  struct stat st;
+  if (fd.fd < 0 || fstat(fd.fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > max_bytes) {
+    return {};
+  }
+  std::string data(st.st_size, '\0');
+  ssize_t n = pread(fd.fd, data.data(), data.size(), 0);
+  data.resize(n > 0 ? n : 0);
+  return data;
+}
+
+// A per-run scratch directory on the host, bound to /out, writable only by the sandbox uid.
+struct ScratchDir {
+  std::string path;
+  ScratchDir(bool needed, bool drop_root) {
+    if (!needed) return;
+    char tmpl[] = "/tmp/r1-sandbox-XXXXXX";
+    if (!mkdtemp(tmpl)) fail_errno("mkdtemp /tmp/r1-sandbox-XXXXXX");
+    path = tmpl;
+    if (drop_root && chown(tmpl, kSandboxUid, kSandboxUid) != 0) fail_errno("chown scratch dir");
+  }
+  ~ScratchDir() {
+    std::error_code ec;  // remove_all does not follow symlinks the program left
+    if (!path.empty()) std::filesystem::remove_all(path, ec);
+  }
+};
+
+void validate(const SandboxSpec& spec) {
+  if (spec.argv.empty() || spec.argv[0].empty() || spec.argv[0][0] != '/') {
+    fail("sandbox: argv[0] must be an absolute path inside the sandbox");
+  }
+  if (spec.files.size() > 32) fail("sandbox: at most 32 files, got ", spec.files.size());
+  for (const auto& f : spec.files) {
+    if (f.path.empty() || f.path[0] != '/')
+      fail("sandbox: file path '", f.path, "' is not absolute");
+  }
+  for (const auto& name : spec.output_files) {
+    if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos) {
+      fail("sandbox: output file '", name, "' must be a plain file name");
+    }
+  }
+}
+
+}  // namespace
+
+const char* to_string(RunStatus status) {
+  switch (status) {
+    case RunStatus::kExited:
+      return "exited";
+    case RunStatus::kTimedOut:
+      return "timed out";
+    case RunStatus::kOutputLimit:
+      return "output limit";
+  }
+  return "?";
+}
+
+RunResult run_sandboxed(const SandboxSpec& spec) {
+  validate(spec);
+  check_installed();
+  const bool drop_root = geteuid() == 0;
+  const auto start = Clock::now();
+  const auto deadline = start + std::chrono::duration_cast<Clock::duration>(
+                                    std::chrono::duration<double>(spec.limits.wall_seconds));
+
+  ScratchDir scratch(!spec.output_files.empty(), drop_root);
+  const std::vector<std::string> args = bwrap_argv(spec, scratch.path);
+  std::vector<char*> argv;
+  for (const auto& s : args) argv.push_back(const_cast<char*>(s.c_str()));
+  argv.push_back(nullptr);
+
+  // Everything is O_CLOEXEC: a concurrent run's fork must not inherit our pipes.
+  int out_pipe[2], err_pipe[2], status_pipe[2];
+  if (pipe2(out_pipe, O_CLOEXEC) != 0) fail_errno("pipe2");
+  Fd out_r(out_pipe[0]), out_w(out_pipe[1]);
+  if (pipe2(err_pipe, O_CLOEXEC) != 0) fail_errno("pipe2");
+  Fd err_r(err_pipe[0]), err_w(err_pipe[1]);
+  if (pipe2(status_pipe, O_CLOEXEC) != 0) fail_errno("pipe2");
+  Fd status_r(status_pipe[0]), status_w(status_pipe[1]);
+  Fd stdin_fd(memfd_with("r1-stdin", spec.stdin_data));
+  Fd seccomp_fd(memfd_with("r1-seccomp", seccomp_bpf_program()));
+  std::vector<std::unique_ptr<Fd>> file_fds;
+  for (const auto& f : spec.files)
+    file_fds.push_back(std::make_unique<Fd>(memfd_with("r1-file", f.data)));
+
+  std::vector<int> child_fds = {stdin_fd.fd, out_w.fd, err_w.fd, seccomp_fd.fd, status_w.fd};
+  for (const auto& f : file_fds) child_fds.push_back(f->fd);
+
+  pid_t child = fork();
+  if (child < 0) fail_errno("fork");
+  if (child == 0) exec_bwrap(argv.data(), child_fds, drop_root);
+  Fd child_pidfd(static_cast<int>(syscall(SYS_pidfd_open, child, 0)));
+  if (child_pidfd.fd < 0) {
+    kill(child, SIGKILL);
+    waitpid(child, nullptr, 0);
+    fail_errno("pidfd_open (Linux 5.3 or newer is needed)");
+  }
+  out_w.reset();
+  err_w.reset();
+  status_w.reset();
+  stdin_fd.reset();
+  seccomp_fd.reset();
+  file_fds.clear();
+
+  RunResult result;
+  std::string status_text;
+  Fd init_pidfd;  // the sandbox's pid-namespace init, once bwrap reports it
+  bool out_open = true, err_open = true, status_open = true, exited = false;
+  bool kill_it = false;
+
+  auto read_into = [&](Fd& fd, std::string& buf, bool& open, int64_t cap) {
+    char chunk[kReadChunk];
+    ssize_t n = ::read(fd.fd, chunk, sizeof(chunk));
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
+    if (n <= 0) {
+      open = false;
+      return;
+    }
+    int64_t room = cap - static_cast<int64_t>(buf.size());
+    buf.append(chunk, std::min<int64_t>(n, room));
+    if (n > room) {
+      result.status = RunStatus::kOutputLimit;
+      kill_it = true;
+    }
+  };
+
+  while ((out_open || err_open || status_open || !exited) && !kill_it) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) {
+      result.status = RunStatus::kTimedOut;
+      kill_it = true;
+      break;
+    }
+    pollfd fds[4];
+    int nfds = 0;
+    auto watch = [&](bool open, int fd) {
+      fds[nfds] = {open ? fd : -1, POLLIN, 0};
+      ++nfds;
+    };
+    watch(out_open, out_r.fd);
+    watch(err_open, err_r.fd);
+    watch(status_open, status_r.fd);
+    watch(!exited, child_pidfd.fd);
+    int rc = poll(fds, nfds, static_cast<int>(std::min<int64_t>(left.count() + 1, 1000)));
+    if (rc < 0 && errno != EINTR) fail_errno("poll");
+    if (rc <= 0) continue;
+    if (fds[0].revents) read_into(out_r, result.out, out_open, spec.limits.max_output_bytes);
+    if (fds[1].revents) read_into(err_r, result.err, err_open, spec.limits.max_output_bytes);
+    if (fds[2].revents) {
+      size_t before = status_text.size();
+      read_into(status_r, status_text, status_open, int64_t(1) << 16);
+      if (init_pidfd.fd < 0 && status_text.find('\n', before) != std::string::npos) {
+        auto line = status_text.substr(0, status_text.find('\n'));
+        auto json = nlohmann::json::parse(line, nullptr, false);
+        if (json.is_object() && json.contains("child-pid")) {
+          init_pidfd.reset(
+              static_cast<int>(syscall(SYS_pidfd_open, json["child-pid"].get<int>(), 0)));
+        }
+      }
+    }
+    if (fds[3].revents) exited = true;
+  }
+
+  if (kill_it) {
+    // The init first: its death kills everything in the namespace, and its
+    // pidfd turns readable only once they are gone. Then bwrap itself.
+    if (init_pidfd.fd >= 0) syscall(SYS_pidfd_send_signal, init_pidfd.fd, SIGKILL, nullptr, 0);
+    kill(-child, SIGKILL);
+    if (init_pidfd.fd >= 0) {
+      pollfd p = {init_pidfd.fd, POLLIN, 0};
+      poll(&p, 1, 5000);
+    }
+  }
+  int wstatus = 0;
+  while (waitpid(child, &wstatus, 0) < 0 && errno == EINTR) {
+  }
+  result.wall_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  if (result.status == RunStatus::kExited) {
+    result.exit_code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+  }
+
+  // bwrap reports the init's pid once the namespaces exist; without it, the
+  // sandbox never started and the program never ran.
+  if (!kill_it && status_text.find("child-pid") == std::string::npos) {
+    if (drop_root && result.exit_code == 126)
+      fail("sandbox: could not switch to uid ", kSandboxUid);
+    fail("sandbox: bubblewrap could not create the sandbox (", result.err.substr(0, 500),
+         "). Model-written code is only ever run sandboxed; this machine must allow user ",
+         "namespaces (sysctl user.max_user_namespaces > 0, kernel.unprivileged_userns_clone = 1 ",
+         "where it exists, and a container runtime that permits them).");
+  }
+  for (const auto& name : spec.output_files) {
+    std::string data = read_output_file(scratch.path, name, spec.limits.max_file_bytes);
+    if (!data.empty()) result.outputs[name] = std::move(data);
+  }
+  return result;
+}
+
+}  // namespace r1

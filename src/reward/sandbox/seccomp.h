@@ -1,0 +1,15 @@
+// The seccomp filter bwrap installs on the sandboxed program (bwrap --seccomp
+// takes a compiled BPF program). Namespaces already hide the host; the filter
+// closes the kernel interfaces that have been used to break out of them.
+#pragma once
+
+#include <string>
+
+namespace r1 {
+
+// The compiled BPF program (built once with libseccomp, then cached). Blocked
+// calls fail with EPERM (clone3 with ENOSYS, so libc falls back to clone,
+// whose namespace flags can be checked); other architectures' ABIs are killed.
+const std::string& seccomp_bpf_program();
+
+}  // namespace r1
