@@ -1,0 +1,194 @@
+// Reads tokenizer.json into the tokenizer's parts. Every component type is
+// checked: an unsupported one is an error naming it, never silently ignored.
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <unordered_map>
+
+#include "tokenizer/tokenizer_impl.h"
+#include "tokenizer/utf8.h"
+#include "util/error.h"
+
+namespace r1 {
+
+namespace {
+
+using nlohmann::json;
+
+std::vector<AddedToken> parse_added_tokens(const json& j, const std::string& where) {
+  std::vector<AddedToken> out;
+  if (j.is_null()) return out;
+  if (!j.is_array()) fail(where, ": \"added_tokens\" must be an array");
+  for (size_t i = 0; i < j.size(); ++i) {
+    const auto& t = j[i];
+    if (!t.is_object() || !t.contains("id") || !t["id"].is_number_integer() ||
+        !t.contains("content") || !t["content"].is_string())
+      fail(where, ": added_tokens[", i, "] needs an integer \"id\" and a string \"content\"");
+    AddedToken a;
+    a.id = t["id"].get<int32_t>();
+    a.content = t["content"];
+    a.special = t.value("special", false);
+    a.single_word = t.value("single_word", false);
+    a.lstrip = t.value("lstrip", false);
+    a.rstrip = t.value("rstrip", false);
+    a.normalized = t.value("normalized", !a.special);
+    out.push_back(a);
+  }
+  return out;
+}
+
+// Hugging Face does not take an added token's "id" at its word: a token whose
+// text is in the model vocabulary gets that id, a repeated text is dropped,
+// and any other token gets the next id after the vocabulary and the added
+// tokens so far (in order of the ids in the file). Well-formed files agree.
+std::vector<AddedToken> assign_ids(std::vector<AddedToken> tokens, const Bpe& model) {
+  std::stable_sort(tokens.begin(), tokens.end(),
+                   [](const AddedToken& a, const AddedToken& b) { return a.id < b.id; });
+  std::vector<AddedToken> out;
+  std::unordered_map<std::string, int32_t> seen;
+  const int32_t vocab_size = model.size();
+  int32_t max_added = -1;
+  for (auto& t : tokens) {
+    if (t.content.empty() || seen.count(t.content)) continue;
+    const int32_t in_model = model.id(t.content);
+    if (in_model >= 0) {
+      t.id = in_model;
+    } else {
+      t.id = (max_added >= vocab_size || vocab_size == 0) ? max_added + 1 : vocab_size;
+    }
+    max_added = std::max(max_added, t.id);
+    seen[t.content] = t.id;
+    out.push_back(t);
+  }
+  return out;
+}
+
+// Ids of a TemplateProcessing special token reference.
+std::vector<int32_t> template_ids(const json& specials, const std::string& name,
+                                  const std::string& where) {
+  if (!specials.is_object() || !specials.contains(name))
+    fail(where, ": template refers to special token \"", name, "\" missing from special_tokens");
+  std::vector<int32_t> ids;
+  for (const auto& id : specials[name].at("ids")) ids.push_back(id.get<int32_t>());
+  return ids;
+}
+
+void parse_post_processor(const json& j, const std::string& where, Tokenizer::Impl& t) {
+  if (j.is_null()) return;
+  const std::string type = j.value("type", std::string());
+  if (type == "ByteLevel") return;  // only trims offsets; ids are unchanged
+  if (type == "Sequence") {
+    const auto& list = j.at("processors");
+    for (size_t i = 0; i < list.size(); ++i)
+      parse_post_processor(list[i], cat(where, ".processors[", i, "]"), t);
+    return;
+  }
+  if (type == "TemplateProcessing") {
+    if (!t.prefix.empty() || !t.suffix.empty())
+      fail(where, ": more than one post-processor adds special tokens");
+    bool after = false;
+    for (const auto& piece : j.at("single")) {
+      if (piece.contains("Sequence")) {
+        if (piece["Sequence"].value("id", std::string()) != "A")
+          fail(where, ": single template uses sequence ", piece["Sequence"].dump());
+        after = true;
+      } else if (piece.contains("SpecialToken")) {
+        auto ids = template_ids(j.value("special_tokens", json()),
+                                piece["SpecialToken"].at("id").get<std::string>(), where);
+        auto& dst = after ? t.suffix : t.prefix;
+        dst.insert(dst.end(), ids.begin(), ids.end());
+      } else {
+        fail(where, ": unknown template piece ", piece.dump());
+      }
+    }
+    return;
+  }
+  if (type == "RobertaProcessing" || type == "BertProcessing") {
+    t.prefix = {j.at("cls").at(1).get<int32_t>()};
+    t.suffix = {j.at("sep").at(1).get<int32_t>()};
+    return;
+  }
+  fail(
+      where, ": unsupported post-processor type \"", type,
+      "\" (supported: TemplateProcessing, ByteLevel, RobertaProcessing, BertProcessing, Sequence)");
+}
+
+// Only ByteLevel decoding (alone or in a Sequence) is supported.
+void check_decoder(const json& j, const std::string& where) {
+  if (j.is_null()) fail(where, ": a byte-level tokenizer needs a ByteLevel decoder, got null");
+  const std::string type = j.value("type", std::string());
+  if (type == "ByteLevel") return;
+  if (type == "Sequence") {
+    const auto& list = j.at("decoders");
+    if (list.empty()) fail(where, ": empty decoder Sequence");
+    for (size_t i = 0; i < list.size(); ++i)
+      check_decoder(list[i], cat(where, ".decoders[", i, "]"));
+    return;
+  }
+  fail(where, ": unsupported decoder type \"", type, "\" (supported: ByteLevel, Sequence)");
+}
+
+// What the ByteLevel decoder turns a token into: its characters mapped back to
+// bytes, or its UTF-8 text unchanged if any character is not byte-level.
+std::string decoded_bytes(const std::string& token) {
+  std::string out;
+  size_t i = 0;
+  while (i < token.size()) {
+    if (utf8::valid_length(token, i) == 0) return token;
+    const int b = utf8::char_to_byte(utf8::next(token, i));
+    if (b < 0) return token;
+    out += static_cast<char>(b);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::shared_ptr<Tokenizer::Impl> parse_tokenizer_json(const std::string& text,
+                                                      const std::string& source) {
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::parse_error& e) {
+    fail(source, ": not valid JSON (", e.what(), ")");
+  }
+  if (!j.is_object()) fail(source, ": expected a JSON object at the top level");
+  if (!j.contains("model") || j["model"].is_null()) fail(source, ": no \"model\" section");
+
+  auto t = std::make_shared<Tokenizer::Impl>();
+  try {
+    t->normalizer = make_normalizer(j.value("normalizer", json()), source + ": normalizer");
+    t->pre_tokenizer =
+        make_pre_tokenizer(j.value("pre_tokenizer", json()), source + ": pre_tokenizer");
+    if (!t->pre_tokenizer.byte_level)
+      fail(source, ": pre_tokenizer has no ByteLevel step; only byte-level BPE is supported");
+    t->model = std::make_unique<Bpe>(j["model"], t->pre_tokenizer.byte_level, source + ": model");
+    parse_post_processor(j.value("post_processor", json()), source + ": post_processor", *t);
+    check_decoder(j.value("decoder", json()), source + ": decoder");
+
+    std::vector<AddedToken> added =
+        assign_ids(parse_added_tokens(j.value("added_tokens", json()), source), *t->model);
+    int32_t max_id = t->model->max_id();
+    for (const auto& a : added) max_id = std::max(max_id, a.id);
+    t->tokens.assign(max_id + 1, std::string());
+    t->special_flag.assign(max_id + 1, 0);
+    for (int32_t id = 0; id <= t->model->max_id(); ++id)
+      if (const std::string* s = t->model->token(id)) t->tokens[id] = *s;
+    std::vector<AddedToken> raw, normalized;
+    for (const auto& a : added) {
+      if (a.id < 0) fail(source, ": added token \"", a.content, "\" has a negative id");
+      t->tokens[a.id] = a.content;
+      t->special_flag[a.id] = a.special;
+      t->added_ids[a.content] = a.id;
+      (a.normalized ? normalized : raw).push_back(a);
+    }
+    t->raw_added = AddedTokenMatcher(std::move(raw));
+    t->normalized_added = AddedTokenMatcher(std::move(normalized));
+    t->bytes.resize(t->tokens.size());
+    for (size_t id = 0; id < t->tokens.size(); ++id) t->bytes[id] = decoded_bytes(t->tokens[id]);
+  } catch (const json::exception& e) {
+    fail(source, ": malformed field (", e.what(), ")");
+  }
+  return t;
+}
+
+}  // namespace r1

@@ -1,0 +1,297 @@
+// The tokenizer against Hugging Face `tokenizers` (fixtures made by
+// tools/make_tokenizer_fixtures.py): every id of the real Qwen3 tokenizer on a
+// varied corpus, other real-world pipelines on the same vocabulary, decodes,
+// streaming decode, special ids, and clear errors for malformed files.
+#include "tokenizer/tokenizer.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "../test_helpers.h"
+#include "util/error.h"
+#include "util/io.h"
+
+namespace r1 {
+namespace {
+
+using nlohmann::json;
+
+const std::string kQwen3 = std::string(R1_SHARED) + "/tokenizers/qwen3";
+const std::string kFixtures = std::string(R1_FIXTURES) + "/tokenizer";
+
+const Tokenizer& qwen3() {
+  static const Tokenizer tok = Tokenizer::load(kQwen3);
+  return tok;
+}
+
+std::vector<json> read_jsonl(const std::string& path) {
+  std::vector<json> rows;
+  auto in = open_input(path);
+  for_each_line(*in, [&](int64_t, const std::string& line) { rows.push_back(json::parse(line)); });
+  return rows;
+}
+
+std::vector<int64_t> ids_of(const json& j) {
+  return j.get<std::vector<int64_t>>();
+}
+
+std::string show(const std::string& s) {
+  return json(s).dump();
+}
+
+TEST(Qwen3, EncodesCorpusLikeHuggingFace) {
+  const auto rows = read_jsonl(kFixtures + "/qwen3_corpus.jsonl");
+  ASSERT_GE(rows.size(), 300u);
+  int mismatches = 0;
+  for (const auto& r : rows) {
+    const std::string text = r["text"];
+    EXPECT_EQ(qwen3().encode(text), ids_of(r["ids"])) << "text: " << show(text);
+    EXPECT_EQ(qwen3().encode(text, true), ids_of(r["ids_special"])) << "text: " << show(text);
+    if (qwen3().encode(text) != ids_of(r["ids"])) ++mismatches;
+  }
+  EXPECT_EQ(mismatches, 0);
+}
+
+TEST(Qwen3, DecodesCorpusLikeHuggingFaceAndRoundTrips) {
+  for (const auto& r : read_jsonl(kFixtures + "/qwen3_corpus.jsonl")) {
+    const auto ids = ids_of(r["ids"]);
+    EXPECT_EQ(qwen3().decode(ids), r["decoded"].get<std::string>());
+    EXPECT_EQ(qwen3().decode(ids, true), r["decoded_skip"].get<std::string>());
+    // Byte-exact round trip (NFC-normalized text, which is what was encoded).
+    if (r["text"] == r["decoded"]) {
+      EXPECT_EQ(qwen3().encode(qwen3().decode(ids)), ids);
+    }
+  }
+}
+
+TEST(Qwen3, DecodesRandomIdsLikeHuggingFace) {
+  for (const auto& r : read_jsonl(kFixtures + "/qwen3_decode.jsonl")) {
+    const auto ids = ids_of(r["ids"]);
+    EXPECT_EQ(qwen3().decode(ids), r["text"].get<std::string>()) << r["ids"].dump();
+    EXPECT_EQ(qwen3().decode(ids, true), r["text_skip"].get<std::string>()) << r["ids"].dump();
+  }
+}
+
+TEST(Qwen3, StreamingDecodeNeverSplitsACharacter) {
+  std::vector<json> cases = read_jsonl(kFixtures + "/qwen3_decode.jsonl");
+  for (const auto& r : read_jsonl(kFixtures + "/qwen3_corpus.jsonl")) cases.push_back(r);
+  for (const auto& r : cases) {
+    const auto ids = ids_of(r["ids"]);
+    for (bool skip : {false, true}) {
+      StreamDecoder stream(qwen3(), skip);
+      std::string all;
+      for (int64_t id : ids) {
+        std::string piece = stream.put(id);
+        // Every emitted piece is complete UTF-8 on its own.
+        EXPECT_EQ(qwen3().decode(qwen3().encode(piece)), piece);
+        all += piece;
+      }
+      all += stream.finish();
+      EXPECT_EQ(all, qwen3().decode(ids, skip)) << r["ids"].dump();
+    }
+  }
+}
+
+TEST(Qwen3, StreamingHoldsBackPartialCharacters) {
+  // "你" is 3 bytes; byte-level tokens for single bytes give partial chars.
+  const std::string text = "你";
+  std::vector<int64_t> byte_ids;
+  for (unsigned char c : text) {
+    std::string bytes(1, static_cast<char>(c));
+    // Find the token whose bytes are exactly this one byte.
+    for (int64_t id = 0; id < 512; ++id)
+      if (qwen3().token_bytes(id) == bytes) {
+        byte_ids.push_back(id);
+        break;
+      }
+  }
+  ASSERT_EQ(byte_ids.size(), 3u);
+  StreamDecoder stream(qwen3());
+  EXPECT_EQ(stream.put(byte_ids[0]), "");
+  EXPECT_EQ(stream.put(byte_ids[1]), "");
+  EXPECT_EQ(stream.put(byte_ids[2]), "你");
+  EXPECT_EQ(stream.put(byte_ids[0]), "");
+  EXPECT_EQ(stream.finish(), "\xEF\xBF\xBD");
+}
+
+TEST(Qwen3, SpecialIdsComeFromTheConfigFiles) {
+  const SpecialTokens& s = qwen3().special();
+  EXPECT_EQ(s.bos_id, -1);  // Qwen has no BOS
+  EXPECT_EQ(s.eos_id, 151645);
+  EXPECT_EQ(s.eos_token, "<|im_end|>");
+  EXPECT_EQ(s.pad_id, 151643);
+  EXPECT_EQ(s.pad_token, "<|endoftext|>");
+  EXPECT_EQ(qwen3().vocab_size(), 151669);
+  EXPECT_TRUE(qwen3().is_special(151645));
+  EXPECT_FALSE(qwen3().is_special(151667));  // <think> is added but not special
+  EXPECT_EQ(qwen3().token_to_id("<think>"), 151667);
+  EXPECT_EQ(qwen3().id_to_token(151667), "<think>");
+  EXPECT_EQ(qwen3().token_to_id("Ġthe"), 279);
+  EXPECT_FALSE(qwen3().token_to_id("no such token").has_value());
+  EXPECT_FALSE(qwen3().chat_template().empty());
+}
+
+TEST(Qwen3, ModelDirectoryAddsGenerationConfigEosIds) {
+  test::TempDir dir;
+  std::filesystem::copy_file(kQwen3 + "/tokenizer.json", dir.file("tokenizer.json"));
+  std::filesystem::copy_file(kQwen3 + "/tokenizer_config.json", dir.file("tokenizer_config.json"));
+  std::ofstream(dir.file("generation_config.json")) << R"({"eos_token_id": [151645, 151643]})";
+  std::ofstream(dir.file("config.json")) << R"({"bos_token_id": 151643, "eos_token_id": 151645})";
+  Tokenizer tok = Tokenizer::load(dir.path);
+  EXPECT_EQ(tok.special().eos_ids, (std::vector<int64_t>{151645, 151643}));
+  EXPECT_EQ(tok.special().bos_id, 151643);  // from config.json: tokenizer_config has none
+  // A tokenizer.json path works as well as its directory.
+  EXPECT_EQ(Tokenizer::load(dir.file("tokenizer.json")).special().eos_ids.size(), 2u);
+}
+
+TEST(Qwen3, BatchEncodeMatchesSingleEncode) {
+  std::vector<std::string> texts;
+  for (const auto& r : read_jsonl(kFixtures + "/qwen3_corpus.jsonl")) texts.push_back(r["text"]);
+  const auto batch = qwen3().encode_batch(texts, false, 3);
+  ASSERT_EQ(batch.size(), texts.size());
+  for (size_t i = 0; i < texts.size(); ++i) EXPECT_EQ(batch[i], qwen3().encode(texts[i]));
+}
+
+TEST(Qwen3, InvalidUtf8IsRepairedBeforeEncoding) {
+  EXPECT_EQ(qwen3().encode("a\xFF"
+                           "b"),
+            qwen3().encode("a\xEF\xBF\xBD"
+                           "b"));
+  EXPECT_EQ(qwen3().encode("\xE4\xBD"), qwen3().encode("\xEF\xBF\xBD"));
+}
+
+TEST(Qwen3, DecodeRejectsIdsOutsideTheVocabulary) {
+  EXPECT_THROW(qwen3().decode({1, 999999}), Error);
+  EXPECT_THROW(qwen3().decode({-1}), Error);
+}
+
+// Other pipelines (Llama 3, DeepSeek-V3, GPT-2, added-token flags, Split
+// behaviours, normalizers) applied to the Qwen3 vocabulary.
+const json& qwen3_json() {
+  static const json j = json::parse(read_file(kQwen3 + "/tokenizer.json"));
+  return j;
+}
+
+Tokenizer variant(const json& overrides) {
+  json j = qwen3_json();
+  for (auto it = overrides.begin(); it != overrides.end(); ++it) {
+    const std::string key = it.key();
+    if (key.rfind("model.", 0) == 0)
+      j["model"][key.substr(6)] = it.value();
+    else
+      j[key] = it.value();
+  }
+  return Tokenizer::from_json(j.dump());
+}
+
+TEST(Variants, EncodeLikeHuggingFace) {
+  const json all = json::parse(read_file(kFixtures + "/variants.json"));
+  ASSERT_GE(all.size(), 6u);
+  for (const auto& v : all) {
+    SCOPED_TRACE(v["name"].get<std::string>());
+    Tokenizer tok = variant(v["overrides"]);
+    int mismatches = 0;
+    for (const auto& c : v["cases"]) {
+      const std::string text = c["text"];
+      const auto got = tok.encode(text), got_special = tok.encode(text, true);
+      EXPECT_EQ(got, ids_of(c["ids"])) << "text: " << show(text);
+      EXPECT_EQ(got_special, ids_of(c["ids_special"])) << "text: " << show(text);
+      mismatches += got != ids_of(c["ids"]);
+      if (mismatches > 5) break;
+    }
+  }
+}
+
+// Malformed files: each gives an Error whose message names the problem.
+std::string load_error(const std::string& text) {
+  try {
+    Tokenizer::from_json(text, "", "bad/tokenizer.json");
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+std::string with(const std::function<void(json&)>& edit) {
+  json j = json::parse(R"({
+    "added_tokens": [],
+    "normalizer": null,
+    "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false, "use_regex": true},
+    "post_processor": null,
+    "decoder": {"type": "ByteLevel"},
+    "model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "ab": 2}, "merges": ["a b"]}
+  })");
+  edit(j);
+  return j.dump();
+}
+
+TEST(Malformed, AMinimalFileLoads) {
+  Tokenizer tok = Tokenizer::from_json(with([](json&) {}));
+  EXPECT_EQ(tok.encode("abab"), (std::vector<int64_t>{2, 2}));
+  EXPECT_EQ(tok.encode("ba"), (std::vector<int64_t>{1, 0}));
+  EXPECT_EQ(tok.decode({2, 1}), "abb");
+}
+
+TEST(Malformed, ErrorsNameTheProblem) {
+  auto has = [](const std::string& msg, const std::string& part) {
+    return msg.find(part) != std::string::npos;
+  };
+  std::string e = load_error("{\"model\": ");
+  EXPECT_TRUE(has(e, "bad/tokenizer.json: not valid JSON")) << e;
+  e = load_error("[1, 2]");
+  EXPECT_TRUE(has(e, "expected a JSON object")) << e;
+  e = load_error(with([](json& j) { j.erase("model"); }));
+  EXPECT_TRUE(has(e, "no \"model\" section")) << e;
+  e = load_error(with([](json& j) { j["pre_tokenizer"] = {{"type", "Metaspace"}}; }));
+  EXPECT_TRUE(has(e, "unsupported pre-tokenizer type \"Metaspace\"")) << e;
+  e = load_error(with([](json& j) {
+    j["pre_tokenizer"] = {{"type", "Sequence"}, {"pretokenizers", {{{"type", "WhitespaceSplit"}}}}};
+  }));
+  EXPECT_TRUE(has(e, "pre_tokenizer.pretokenizers[0]: unsupported pre-tokenizer type")) << e;
+  e = load_error(with([](json& j) { j["model"]["merges"] = {"a c"}; }));
+  EXPECT_TRUE(has(e, "merge 0 (\"a\", \"c\") refers to \"c\", which is not in the vocabulary"))
+      << e;
+  e = load_error(with([](json& j) {
+    j["model"]["merges"] = json::array({json::array({"b", "a"})});
+  }));
+  EXPECT_TRUE(has(e, "makes \"ba\", which is not in the vocabulary")) << e;
+  e = load_error(with([](json& j) { j["model"]["merges"] = {"a b c"}; }));
+  EXPECT_TRUE(has(e, "not two tokens separated by one space")) << e;
+  e = load_error(with([](json& j) { j["model"]["type"] = "WordPiece"; }));
+  EXPECT_TRUE(has(e, "unsupported model type \"WordPiece\"")) << e;
+  e = load_error(with([](json& j) { j["model"].erase("vocab"); }));
+  EXPECT_TRUE(has(e, "no \"vocab\"")) << e;
+  e = load_error(with([](json& j) { j["normalizer"] = {{"type", "BertNormalizer"}}; }));
+  EXPECT_TRUE(has(e, "unsupported normalizer type \"BertNormalizer\"")) << e;
+  e = load_error(with([](json& j) { j["decoder"] = {{"type", "WordPiece"}}; }));
+  EXPECT_TRUE(has(e, "unsupported decoder type \"WordPiece\"")) << e;
+  e = load_error(with([](json& j) { j["post_processor"] = {{"type", "Weird"}}; }));
+  EXPECT_TRUE(has(e, "unsupported post-processor type \"Weird\"")) << e;
+  e = load_error(with([](json& j) {
+    j["pre_tokenizer"] = {
+        {"type", "Split"}, {"pattern", {{"Regex", "(unclosed"}}}, {"behavior", "Isolated"}};
+  }));
+  EXPECT_TRUE(has(e, "does not compile")) << e;
+  e = load_error(with([](json& j) {
+    j["pre_tokenizer"] = {{"type", "Split"}, {"pattern", {{"Regex", "a"}}}, {"behavior", "Bogus"}};
+  }));
+  EXPECT_TRUE(has(e, "unknown split behavior 'Bogus'")) << e;
+  e = load_error(with([](json& j) { j["model"]["vocab"]["c"] = "x"; }));
+  EXPECT_TRUE(has(e, "non-integer id")) << e;
+}
+
+TEST(Malformed, MissingFilesAreNamed) {
+  test::TempDir dir;
+  try {
+    Tokenizer::load(dir.path);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("no tokenizer.json"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(Tokenizer::load(dir.file("missing.json")), Error);
+}
+
+}  // namespace
+}  // namespace r1

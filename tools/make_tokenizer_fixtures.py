@@ -1,0 +1,195 @@
+#!/usr/bin/env python3
+"""Reference fixtures for the tokenizer tests, made with Hugging Face
+`tokenizers` and `transformers` (nobody here wrote either).
+
+Writes into tests/fixtures/tokenizer/:
+  qwen3_corpus.jsonl   ids of the real Qwen3 tokenizer (../shared/tokenizers/qwen3)
+                       for every corpus string, with and without special tokens,
+                       and its decodes (plain and skip_special_tokens)
+  qwen3_decode.jsonl   decodes of random id runs (broken UTF-8 becomes U+FFFD)
+  variants.json        other pipelines on the Qwen3 vocabulary (Llama 3 and
+                       DeepSeek-V3 pre-tokenizers with BOS post-processing and
+                       ignore_merges, GPT-2 ByteLevel regex with prefix space,
+                       added tokens with lstrip/rstrip/single_word/normalized,
+                       every Split behaviour and invert, NFKC + Lowercase),
+                       each with the overrides applied and the expected ids
+  chat_templates.json  transformers' apply_chat_template output for Qwen3,
+                       Qwen2.5, Llama 3 and DeepSeek-R1-Distill conversations
+  tiny/expected.jsonl  ids HF gives with the tokenizer `r1 tokenizer train` made
+                       (tiny/tokenizer.json; needs --r1 to regenerate it)
+
+  .venv/bin/python tools/make_tokenizer_fixtures.py [--r1 build/tools/r1/r1]
+"""
+import argparse
+import copy
+import json
+import os
+import random
+import subprocess
+import sys
+
+from tokenizers import Tokenizer
+
+sys.path.insert(0, os.path.dirname(__file__))
+from tokenizer_corpus import corpus  # noqa: E402
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+OUT = os.path.join(ROOT, "tests", "fixtures", "tokenizer")
+QWEN3 = os.path.join(ROOT, "..", "shared", "tokenizers", "qwen3")
+
+LLAMA3_PATTERN = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}|"
+                  r" ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+")
+DEEPSEEK_V3_PATTERNS = [
+    r"\p{N}{1,3}",
+    "[一-龥\u3040-ゟ゠-ヿ]+",
+    r"[!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~][A-Za-z]+|[^\r\n\p{L}\p{P}\p{S}]?[\p{L}\p{M}]+|"
+    r" ?[\p{P}\p{S}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+",
+]
+
+
+def split(pattern, behavior="Isolated", invert=False, literal=False):
+    return {"type": "Split", "pattern": {"String" if literal else "Regex": pattern},
+            "behavior": behavior, "invert": invert}
+
+
+def byte_level(add_prefix_space=False, use_regex=False):
+    return {"type": "ByteLevel", "add_prefix_space": add_prefix_space, "trim_offsets": False,
+            "use_regex": use_regex}
+
+
+def bos_template(token, token_id):
+    return {"type": "TemplateProcessing",
+            "single": [{"SpecialToken": {"id": token, "type_id": 0}},
+                       {"Sequence": {"id": "A", "type_id": 0}}],
+            "pair": [{"SpecialToken": {"id": token, "type_id": 0}},
+                     {"Sequence": {"id": "A", "type_id": 0}},
+                     {"SpecialToken": {"id": token, "type_id": 1}},
+                     {"Sequence": {"id": "B", "type_id": 1}}],
+            "special_tokens": {token: {"id": token, "ids": [token_id], "tokens": [token]}}}
+
+
+def added(i, content, special=True, lstrip=False, rstrip=False, single_word=False,
+          normalized=False):
+    return {"id": i, "content": content, "single_word": single_word, "lstrip": lstrip,
+            "rstrip": rstrip, "normalized": normalized, "special": special}
+
+
+def variants(base):
+    """(name, overrides of top-level keys / "model.<key>") on the Qwen3 file."""
+    extra_added = base["added_tokens"] + [
+        added(151700, "[MASK]", lstrip=True),
+        added(151701, "<sep>", rstrip=True),
+        added(151702, "word", special=False, single_word=True, normalized=True),
+        added(151703, "fix", special=False, normalized=True),
+        added(151704, "<both>", lstrip=True, rstrip=True),
+    ]
+    return [
+        ("llama3_style", {
+            "normalizer": None,
+            "pre_tokenizer": {"type": "Sequence", "pretokenizers": [
+                split(LLAMA3_PATTERN), byte_level()]},
+            "post_processor": {"type": "Sequence", "processors": [
+                byte_level(), bos_template("<|endoftext|>", 151643)]},
+            "model.ignore_merges": True,
+        }),
+        ("deepseek_v3_style", {
+            "normalizer": None,
+            "pre_tokenizer": {"type": "Sequence", "pretokenizers": [
+                split(p) for p in DEEPSEEK_V3_PATTERNS] + [byte_level()]},
+            "post_processor": bos_template("<|im_start|>", 151644),
+        }),
+        ("gpt2_style", {
+            "normalizer": None,
+            "pre_tokenizer": byte_level(add_prefix_space=True, use_regex=True),
+            "post_processor": byte_level(),
+        }),
+        ("added_tokens", {
+            "normalizer": {"type": "NFKC"},
+            "added_tokens": extra_added,
+            "post_processor": {"type": "RobertaProcessing", "sep": ["<|im_end|>", 151645],
+                               "cls": ["<|im_start|>", 151644], "trim_offsets": False,
+                               "add_prefix_space": False},
+        }),
+        ("split_behaviours", {
+            "normalizer": {"type": "Sequence", "normalizers": [{"type": "NFD"}]},
+            "pre_tokenizer": {"type": "Sequence", "pretokenizers": [
+                split(r"\s+", "MergedWithNext"),
+                split("-", "MergedWithPrevious", literal=True),
+                split(r"[\u3040-\u30ff]+"),
+                split(r"\p{N}", "Contiguous"),
+                split(r"[^xyz]+", "Removed", invert=True),
+                split(r"[.,;:!?]", "Removed"),
+                {"type": "Digits", "individual_digits": True},
+                byte_level()]},
+        }),
+        ("nfkc_lowercase", {
+            "normalizer": {"type": "Sequence", "normalizers": [
+                {"type": "NFKC"}, {"type": "Lowercase"}]},
+        }),
+    ]
+
+
+def apply_overrides(base, overrides):
+    j = copy.deepcopy(base)
+    for k, v in overrides.items():
+        if k.startswith("model."):
+            j["model"][k[len("model."):]] = v
+        else:
+            j[k] = v
+    return j
+
+
+def write_jsonl(path, rows):
+    with open(path, "w", encoding="utf-8") as f:
+        for r in rows:
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+
+
+def make_qwen3(texts):
+    tok = Tokenizer.from_file(os.path.join(QWEN3, "tokenizer.json"))
+    rows = []
+    for t in texts:
+        ids = tok.encode(t, add_special_tokens=False).ids
+        rows.append({"text": t, "ids": ids,
+                     "ids_special": tok.encode(t, add_special_tokens=True).ids,
+                     "decoded": tok.decode(ids, skip_special_tokens=False),
+                     "decoded_skip": tok.decode(ids, skip_special_tokens=True)})
+    write_jsonl(os.path.join(OUT, "qwen3_corpus.jsonl"), rows)
+
+    rng = random.Random(7)
+    n = tok.get_vocab_size(with_added_tokens=True)
+    dec = []
+    for _ in range(200):
+        ids = [rng.randrange(n) for _ in range(rng.randint(1, 12))]
+        dec.append({"ids": ids, "text": tok.decode(ids, skip_special_tokens=False),
+                    "text_skip": tok.decode(ids, skip_special_tokens=True)})
+    write_jsonl(os.path.join(OUT, "qwen3_decode.jsonl"), dec)
+    print(f"qwen3: {len(rows)} strings, {sum(len(r['ids']) for r in rows)} ids")
+
+
+def make_variants(texts):
+    with open(os.path.join(QWEN3, "tokenizer.json"), encoding="utf-8") as f:
+        base = json.load(f)
+    out = []
+    for name, overrides in variants(base):
+        tok = Tokenizer.from_str(json.dumps(apply_overrides(base, overrides)))
+        cases = [{"text": t, "ids": tok.encode(t, add_special_tokens=False).ids,
+                  "ids_special": tok.encode(t, add_special_tokens=True).ids} for t in texts]
+        out.append({"name": name, "overrides": overrides, "cases": cases})
+        print(f"variant {name}: {len(cases)} strings")
+    with open(os.path.join(OUT, "variants.json"), "w", encoding="utf-8") as f:
+        json.dump(out, f, ensure_ascii=False)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--r1", help="r1 binary: retrain tiny/tokenizer.json with `r1 tokenizer train`")
+    args = ap.parse_args()
+    os.makedirs(OUT, exist_ok=True)
+    texts = corpus()
+    make_qwen3(texts)
+    make_variants(texts)
+
+
+if __name__ == "__main__":
+    main()
