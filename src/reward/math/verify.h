@@ -1,0 +1,40 @@
+// The math answer verifier (DESIGN.md §1.2, issue 5): find the final answer in
+// a model response, normalise it, and decide mathematical equivalence with a
+// reference. Used by the "math" reward, `r1 verify` and evaluation (pass@k,
+// cons@k). All functions are pure, thread-safe, never throw, and are bounded
+// in time and memory on any input.
+#pragma once
+
+#include <string>
+
+namespace r1 {
+
+// The final answer in a model response: the last \boxed{...} / \fbox{...}
+// (balanced braces; a truncated one yields ""), else the last
+// <answer>...</answer>, else the last $...$ / \(...\) / \[...\] math, else the
+// text after a final "answer is" / "answer:", else the last number. "" if none.
+std::string extract_answer(const std::string& response);
+
+// The answer in a reference: its \boxed{} or <answer> content if it has one,
+// else the whole string (references are usually bare: "$\frac{3}{4}$", "x = 3").
+std::string extract_reference(const std::string& reference);
+
+// The answer after normalisation (delimiters, \left/\right, \dfrac, spacing
+// commands, degrees, units, thousands separators, trailing period); what
+// `r1 verify` reports and what equivalence starts from.
+std::string normalize_answer(const std::string& answer);
+
+// True if the extracted answers `pred` and `gold` are mathematically
+// equivalent. Both are raw answers (as returned by extract_*), not responses.
+// A percentage reference ("50\%") also accepts its fraction (0.5); the reverse
+// does not hold. An empty or unparseable prediction is never equivalent to a
+// different reference.
+bool answers_equivalent(const std::string& pred, const std::string& gold);
+
+// A key such that equivalent answers (usually) share it, for grouping votes in
+// cons@k: exact rationals print exactly, other numbers to 9 significant
+// digits, expressions by their values at fixed points, sets sorted. Answers
+// that do not parse key on their normalised text.
+std::string canonical_answer_key(const std::string& answer);
+
+}  // namespace r1

@@ -1,0 +1,160 @@
+// The answer-equivalence table (tests/fixtures/reward/math_pairs.jsonl, written
+// by tools/make_math_verify_pairs.py and also run through Hugging Face
+// Math-Verify by tools/compare_math_verify.py), plus extraction, canonical
+// keys, time bounds and thread safety.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "reward/math/verify.h"
+
+namespace r1 {
+namespace {
+
+struct Pair {
+  std::string pred, gold, rule;
+  bool equal;
+};
+
+std::vector<Pair> load_pairs() {
+  std::ifstream in(std::string(R1_FIXTURES) + "/reward/math_pairs.jsonl");
+  std::vector<Pair> pairs;
+  std::string line;
+  while (std::getline(in, line)) {
+    auto j = nlohmann::json::parse(line);
+    pairs.push_back({j["pred"], j["gold"], j["rule"], j["equal"]});
+  }
+  return pairs;
+}
+
+bool verdict(const Pair& p) {
+  return answers_equivalent(extract_answer(p.pred), extract_reference(p.gold));
+}
+
+TEST(MathVerify, PairTable) {
+  auto pairs = load_pairs();
+  ASSERT_GE(pairs.size(), 300u);
+  for (const auto& p : pairs) {
+    EXPECT_EQ(verdict(p), p.equal)
+        << "[" << p.rule << "] pred " << p.pred.substr(0, 80) << " (extracted '"
+        << extract_answer(p.pred).substr(0, 60) << "') vs gold " << p.gold;
+  }
+}
+
+TEST(MathVerify, EveryPairIsFast) {
+  // Pathological answers (10 kB of parentheses, 10^{10^{10}}, 99999!) must be
+  // bounded: the whole table in well under a second of one core.
+  auto pairs = load_pairs();
+  auto start = std::chrono::steady_clock::now();
+  for (const auto& p : pairs) verdict(p);
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_LT(seconds, 1.0);
+}
+
+TEST(MathVerify, ThreadSafe) {
+  auto pairs = load_pairs();
+  std::vector<int> a(pairs.size()), b(pairs.size());
+  std::thread t1([&] {
+    for (size_t i = 0; i < pairs.size(); ++i) a[i] = verdict(pairs[i]);
+  });
+  std::thread t2([&] {
+    for (size_t i = pairs.size(); i-- > 0;) b[i] = verdict(pairs[i]);
+  });
+  t1.join();
+  t2.join();
+  EXPECT_EQ(a, b);
+}
+
+TEST(MathVerify, Extraction) {
+  EXPECT_EQ(extract_answer("so \\boxed{\\frac{1}{2}} done"), "\\frac{1}{2}");
+  EXPECT_EQ(extract_answer("\\boxed{\\{1, 2\\}}"), "\\{1, 2\\}");
+  EXPECT_EQ(extract_answer("\\boxed{1} then \\fbox{2}"), "2");
+  EXPECT_EQ(extract_answer("truncated \\boxed{\\frac{1}{2"), "");
+  EXPECT_EQ(extract_answer("<think>x</think><answer> 7 </answer>"), "7");
+  EXPECT_EQ(extract_answer("<answer> 7"), "");
+  EXPECT_EQ(extract_answer("we have $a$ and $b = 2$."), "b = 2");
+  EXPECT_EQ(extract_answer("The answer is: **12**."), "12");
+  EXPECT_EQ(extract_answer("it costs 1,250 in total"), "1,250");
+  EXPECT_EQ(extract_answer("no numbers here"), "");
+  EXPECT_EQ(extract_reference("$\\frac{3}{4}$"), "$\\frac{3}{4}$");
+  EXPECT_EQ(extract_reference("The answer is \\boxed{3}"), "3");
+}
+
+TEST(MathVerify, Normalization) {
+  EXPECT_EQ(normalize_answer("$\\dfrac{1}{2}$."), "\\frac{1}{2}");
+  EXPECT_EQ(normalize_answer("\\left( 1,2 \\right)"), "( 1,2 )");
+  EXPECT_EQ(normalize_answer("7,425,000"), "7425000");
+  EXPECT_EQ(normalize_answer("5\\text{ cm}"), "5");
+  EXPECT_EQ(normalize_answer("50\\%"), "50%");
+  EXPECT_EQ(normalize_answer("90^\\circ"), "90");
+  EXPECT_EQ(normalize_answer("\\text{(C)}"), "C");
+}
+
+TEST(MathVerify, CanonicalKeysGroupEquivalentAnswers) {
+  const std::vector<std::vector<std::string>> groups = {
+      {"0.5", "\\frac{1}{2}", "\\dfrac12", "2/4", "x = \\frac{1}{2}"},
+      {"2\\sqrt{3}", "\\sqrt{12}"},
+      {"x^2-1", "(x-1)(x+1)"},
+      {"\\{1,2\\}", "2, 1", "\\{2, 1\\}"},
+      {"(1,2)", "\\left(1, 2\\right)"},
+      {"x < 1", "-x > -1", "2x < 2"},
+      {"7,425,000", "7425000"},
+      {"Monday", "\\text{monday}"},
+  };
+  std::vector<std::string> firsts;
+  for (const auto& g : groups) {
+    for (const auto& a : g)
+      EXPECT_EQ(canonical_answer_key(a), canonical_answer_key(g[0])) << a << " vs " << g[0];
+    firsts.push_back(canonical_answer_key(g[0]));
+  }
+  for (size_t i = 0; i < firsts.size(); ++i)
+    for (size_t j = i + 1; j < firsts.size(); ++j) EXPECT_NE(firsts[i], firsts[j]);
+  EXPECT_NE(canonical_answer_key("(1,2)"), canonical_answer_key("(2,1)"));
+  EXPECT_NE(canonical_answer_key("x < 1"), canonical_answer_key("x > 1"));
+}
+
+TEST(MathVerify, NeverThrowsOnGarbage) {
+  const std::string nasty[] = {"",
+                               "\\",
+                               "{",
+                               "}",
+                               "\\frac",
+                               "\\frac{",
+                               "\\sqrt[",
+                               "^^^",
+                               "((((",
+                               "))))",
+                               "$",
+                               "$$",
+                               "\\boxed{",
+                               "\\begin{pmatrix}",
+                               "\\end{pmatrix}",
+                               "1/0",
+                               "0^0",
+                               "0^{-1}",
+                               "\xff\xfe",
+                               std::string(100000, '('),
+                               std::string(100000, '\\'),
+                               "x_",
+                               "x_{",
+                               "|||",
+                               "\\left",
+                               "\\sqrt[0]{2}",
+                               "\\log_0 1",
+                               "\\binom{-1}{2}",
+                               "(-1)!",
+                               "\\{\\}"};
+  for (const auto& a : nasty) {
+    for (const auto& b : nasty) {
+      EXPECT_NO_THROW(answers_equivalent(a, b));
+    }
+    EXPECT_NO_THROW(extract_answer(a));
+    EXPECT_NO_THROW(canonical_answer_key(a));
+  }
+}
+
+}  // namespace
+}  // namespace r1

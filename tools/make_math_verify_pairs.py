@@ -1,0 +1,192 @@
+#!/usr/bin/env python3
+"""Writes tests/fixtures/reward/math_pairs.jsonl: the answer-equivalence table
+that tests/reward/test_math_verify.cpp checks and tools/compare_math_verify.py
+runs through Hugging Face Math-Verify. Each line: {"pred": model response,
+"gold": reference, "equal": expected verdict, "rule": what it tests}.
+Edit the table here, then run: python3 tools/make_math_verify_pairs.py"""
+import json
+import os
+
+
+def B(x):
+    return "\\boxed{" + x + "}"
+
+
+T, F = True, False
+# (rule, [(pred answer or response, gold, equal), ...]). A pred without
+# \boxed, <answer> or $ is wrapped in \boxed{} (the evaluation prompt's form);
+# R(...) marks a full response used as is.
+class R(str):
+    pass
+
+
+TABLE = [
+    ("fraction/decimal", [
+        ("0.5", "\\frac{1}{2}", T), ("\\dfrac12", "0.5", T), ("\\tfrac{1}{2}", "0.5", T),
+        ("1/2", "\\frac{1}{2}", T), (".5", "\\frac12", T), ("0.50", "1/2", T), ("2/4", "0.5", T),
+        ("\\frac{2}{4}", "\\frac{1}{2}", T), ("0.51", "\\frac{1}{2}", F), ("0.3333", "\\frac{1}{3}", F),
+        ("0.333333333", "1/3", F), ("1/3", "\\frac{1}{3}", T), ("-\\frac{1}{2}", "-0.5", T),
+        ("\\frac{-1}{2}", "-\\frac12", T), ("\\frac{1}{-2}", "-0.5", T), ("3/4", "0.75", T),
+        ("\\frac34", "0.75", T), ("7/8", "0.875", T), ("1.25", "\\frac{5}{4}", T),
+        ("\\frac{5}{4}", "1.2", F), ("0.1+0.2", "0.3", T), ("2.5", "5/2", T), ("1.0", "1", T),
+        ("-0", "0", T), ("\\frac{1}{7}", "0.142857", F), ("\\frac{22}{7}", "\\pi", F),
+        ("\\frac{10}{4}", "\\frac{5}{2}", T), ("\\frac{3}{4}", "\\frac{4}{3}", F),
+        ("\\frac{1}{2}+\\frac{1}{3}", "\\frac{5}{6}", T), ("\\frac{1}{2}", "-\\frac{1}{2}", F),
+    ]),
+    ("integer", [
+        ("42", "42", T), ("42.0", "42", T), ("043", "42", F), ("24", "42", F), ("-3", "3", F),
+        ("+3", "3", T), ("0", "0", T), ("123456789012345678901234567890", "123456789012345678901234567890", T),
+        ("123456789012345678901234567891", "123456789012345678901234567890", F),
+        ("1000000007", "1000000007", T), ("1000000007", "1000000009", F), ("2", "2.0001", F),
+    ]),
+    ("thousands separator", [
+        ("1,000", "1000", T), ("7,425,000", "7425000", T), ("1 000", "1000", T),
+        ("1\\,000", "1000", T), ("1{,}000", "1000", T), ("12,345,678", "12345678", T),
+        ("1,234", "1234", T), ("1,234.5", "1234.5", T), ("7,425,000", "7425", F),
+        ("1,00", "100", F), ("1 000 000", "10^6", T), ("\\$1,500", "1500", T),
+    ]),
+    ("percent", [
+        ("0.5", "50\\%", T), ("50", "50\\%", T), ("50\\%", "50\\%", T), ("\\frac{1}{2}", "50\\%", T),
+        ("50\\%", "0.5", F), ("0.25", "25\\%", T), ("0.125", "12.5\\%", T), ("50\\%", "50", T),
+        ("0.4", "40\\%", T), ("40 percent", "40\\%", T), ("0.04", "40\\%", F), ("40\\%", "40%", T),
+        ("60\\%", "40\\%", F), ("25", "25%", T), ("\\frac{1}{4}", "25\\%", T),
+    ]),
+    ("sqrt", [
+        ("2\\sqrt{3}", "\\sqrt{12}", T), ("\\sqrt{8}", "2\\sqrt2", T), ("\\sqrt{2}/2", "\\frac{1}{\\sqrt{2}}", T),
+        ("\\frac{\\sqrt{3}}{3}", "\\frac{1}{\\sqrt3}", T), ("3\\sqrt{2}", "\\sqrt{18}", T),
+        ("\\sqrt{3}", "1.732", F), ("\\sqrt[3]{8}", "2", T), ("\\sqrt[3]{-8}", "-2", T), ("\\sqrt{16}", "4", T),
+        ("1.4142135623730951", "\\sqrt{2}", T), ("\\sqrt{50}", "5\\sqrt{2}", T), ("2\\sqrt{5}", "\\sqrt{20}", T),
+        ("\\sqrt{5}", "5", F), ("4\\sqrt{3}", "2\\sqrt{12}", T), ("\\sqrt{2}+\\sqrt{3}", "\\sqrt{5}", F),
+        ("\\frac{\\sqrt{6}}{2}", "\\sqrt{\\frac{3}{2}}", T), ("\\sqrt{-4}", "2i", T), ("\\sqrt 3", "\\sqrt{3}", T),
+        ("\\sqrt{3}x", "x\\sqrt{3}", T), ("\\sqrt[4]{16}", "2", T), ("27^{1/3}", "3", T), ("\\sqrt{12}", "3\\sqrt{2}", F),
+        ("5+2\\sqrt{6}", "(\\sqrt{2}+\\sqrt{3})^2", T), ("\\frac{1+\\sqrt{5}}{2}", "\\frac{1-\\sqrt5}{2}", F),
+    ]),
+    ("pi and degrees", [
+        ("2\\pi", "2 \\pi", T), ("\\pi/2", "\\frac{\\pi}{2}", T), ("3.14", "\\pi", F), ("\\frac{\\pi}{3}", "60^\\circ", F),
+        ("90^\\circ", "90", T), ("90°", "90", T), ("45^{\\circ}", "45", T), ("\\pi r^2", "r^2\\pi", T),
+        ("\\frac{1}{2}\\pi", "\\frac{\\pi}{2}", T), ("\\pi^2/6", "\\frac{\\pi^2}{6}", T), ("120", "120^\\circ", T),
+        ("2\\pi", "\\pi", F), ("\\frac{5\\pi}{6}", "\\frac{5}{6}\\pi", T), ("30", "30^{\\circ}", T),
+    ]),
+    ("equation", [
+        ("x=3", "3", T), ("x = 3", "3", T), ("3", "x=3", T), ("y=2x+1", "y=1+2x", T), ("y = 2x+1", "2x+1", T),
+        ("y=2x+1", "y=2x-1", F), ("x=3", "x=4", F), ("2x+4=0", "x+2=0", T), ("x^2+y^2=1", "y^2+x^2=1", T),
+        ("x+y=1", "2x+2y=2", T), ("3=x", "3", T), ("a = 5", "5", T), ("k=-2", "-2", T), ("x=3", "-3", F),
+        ("y=x^2", "y=x^3", F), ("x = \\frac{1}{2}", "0.5", T), ("2x+4=0", "x-2=0", F),
+    ]),
+    ("inequality", [
+        ("x<1", "-x>-1", T), ("x < 1", "1 > x", T), ("x \\le 2", "2 \\ge x", T), ("x<1", "x>1", F),
+        ("x \\leq 3", "x < 3", F), ("x > -2", "x+2>0", T), ("x \\geq 5", "x \\ge 5", T), ("2x<4", "x<2", T),
+        ("x \\ne 1", "x \\neq 1", T), ("x>3", "x \\geq 3", F), ("-2x > 4", "x < -2", T), ("x<2", "x>-2", F),
+    ]),
+    ("tuple", [
+        ("(1,2)", "(1, 2)", T), ("(1,2)", "(2,1)", F), ("(1,2,3)", "(1,2)", F), ("(\\frac12, 3)", "(0.5, 3)", T),
+        ("\\left(1,2\\right)", "(1,2)", T), ("(-1, 2)", "(-1,2)", T), ("(3, -4)", "(3, 4)", F),
+        ("(x, y) = (1, 2)", "(1,2)", T), ("(2, \\sqrt{2})", "(2, \\sqrt 2)", T), ("(1, 2)", "1, 2", F),
+        ("\\langle 1, 2 \\rangle", "(1,2)", T), ("(0, 0, 1)", "(0,0,1)", T),
+    ]),
+    ("interval", [
+        ("[0,1)", "[0, 1)", T), ("[0,1)", "[0,1]", F), ("(0,1]", "(0, 1]", T), ("(-\\infty, 2]", "(-\\infty,2]", T),
+        ("(-\\infty, 2)", "(-\\infty, 2]", F), ("[1,\\infty)", "[1, \\infty)", T), ("(0,1) \\cup (2,3)", "(2,3) \\cup (0,1)", T),
+        ("[2,5]", "[2,5)", F), ("x \\in [0,1]", "[0,1]", T), ("[0, \\frac12]", "[0, 0.5]", T),
+        ("(-\\infty, 0) \\cup (0, \\infty)", "(-\\infty,0)\\cup(0,\\infty)", T), ("(-\\infty, 1)", "(1, \\infty)", F),
+        ("[-1, 1]", "[-1,1]", T), ("(0, \\infty)", "(0, -\\infty)", F), ("[1, 3] \\cup [5, 7]", "[1,3]", F),
+    ]),
+    ("set and list", [
+        ("\\{1,2\\}", "\\{2,1\\}", T), ("\\{1,2,3\\}", "\\{1,2\\}", F), ("\\{1,2\\}", "1, 2", T), ("1, 2", "2, 1", T),
+        ("1,2,3", "3,2,1", T), ("\\{3\\}", "3", T), ("\\emptyset", "\\varnothing", T), ("\\emptyset", "\\{\\}", T),
+        ("\\{-1, 1\\}", "\\pm 1", T), ("1+\\sqrt2, 1-\\sqrt2", "1 \\pm \\sqrt{2}", T),
+        (R("so $x=1$ or $x=2$, i.e. \\boxed{x=1 \\text{ or } x=2}"), "1, 2", T), ("x = 1, x = 2", "2, 1", T),
+        ("1, 2, 2", "1, 2", F), ("\\{\\frac{1}{2}, 2\\}", "\\{2, 0.5\\}", T), ("-3, 3", "\\pm 3", T),
+        ("2, 3", "2, 4", F), ("\\{1, 2\\}", "\\{1, 3\\}", F), ("\\{(1,2), (3,4)\\}", "\\{(3,4), (1,2)\\}", T),
+        ("1; 2", "1, 2", T), ("\\emptyset", "0", F),
+    ]),
+    ("units and currency", [
+        ("5\\text{ cm}", "5", T), ("5 cm", "5", T), ("12 \\text{ square feet}", "12", T), ("10\\text{ dollars}", "10", T),
+        ("\\$10", "10", T), ("10 dollars", "10", T), ("€5", "5", T), ("5\\text{ cm}^2", "5", T), ("3 \\text{ meters}", "4", F),
+        ("20 \\mbox{ km}", "20", T), ("45 mph", "45", T), ("8 hours", "8", T), ("5\\text{ cm}", "5\\text{ m}", T),
+        ("7 \\text{ apples}", "7", T), ("\\$ 2.50", "2.5", T), ("15\\,\\mathrm{kg}", "15", T), ("6\\text{ units}", "6", T),
+        ("\\text{5 cm}", "5", T), ("4 \\text{ ft}", "5", F),
+    ]),
+    ("latex noise", [
+        ("\\left( \\frac{1}{2} \\right)", "1/2", T), ("\\displaystyle\\frac{1}{2}", "0.5", T), ("\\!\\frac{1}{2}", "0.5", T),
+        ("3.", "3", T), ("$3$", "3", T), ("$$3$$", "3", T), ("\\(3\\)", "3", T), ("\\[3\\]", "3", T),
+        ("\\frac{1}{2}.", "0.5", T), ("\\quad 7", "7", T), ("{7}", "7", T), ("\\mathbf{7}", "7", T),
+        ("2\\times 3", "6", T), ("12 \\div 4", "3", T), ("2 \\cdot 3", "6", T), ("2*3", "6", T), ("3\\cdot 10^{2}", "300", T),
+        ("\\frac{1}{2}", "$\\frac{1}{2}$", T), ("x\\,=\\,3", "3", T), ("−5", "-5", T), ("5 × 3", "15", T),
+    ]),
+    ("symbolic", [
+        ("x^2-1", "(x-1)(x+1)", T), ("(x+1)^2", "x^2+2x+1", T), ("(x+1)^2", "x^2+1", F), ("2x", "x+x", T),
+        ("x y", "yx", T), ("2(x+1)", "2x+2", T), ("\\frac{x}{2}", "0.5x", T), ("\\sin^2 x + \\cos^2 x", "1", T),
+        ("\\sin(2x)", "2\\sin x\\cos x", T), ("e^{i\\pi}", "-1", T), ("i^2", "-1", T), ("\\ln(e^2)", "2", T),
+        ("\\log_2 8", "3", T), ("\\log_{10} 100", "2", T), ("e^{\\ln 5}", "5", T), ("2^{10}", "1024", T),
+        ("10!", "3628800", T), ("\\binom{5}{2}", "10", T), ("\\binom{10}{3}", "120", T), ("5!", "120", T),
+        ("|-3|", "3", T), ("a^2+b^2", "b^2+a^2", T), ("a+b", "a-b", F), ("\\frac{a}{b}", "a/b", T),
+        ("\\frac{1}{x}", "x^{-1}", T), ("x^{1/2}", "\\sqrt{x}", T), ("\\sqrt{x}", "x", F), ("3+2i", "2i+3", T),
+        ("3+2i", "3-2i", F), ("\\frac{3}{2}x", "1.5x", T), ("2^{x+1}", "2\\cdot 2^x", T), ("\\alpha + \\beta", "\\beta+\\alpha", T),
+        ("x_1 + x_2", "x_2 + x_1", T), ("\\tan(\\pi/4)", "1", T), ("\\cos 0", "1", T), ("x^2", "x^3", F),
+        ("\\frac{x+1}{x-1}", "\\frac{x-1}{x+1}", F), ("\\frac{x^2-1}{x-1}", "x+1", T), ("n(n+1)/2", "\\frac{n^2+n}{2}", T),
+        ("2^n", "n^2", F), ("\\sin x", "\\cos x", F), ("a", "b", F), ("3x", "3y", F), ("\\frac{\\pi}{4}", "\\arctan 1", T),
+        ("\\sqrt{x^2+2x+1}", "x+1", T), ("e^x e^y", "e^{x+y}", T), ("\\log(xy)", "\\log x + \\log y", T),
+        ("(a+b)^3", "a^3+3a^2b+3ab^2+b^3", T), ("(a+b)^3", "a^3+b^3", F), ("\\dbinom{6}{3}", "20", T),
+        ("\\theta", "\\theta", T), ("2\\theta", "\\theta+\\theta", T), ("\\cos^2\\theta - \\sin^2\\theta", "\\cos 2\\theta", T),
+    ]),
+    ("text and multiple choice", [
+        ("(A)", "A", T), ("\\text{(B)}", "B", T), ("B", "C", F), ("\\text{Monday}", "Monday", T), ("monday", "Monday", T),
+        ("\\text{yes}", "yes", T), ("No", "Yes", F), ("\\textbf{(C)}", "C", T), ("\\text{even}", "\\text{odd}", F),
+        ("(D)", "(D)", T), ("E", "(E)", T), ("\\text{Tuesday}", "Monday", F),
+    ]),
+    ("decimal comma", [
+        ("3,5", "3.5", T), ("0,25", "0.25", T), ("1,2", "1, 2", T), ("3,5", "35", F), ("2,75", "2.75", T),
+    ]),
+    ("matrix", [
+        ("\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}", "\\begin{bmatrix}1 & 2 \\\\ 3 & 4\\end{bmatrix}", T),
+        ("\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}", "\\begin{pmatrix}1&2\\\\4&3\\end{pmatrix}", F),
+        ("\\begin{pmatrix} \\frac12 \\\\ 1 \\end{pmatrix}", "\\begin{pmatrix} 0.5 \\\\ 1 \\end{pmatrix}", T),
+        ("\\begin{pmatrix}1&0\\\\0&1\\end{pmatrix}", "\\begin{pmatrix}1&0&0\\\\0&1&0\\end{pmatrix}", F),
+        ("\\begin{pmatrix} 2 \\\\ -1 \\end{pmatrix}", "\\begin{pmatrix} 2 \\\\ -1 \\end{pmatrix}", T),
+    ]),
+    ("extraction", [
+        (R("The answer is \\boxed{5}."), "5", T), (R("First \\boxed{3}, but wait, final \\boxed{4}"), "4", T),
+        (R("First \\boxed{3}, but wait, final \\boxed{4}"), "3", F), (R("<answer>7</answer>"), "7", T),
+        (R("<think>1/2 of 1</think> <answer>\\frac{1}{2}</answer>"), "0.5", T), (R("So the answer is $12$."), "12", T),
+        (R("Therefore, the answer is 42."), "42", T), (R("Adding them up we get 17"), "17", T), (R("\\fbox{9}"), "9", T),
+        (R("\\boxed{\\frac{1}{2}}"), "\\frac12", T), (R("\\boxed{\\{1,2\\}}"), "\\{1,2\\}", T), (R("so \\boxed 5"), "5", T),
+        (R("**Answer:** 8"), "8", T), (R("We get \\( \\frac{3}{4} \\)"), "0.75", T), (R("Hence \\[x = 2\\]"), "2", T),
+        (R("\\boxed{3}"), "$\\frac{6}{2}$", T), (R("\\boxed{3}"), "\\boxed{3}", T), (R("\\boxed{3}"), "x = 3", T),
+        (R("\\boxed{0.75}"), "$\\frac{3}{4}$", T), (R("The final answer is $\\boxed{2\\sqrt{2}}$."), "\\sqrt{8}", T),
+        (R("<answer>The answer is 6</answer>"), "6", T), (R("1 + 1 = 2, so 2 + 2 = 4"), "4", T),
+        (R("\\boxed{\\left[0, 1\\right)}"), "[0,1)", T), (R("$x = 5$ and so $y = 7$"), "7", T),
+        (R("Final: \\boxed{\\dfrac{7}{2}} units"), "3.5", T), (R("\\boxed{2}\\boxed{3}"), "3", T),
+    ]),
+    ("adversarial", [
+        (R("\\boxed{}"), "0", F), (R(""), "0", F), (R("\\boxed{1, 2, 3, 4, 5}"), "3", F), (R("\\boxed{3 \\text{ or } 4}"), "3", F),
+        (R("\\boxed{1,2,3,4,5,6,7,8,9,10}"), "5", F), (R("\\boxed{\\frac{1}{2}"), "1/2", F), (R("\\boxed{5"), "5", F),
+        (R("\\boxed{" + "(" * 5000 + "5" + ")" * 5000 + "}"), "5", F), (R("\\boxed{" + "(" * 500 + "5" + ")" * 500 + "}"), "5", F),
+        (R("\\boxed{" + "{" * 3000 + "5"), "5", F), (R("\\boxed{\\frac{1}{0}}"), "0", F), (R("\\boxed{0/0}"), "0", F),
+        (R("\\boxed{10^{10^{10}}}"), "1", F), (R("\\boxed{99999!}"), "1", F), (R("\\boxed{x}"), "5", F),
+        (R("\\boxed{\\infty}"), "\\infty", T), (R("\\boxed{-\\infty}"), "\\infty", F), (R("\\boxed{0.5}"), "50", F),
+        (R("\\boxed{3, 4, 5}"), "3", F), (R("\\boxed{2 \\pm 1}"), "3", F), (R("\\boxed{\\text{all}}"), "5", F),
+        (R("\\boxed{" + "1+" * 2000 + "1}"), "2001", F), (R("\\boxed{\\sqrt{\\sqrt{\\sqrt{\\sqrt{\\sqrt{\\sqrt{2}}}}}}}"), "2", F),
+        (R("\\boxed{" + "x" * 5000 + "}"), "x", F), (R("\\boxed{\\begin{pmatrix}1&2\\end{pmatrix}"), "(1,2)", F),
+        (R("\\boxed{\\left(}"), "(", T), (R("\\boxed{a \\le b \\le c}"), "a", F), (R("\\boxed{2^{-1000000}}"), "0", F),
+        (R("\\boxed{\\frac{\\frac{\\frac{1}{2}}{2}}{2}}"), "0.125", T), (R("\\boxed{1/3}"), "0.33", F),
+    ]),
+]
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    path = os.path.join(here, "..", "tests", "fixtures", "reward", "math_pairs.jsonl")
+    n = 0
+    with open(path, "w", encoding="utf-8") as out:
+        for rule, pairs in TABLE:
+            for pred, gold, equal in pairs:
+                response = pred if isinstance(pred, R) or "$" in pred else B(pred)
+                out.write(json.dumps({"pred": str(response), "gold": gold, "equal": equal, "rule": rule},
+                                     ensure_ascii=False) + "\n")
+                n += 1
+    print(f"wrote {n} pairs to {os.path.normpath(path)}")
+
+
+if __name__ == "__main__":
+    main()
