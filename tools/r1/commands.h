@@ -11,5 +11,6 @@ using Args = std::vector<std::string>;
 int cmd_init(const Args& args);
 int cmd_info(const Args& args);
 int cmd_score(const Args& args);
+int cmd_verify(const Args& args);
 
 }  // namespace r1

@@ -19,6 +19,7 @@ const Command kCommands[] = {
     {"init", r1::cmd_init, "create a randomly initialised model in Hugging Face layout"},
     {"info", r1::cmd_info, "print a model's family, size, dtype and context length"},
     {"score", r1::cmd_score, "per-token log-probs of token ids from JSONL"},
+    {"verify", r1::cmd_verify, "check answers against references (math, countdown, arithmetic) from JSONL"},
 };
 
 void print_usage() {
