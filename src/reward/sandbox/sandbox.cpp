@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -336,9 +337,13 @@ RunResult run_sandboxed(const SandboxSpec& spec) {
   // bwrap reports the init's pid once the namespaces exist; without it, the
   // sandbox never started and the program never ran.
   if (!kill_it && status_text.find("child-pid") == std::string::npos) {
-    if (drop_root && result.exit_code == 126)
-      fail("sandbox: could not switch to uid ", kSandboxUid);
-    fail("sandbox: bubblewrap could not create the sandbox (", result.err.substr(0, 500),
+    if (drop_root && result.exit_code == 126) {
+      fail("sandbox: running as root, could not switch to the sandbox's uid ", kSandboxUid,
+           " (is this a user namespace that does not map it?)");
+    }
+    std::string why = result.err.substr(0, 500);
+    while (!why.empty() && isspace(static_cast<unsigned char>(why.back()))) why.pop_back();
+    fail("sandbox: bubblewrap could not create the sandbox (", why,
          "). Model-written code is only ever run sandboxed; this machine must allow user ",
          "namespaces (sysctl user.max_user_namespaces > 0, kernel.unprivileged_userns_clone = 1 ",
          "where it exists, and a container runtime that permits them).");
