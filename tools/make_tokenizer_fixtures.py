@@ -181,6 +181,140 @@ def make_variants(texts):
         json.dump(out, f, ensure_ascii=False)
 
 
+# Published chat templates, written out here (no hub access when fixtures are
+# made): Qwen2.5-Instruct, Meta-Llama-3-Instruct, DeepSeek-R1-Distill-Qwen.
+# Qwen3's comes from its real tokenizer_config.json.
+QWEN25_TEMPLATE = (
+    "{%- if tools %}\n    {{- '<|im_start|>system\\n' }}\n    {%- if messages[0]['role'] == 'system' %}\n"
+    "        {{- messages[0]['content'] }}\n    {%- else %}\n"
+    "        {{- 'You are Qwen, created by Alibaba Cloud. You are a helpful assistant.' }}\n"
+    "    {%- endif %}\n"
+    "    {{- \"\\n\\n# Tools\\n\\nYou may call one or more functions to assist with the user query.\\n\\n"
+    "You are provided with function signatures within <tools></tools> XML tags:\\n<tools>\" }}\n"
+    "    {%- for tool in tools %}\n        {{- \"\\n\" }}\n        {{- tool | tojson }}\n    {%- endfor %}\n"
+    "    {{- \"\\n</tools>\\n\\nFor each function call, return a json object with function name and "
+    "arguments within <tool_call></tool_call> XML tags:\\n<tool_call>\\n{\\\"name\\\": <function-name>, "
+    "\\\"arguments\\\": <args-json-object>}\\n</tool_call><|im_end|>\\n\" }}\n"
+    "{%- else %}\n    {%- if messages[0]['role'] == 'system' %}\n"
+    "        {{- '<|im_start|>system\\n' + messages[0]['content'] + '<|im_end|>\\n' }}\n"
+    "    {%- else %}\n"
+    "        {{- '<|im_start|>system\\nYou are Qwen, created by Alibaba Cloud. You are a helpful "
+    "assistant.<|im_end|>\\n' }}\n    {%- endif %}\n{%- endif %}\n"
+    "{%- for message in messages %}\n"
+    "    {%- if (message.role == \"user\") or (message.role == \"system\" and not loop.first) or "
+    "(message.role == \"assistant\" and not message.tool_calls) %}\n"
+    "        {{- '<|im_start|>' + message.role + '\\n' + message.content + '<|im_end|>' + '\\n' }}\n"
+    "    {%- elif message.role == \"assistant\" %}\n        {{- '<|im_start|>' + message.role }}\n"
+    "        {%- if message.content %}\n            {{- '\\n' + message.content }}\n        {%- endif %}\n"
+    "        {%- for tool_call in message.tool_calls %}\n            {%- if tool_call.function is defined %}\n"
+    "                {%- set tool_call = tool_call.function %}\n            {%- endif %}\n"
+    "            {{- '\\n<tool_call>\\n{\"name\": \"' }}\n            {{- tool_call.name }}\n"
+    "            {{- '\", \"arguments\": ' }}\n            {{- tool_call.arguments | tojson }}\n"
+    "            {{- '}\\n</tool_call>' }}\n        {%- endfor %}\n        {{- '<|im_end|>\\n' }}\n"
+    "    {%- elif message.role == \"tool\" %}\n"
+    "        {%- if (loop.index0 == 0) or (messages[loop.index0 - 1].role != \"tool\") %}\n"
+    "            {{- '<|im_start|>user' }}\n        {%- endif %}\n"
+    "        {{- '\\n<tool_response>\\n' }}\n        {{- message.content }}\n"
+    "        {{- '\\n</tool_response>' }}\n"
+    "        {%- if loop.last or (messages[loop.index0 + 1].role != \"tool\") %}\n"
+    "            {{- '<|im_end|>\\n' }}\n        {%- endif %}\n    {%- endif %}\n{%- endfor %}\n"
+    "{%- if add_generation_prompt %}\n    {{- '<|im_start|>assistant\\n' }}\n{%- endif %}\n")
+
+LLAMA3_TEMPLATE = (
+    "{% set loop_messages = messages %}{% for message in loop_messages %}"
+    "{% set content = '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n'"
+    "+ message['content'] | trim + '<|eot_id|>' %}{% if loop.index0 == 0 %}"
+    "{% set content = bos_token + content %}{% endif %}{{ content }}{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}"
+    "{% endif %}")
+
+DEEPSEEK_R1_DISTILL_TEMPLATE = (
+    "{% if not add_generation_prompt is defined %}{% set add_generation_prompt = false %}{% endif %}"
+    "{% set ns = namespace(is_first=false, is_tool=false, is_output_first=true, system_prompt='') %}"
+    "{%- for message in messages %}{%- if message['role'] == 'system' %}"
+    "{% set ns.system_prompt = message['content'] %}{%- endif %}{%- endfor %}"
+    "{{bos_token}}{{ns.system_prompt}}{%- for message in messages %}"
+    "{%- if message['role'] == 'user' %}{%- set ns.is_tool = false -%}"
+    "{{'<｜User｜>' + message['content']}}{%- endif %}"
+    "{%- if message['role'] == 'assistant' and message['content'] is none %}"
+    "{%- set ns.is_tool = false -%}{%- for tool in message['tool_calls']%}"
+    "{%- if not ns.is_first %}{{'<｜Assistant｜><｜tool▁calls▁begin｜><｜tool▁call▁begin｜>' + "
+    "tool['type'] + '<｜tool▁sep｜>' + tool['function']['name'] + '\\n' + '```json' + '\\n' + "
+    "tool['function']['arguments'] + '\\n' + '```' + '<｜tool▁call▁end｜>'}}"
+    "{%- set ns.is_first = true -%}{%- else %}{{'\\n' + '<｜tool▁call▁begin｜>' + tool['type'] + "
+    "'<｜tool▁sep｜>' + tool['function']['name'] + '\\n' + '```json' + '\\n' + "
+    "tool['function']['arguments'] + '\\n' + '```' + '<｜tool▁call▁end｜>'}}"
+    "{{'<｜tool▁calls▁end｜><｜end▁of▁sentence｜>'}}{%- endif %}{%- endfor %}{%- endif %}"
+    "{%- if message['role'] == 'assistant' and message['content'] is not none %}"
+    "{%- if ns.is_tool %}{{'<｜tool▁outputs▁end｜>' + message['content'] + '<｜end▁of▁sentence｜>'}}"
+    "{%- set ns.is_tool = false -%}{%- else %}{% set content = message['content'] %}"
+    "{% if '</think>' in content %}{% set content = content.split('</think>')[-1] %}{% endif %}"
+    "{{'<｜Assistant｜>' + content + '<｜end▁of▁sentence｜>'}}{%- endif %}{%- endif %}"
+    "{%- if message['role'] == 'tool' %}{%- set ns.is_tool = true -%}{%- if ns.is_output_first %}"
+    "{{'<｜tool▁outputs▁begin｜><｜tool▁output▁begin｜>' + message['content'] + '<｜tool▁output▁end｜>'}}"
+    "{%- set ns.is_output_first = false %}{%- else %}"
+    "{{'\\n<｜tool▁output▁begin｜>' + message['content'] + '<｜tool▁output▁end｜>'}}{%- endif %}"
+    "{%- endif %}{%- endfor -%}{% if ns.is_tool %}{{'<｜tool▁outputs▁end｜>'}}{% endif %}"
+    "{% if add_generation_prompt and not ns.is_tool %}{{'<｜Assistant｜><think>\\n'}}{% endif %}")
+
+CONVERSATIONS = [
+    [{"role": "user", "content": "What is 2+2?"}],
+    [{"role": "system", "content": "You are a helpful assistant."},
+     {"role": "user", "content": "Hi"}],
+    [{"role": "system", "content": "Be brief."},
+     {"role": "user", "content": "What is 2+2?"},
+     {"role": "assistant", "content": "4"},
+     {"role": "user", "content": "And 3+3?"}],
+    [{"role": "user", "content": "Solve x+1=3."},
+     {"role": "assistant", "content": "<think>\nSubtract 1.\n</think>\n\nx = 2"},
+     {"role": "user", "content": "Now x+2=5."},
+     {"role": "assistant", "content": "<think>Subtract 2.</think>x = 3"}],
+    [{"role": "user", "content": "  padded question with spaces \n\n"},
+     {"role": "assistant", "content": "\n answer with newlines \n"}],
+    [{"role": "system", "content": "First system."},
+     {"role": "user", "content": "Q1"},
+     {"role": "system", "content": "Second system."},
+     {"role": "user", "content": "Q2"}],
+    [{"role": "user", "content": "你好！请用中文回答。"},
+     {"role": "assistant", "content": "好的 🙂"},
+     {"role": "user", "content": "Écris en français: ça va?"}],
+    [{"role": "user", "content": "Think about it."},
+     {"role": "assistant", "content": "The result.", "reasoning_content": "\nI reasoned.\n"}],
+    [{"role": "user", "content": "Multi\nline\n\nquestion\twith tab"},
+     {"role": "assistant", "content": "<think>\n\n</think>\n\nshort"},
+     {"role": "user", "content": "ok"}],
+]
+
+
+def make_chat_templates():
+    from transformers import AutoTokenizer
+    tok = AutoTokenizer.from_pretrained(QWEN3)
+    families = [
+        ("qwen3", tok.chat_template, "", "<|im_end|>"),
+        ("qwen2.5", QWEN25_TEMPLATE, "", "<|im_end|>"),
+        ("llama3", LLAMA3_TEMPLATE, "<|begin_of_text|>", "<|eot_id|>"),
+        ("deepseek_r1_distill", DEEPSEEK_R1_DISTILL_TEMPLATE, "<｜begin▁of▁sentence｜>",
+         "<｜end▁of▁sentence｜>"),
+    ]
+    out = []
+    for name, template, bos, eos in families:
+        cases = []
+        for messages in CONVERSATIONS:
+            for gen in (True, False):
+                for thinking in ([None, False] if name == "qwen3" else [None]):
+                    kwargs = {} if thinking is None else {"enable_thinking": thinking}
+                    text = tok.apply_chat_template(messages, chat_template=template, tokenize=False,
+                                                   add_generation_prompt=gen, bos_token=bos,
+                                                   eos_token=eos, **kwargs)
+                    cases.append({"messages": messages, "add_generation_prompt": gen,
+                                  "enable_thinking": thinking, "expected": text})
+        out.append({"name": name, "template": template, "bos_token": bos, "eos_token": eos,
+                    "cases": cases})
+        print(f"chat template {name}: {len(cases)} renders")
+    with open(os.path.join(OUT, "chat_templates.json"), "w", encoding="utf-8") as f:
+        json.dump(out, f, ensure_ascii=False, indent=1)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--r1", help="r1 binary: retrain tiny/tokenizer.json with `r1 tokenizer train`")
@@ -189,6 +323,7 @@ def main():
     texts = corpus()
     make_qwen3(texts)
     make_variants(texts)
+    make_chat_templates()
 
 
 if __name__ == "__main__":

@@ -129,8 +129,8 @@ int cmd_verify(const Args& args) {
       "order. Kinds: math (default; gold is the reference answer), countdown (gold is\n"
       "{\"numbers\": [...], \"target\": N}), arithmetic (gold is an integer), code (the line\n"
       "has \"tests\": [{\"input\", \"output\"}]; pred's last ```python/```cpp block runs\n"
-      "sandboxed; score is the passed fraction). A bad line\n"
-      "gets {\"error\": ...} and processing continues (exit code 1 at the end).");
+      "sandboxed; score is the passed fraction). A bad line gets {\"error\": ...} and\n"
+      "processing continues (exit code 1 at the end).");
   p.add("--in", "FILE", "input JSONL, - for stdin", "-");
   p.add("--out", "FILE", "output JSONL, - for stdout", "-");
   if (!p.parse(args)) return 0;

@@ -1,0 +1,79 @@
+// Chat templates against transformers' apply_chat_template (fixtures made by
+// tools/make_tokenizer_fixtures.py) for Qwen3, Qwen2.5, Llama 3 and
+// DeepSeek-R1-Distill, plus the R1-Zero prompt and unsupported templates.
+#include "tokenizer/chat_template.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "tokenizer/tokenizer.h"
+#include "util/error.h"
+#include "util/io.h"
+
+namespace r1 {
+namespace {
+
+using nlohmann::json;
+
+std::vector<ChatMessage> messages_of(const json& j) {
+  std::vector<ChatMessage> out;
+  for (const auto& m : j) {
+    ChatMessage msg{m["role"], m["content"], std::nullopt};
+    if (m.contains("reasoning_content")) msg.reasoning_content = m["reasoning_content"];
+    out.push_back(msg);
+  }
+  return out;
+}
+
+TEST(ChatTemplate, RendersLikeTransformers) {
+  const json all =
+      json::parse(read_file(std::string(R1_FIXTURES) + "/tokenizer/chat_templates.json"));
+  std::set<std::string> families;
+  for (const auto& f : all) {
+    const std::string name = f["name"];
+    SCOPED_TRACE(name);
+    ChatTemplate t = ChatTemplate::from_jinja(f["template"], f["bos_token"], f["eos_token"]);
+    families.insert(t.family_name());
+    ASSERT_GE(f["cases"].size(), 10u);
+    for (const auto& c : f["cases"]) {
+      ChatOptions o;
+      o.add_generation_prompt = c["add_generation_prompt"];
+      if (!c["enable_thinking"].is_null()) o.enable_thinking = c["enable_thinking"].get<bool>();
+      EXPECT_EQ(t.render(messages_of(c["messages"]), o), c["expected"].get<std::string>())
+          << c["messages"].dump() << " generation prompt: " << o.add_generation_prompt;
+    }
+  }
+  EXPECT_EQ(families, (std::set<std::string>{"qwen3", "chatml", "llama3", "deepseek-r1"}));
+}
+
+TEST(ChatTemplate, Qwen3TokenizerCarriesItsTemplate) {
+  Tokenizer tok = Tokenizer::load(std::string(R1_SHARED) + "/tokenizers/qwen3");
+  ChatTemplate t = ChatTemplate::of(tok);
+  EXPECT_EQ(t.family(), ChatFamily::kQwen3);
+  const std::string prompt = t.render({{"user", "2+2?", std::nullopt}}, ChatOptions());
+  EXPECT_EQ(prompt, "<|im_start|>user\n2+2?<|im_end|>\n<|im_start|>assistant\n");
+  EXPECT_EQ(tok.encode(prompt), (std::vector<int64_t>{151644, 872, 198, 17, 10, 17, 30, 151645, 198,
+                                                      151644, 77091, 198}));
+}
+
+TEST(ChatTemplate, UnknownTemplatesAreErrors) {
+  EXPECT_THROW(ChatTemplate::from_jinja("{{ messages[0]['content'] }}", "", ""), Error);
+  EXPECT_THROW(ChatTemplate::from_jinja("<|start_header_id|> Cutting Knowledge Date", "", ""),
+               Error);
+  ChatTemplate llama = ChatTemplate::from_jinja("<|start_header_id|>", "<s>", "</s>");
+  EXPECT_THROW(llama.render({{"tool", "x", std::nullopt}}, ChatOptions()), Error);
+}
+
+TEST(ChatTemplate, R1ZeroPromptIsThePapers) {
+  const std::string p = render_r1_zero("What is 1+1?");
+  EXPECT_EQ(p.substr(0, 40), "A conversation between User and Assistan");
+  EXPECT_NE(p.find("<think> reasoning process here </think> <answer> answer here </answer>. "
+                   "User: What is 1+1?. Assistant:"),
+            std::string::npos);
+  EXPECT_EQ(p.back(), ':');
+}
+
+}  // namespace
+}  // namespace r1
