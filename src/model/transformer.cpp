@@ -186,7 +186,8 @@ at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor&
 }
 
 at::Tensor layer_forward(const ModelConfig& c, const LayerWeights& l, const at::Tensor& x,
-                         const at::Tensor& cos, const at::Tensor& sin, const at::Tensor& bias) {
+                         const at::Tensor& cos, const at::Tensor& sin, const at::Tensor& bias,
+                         KVCache* cache, size_t layer_index) {
   const int64_t B = x.size(0), T = x.size(1);
   const int64_t H = c.num_attention_heads, K = c.num_key_value_heads, D = c.head_dim;
 
@@ -201,6 +202,15 @@ at::Tensor layer_forward(const ModelConfig& c, const LayerWeights& l, const at::
   q = apply_rope(q, cos, sin).transpose(1, 2);  // (B, H, T, D)
   k = apply_rope(k, cos, sin).transpose(1, 2);  // (B, K, T, D)
   v = v.transpose(1, 2);                        // (B, K, T, D)
+  if (cache) {
+    // Append, then attend over everything cached so far: (B, K, S, D).
+    at::Tensor& keys = cache->keys[layer_index];
+    at::Tensor& values = cache->values[layer_index];
+    keys.narrow(2, cache->length, T).copy_(k);
+    values.narrow(2, cache->length, T).copy_(v);
+    k = keys.narrow(2, 0, cache->length + T);
+    v = values.narrow(2, 0, cache->length + T);
+  }
   auto attn = attention(q, k, v, bias, K).transpose(1, 2).reshape({B, T, H * D});
   auto x1 = x + at::linear(attn, l.o_proj);
 
@@ -212,18 +222,34 @@ at::Tensor layer_forward(const ModelConfig& c, const LayerWeights& l, const at::
 
 }  // namespace
 
+KVCache make_kv_cache(const Model& model, int64_t batch, int64_t capacity) {
+  const ModelConfig& c = model.config;
+  auto opts = model.embed_tokens.options().requires_grad(false);
+  KVCache cache;
+  for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
+    cache.keys.push_back(at::empty({batch, c.num_key_value_heads, capacity, c.head_dim}, opts));
+    cache.values.push_back(at::empty({batch, c.num_key_value_heads, capacity, c.head_dim}, opts));
+  }
+  return cache;
+}
+
 at::Tensor forward_hidden(const Model& model, const at::Tensor& ids, const at::Tensor& positions,
-                          const at::Tensor& key_mask) {
+                          const at::Tensor& key_mask, KVCache* cache) {
   const ModelConfig& c = model.config;
   const int64_t B = ids.size(0), T = ids.size(1);
+  const int64_t past = cache ? cache->length : 0;
+  if (cache && past + T > cache->keys[0].size(2))
+    fail("KV cache overflow: ", past + T, " tokens for a capacity of ", cache->keys[0].size(2));
   auto x = at::embedding(model.embed_tokens, ids);  // (B, T, C)
 
   auto freqs = positions.to(at::kFloat).unsqueeze(-1) * model.rope_inv_freq;  // (B, T, D/2)
   auto emb = at::cat({freqs, freqs}, -1).unsqueeze(2);                        // (B, T, 1, D)
   auto cos = emb.cos(), sin = emb.sin();
-  auto bias = attention_bias(key_mask, B, T, T, ids.device());
+  auto bias = attention_bias(key_mask, B, T, past + T, ids.device());
 
-  for (const LayerWeights& l : model.layers) x = layer_forward(c, l, x, cos, sin, bias);
+  for (size_t i = 0; i < model.layers.size(); ++i)
+    x = layer_forward(c, model.layers[i], x, cos, sin, bias, cache, i);
+  if (cache) cache->length += T;
   return rms_norm(x, model.norm, c.rms_norm_eps);
 }
 
@@ -231,19 +257,27 @@ at::Tensor lm_logits(const Model& model, const at::Tensor& hidden) {
   return at::linear(hidden, model.lm_head);
 }
 
-at::Tensor token_logprobs(const Model& model, const at::Tensor& hidden, const at::Tensor& targets) {
+at::Tensor token_logprobs(const Model& model, const at::Tensor& hidden, const at::Tensor& targets,
+                          at::Tensor* entropy) {
   const int64_t C = hidden.size(-1), V = model.config.vocab_size;
   auto flat = hidden.reshape({-1, C});
   auto flat_targets = targets.reshape({-1, 1});
   // About 64 MB of fp32 logits per chunk.
   const int64_t rows = std::max<int64_t>(1, (int64_t(16) << 20) / V);
-  std::vector<at::Tensor> parts;
+  std::vector<at::Tensor> parts, entropies;
   for (int64_t start = 0; start < flat.size(0); start += rows) {
     int64_t n = std::min(rows, flat.size(0) - start);
     auto logits = at::linear(flat.narrow(0, start, n), model.lm_head);  // (n, V)
-    auto picked = logits.gather(1, flat_targets.narrow(0, start, n)).squeeze(1);
-    parts.push_back(picked - at::logsumexp(logits, 1));
+    auto lse = at::logsumexp(logits, 1, /*keepdim=*/true);              // (n, 1)
+    auto picked = logits.gather(1, flat_targets.narrow(0, start, n));
+    parts.push_back((picked - lse).squeeze(1));
+    if (entropy) {
+      // H = -sum p log p = lse - sum p * logit
+      auto probs = at::softmax(logits, 1);
+      entropies.push_back(lse.squeeze(1) - (probs * logits).sum(1));
+    }
   }
+  if (entropy) *entropy = at::cat(entropies).view(targets.sizes());
   return at::cat(parts).view(targets.sizes());
 }
 

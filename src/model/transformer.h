@@ -66,16 +66,31 @@ void model_to_device(Model& model, const at::Device& device);
 // positions, so a padded row sees the same positions as the unpadded sequence.
 at::Tensor positions_from_mask(const at::Tensor& mask);  // (B, T) int64
 
-// Hidden states after the final norm, (B, T, C). `key_mask` (B, T) marks real
-// tokens (1) and padding (0); undefined means no padding.
+// Keys and values of tokens already processed, one (B, K, capacity, D) tensor
+// per layer; forward_hidden appends the new tokens' at column `length`. The
+// rollout engine allocates, shares and compacts it; the model only reads and
+// writes it. Used without autograd (generation), never for training.
+struct KVCache {
+  std::vector<at::Tensor> keys, values;
+  int64_t length = 0;  // columns filled (the same for every row; padding is masked)
+};
+
+// Allocates an empty cache for `batch` rows and `capacity` tokens.
+KVCache make_kv_cache(const Model& model, int64_t batch, int64_t capacity);
+
+// Hidden states after the final norm, (B, T, C). `key_mask` marks real tokens
+// (1) and padding (0) over every key the new tokens attend to: (B, T) without a
+// cache, (B, cache->length + T) with one; undefined means no padding.
 at::Tensor forward_hidden(const Model& model, const at::Tensor& ids, const at::Tensor& positions,
-                          const at::Tensor& key_mask);
+                          const at::Tensor& key_mask, KVCache* cache = nullptr);
 
 // Full logits (B, T, V).
 at::Tensor lm_logits(const Model& model, const at::Tensor& hidden);
 
 // log p(targets[b, t] | ...) from hidden states (B, T, C) -> (B, T), computed in
-// row chunks so the (B, T, V) logits are never all alive at once.
-at::Tensor token_logprobs(const Model& model, const at::Tensor& hidden, const at::Tensor& targets);
+// row chunks so the (B, T, V) logits are never all alive at once. If `entropy`
+// is given it receives the entropy of each position's distribution, (B, T).
+at::Tensor token_logprobs(const Model& model, const at::Tensor& hidden, const at::Tensor& targets,
+                          at::Tensor* entropy = nullptr);
 
 }  // namespace r1

@@ -1,0 +1,190 @@
+// The rollout engine: cached generation equals full recomputation, recorded
+// log-probs equal teacher-forced ones, per-request seeds make outputs
+// independent of batch composition, and bad requests are clear errors.
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include "engine/generator.h"
+#include "engine/scoring.h"
+#include "model/checkpoint.h"
+#include "util/error.h"
+
+namespace r1 {
+namespace {
+
+Model fixture_model(const std::string& name) {
+  return load_model(std::string(R1_FIXTURES) + "/models/" + name, at::kCPU);
+}
+
+std::vector<int64_t> random_prompt(int64_t length, int64_t vocab, uint64_t seed) {
+  SequenceRng rng(seed);
+  std::vector<int64_t> p(length);
+  for (auto& t : p) t = 1 + static_cast<int64_t>(rng.uniform() * (vocab - 1));
+  return p;
+}
+
+// Greedy decoding by recomputing the whole sequence every step (no cache).
+std::vector<int64_t> greedy_uncached(const Model& model, std::vector<int64_t> ids, int64_t n) {
+  at::NoGradGuard no_grad;
+  std::vector<int64_t> out;
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t T = ids.size();
+    auto x = at::tensor(ids, at::kLong).view({1, T});
+    auto h = forward_hidden(model, x, at::arange(T, at::kLong).view({1, T}), {});
+    int64_t next = lm_logits(model, h.select(1, T - 1)).argmax(-1).item<int64_t>();
+    out.push_back(next);
+    ids.push_back(next);
+  }
+  return out;
+}
+
+class EngineFamilies : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(EngineFamilies, CachedGreedyEqualsUncachedOnARaggedBatch) {
+  Model model = fixture_model(GetParam());
+  const int64_t V = model.config.vocab_size;
+  std::vector<GenerateRequest> requests;
+  for (int64_t len : {5, 1, 12, 8}) requests.push_back({random_prompt(len, V, len), 1, 0});
+  SamplingParams params;
+  params.temperature = 0.0f;
+  params.max_new_tokens = 16;
+  auto results = generate(model, requests, params);
+  for (size_t q = 0; q < requests.size(); ++q) {
+    EXPECT_EQ(results[q][0].tokens, greedy_uncached(model, requests[q].prompt, 16))
+        << GetParam() << " request " << q;
+    EXPECT_EQ(results[q][0].finish, FinishReason::kLength);
+  }
+}
+
+TEST_P(EngineFamilies, RecordedLogprobsEqualTeacherForcedOnSampledOutputs) {
+  Model model = fixture_model(GetParam());
+  const int64_t V = model.config.vocab_size;
+  std::vector<GenerateRequest> requests;
+  for (int64_t len : {3, 9, 6}) requests.push_back({random_prompt(len, V, 100 + len), 3, 7});
+  SamplingParams params;  // temperature 1: sampled, not greedy
+  params.max_new_tokens = 20;
+  params.stop_token_ids = {5, 9, 17};  // ragged completion lengths
+  auto results = generate(model, requests, params);
+
+  std::vector<std::vector<int64_t>> prompts, completions;
+  std::vector<float> recorded;
+  for (size_t q = 0; q < requests.size(); ++q)
+    for (const Completion& c : results[q]) {
+      prompts.push_back(requests[q].prompt);
+      completions.push_back(c.tokens);
+      recorded.insert(recorded.end(), c.logprobs.begin(), c.logprobs.end());
+    }
+  at::NoGradGuard no_grad;
+  ScoredBatch scored = score_completions(model, prompts, completions, /*with_entropy=*/true);
+  auto flat = scored.logprobs.masked_select(scored.mask.to(at::kBool));
+  auto ours = at::tensor(recorded);
+  ASSERT_EQ(flat.numel(), ours.numel());
+  EXPECT_LT((flat - ours).abs().max().item<double>(), 1e-5) << GetParam();
+  EXPECT_GT(scored.entropy.masked_select(scored.mask.to(at::kBool)).min().item<double>(), 0.0);
+  bool mixed = false;
+  for (auto& c : completions) mixed |= c.size() != completions[0].size();
+  EXPECT_TRUE(mixed) << "test should cover completions of different lengths";
+}
+
+INSTANTIATE_TEST_SUITE_P(Families, EngineFamilies,
+                         ::testing::Values("qwen2-gqa", "qwen3-qknorm", "llama3-rope"));
+
+TEST(Engine, SameSeedSameOutputAloneOrInABatchOf32) {
+  Model model = fixture_model("qwen2-gqa");
+  const int64_t V = model.config.vocab_size;
+  GenerateRequest target{random_prompt(7, V, 1), 2, 1234};
+  SamplingParams params;
+  params.max_new_tokens = 24;
+  params.top_p = 0.9f;
+  params.stop_token_ids = {3};
+  auto alone = generate(model, {target}, params);
+
+  std::vector<GenerateRequest> crowd;
+  for (int i = 0; i < 15; ++i)
+    crowd.push_back({random_prompt(2 + i % 9, V, 50 + i), 2, uint64_t(i)});
+  crowd.insert(crowd.begin() + 6, target);  // 32 sequences in all
+  auto together = generate(model, crowd, params);
+  for (int s = 0; s < 2; ++s) EXPECT_EQ(alone[0][s].tokens, together[6][s].tokens);
+  EXPECT_NE(alone[0][0].tokens, alone[0][1].tokens) << "samples of one prompt must differ";
+
+  GenerateOptions small;
+  small.max_batch = 3;  // the same requests split over many waves
+  auto waves = generate(model, crowd, params, small);
+  for (size_t q = 0; q < crowd.size(); ++q)
+    for (int s = 0; s < 2; ++s) EXPECT_EQ(waves[q][s].tokens, together[q][s].tokens);
+}
+
+TEST(Engine, StopTokenEndsTheSequenceAndIsKept) {
+  Model model = fixture_model("qwen3-qknorm");
+  auto prompt = random_prompt(4, model.config.vocab_size, 9);
+  SamplingParams params;
+  params.temperature = 0.0f;
+  params.max_new_tokens = 8;
+  auto free_run = generate(model, {{prompt, 1, 0}}, params)[0][0].tokens;
+  params.stop_token_ids = {free_run[2]};
+  auto stopped = generate(model, {{prompt, 1, 0}}, params)[0][0];
+  auto first = std::find(free_run.begin(), free_run.end(), free_run[2]) - free_run.begin();
+  EXPECT_EQ(stopped.tokens, std::vector<int64_t>(free_run.begin(), free_run.begin() + first + 1));
+  EXPECT_EQ(stopped.finish, FinishReason::kStop);
+}
+
+TEST(Engine, StopStringsCutTheText) {
+  Model model = fixture_model("qwen2-gqa");
+  GenerateOptions options;
+  options.decode = [](const std::vector<int64_t>& ids) {  // a toy detokenizer
+    std::string s;
+    for (int64_t id : ids) s += static_cast<char>('a' + id % 26);
+    return s;
+  };
+  SamplingParams params;
+  params.temperature = 0.0f;
+  params.max_new_tokens = 12;
+  auto prompt = random_prompt(5, model.config.vocab_size, 4);
+  std::string full = generate(model, {{prompt, 1, 0}}, params, options)[0][0].text;
+  ASSERT_EQ(full.size(), 12u);
+  params.stop_strings = {full.substr(4, 2)};
+  Completion c = generate(model, {{prompt, 1, 0}}, params, options)[0][0];
+  size_t at = full.find(full.substr(4, 2));
+  EXPECT_EQ(c.text, full.substr(0, at));
+  EXPECT_EQ(c.finish, FinishReason::kStop);
+  params.include_stop_string = true;
+  EXPECT_EQ(generate(model, {{prompt, 1, 0}}, params, options)[0][0].text, full.substr(0, at + 2));
+}
+
+TEST(Engine, BadRequestsAreClearErrors) {
+  Model model = fixture_model("qwen2-gqa");
+  SamplingParams params;
+  auto message = [&](std::vector<GenerateRequest> r, SamplingParams p) -> std::string {
+    try {
+      generate(model, r, p);
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "(no error)";
+  };
+  std::vector<int64_t> too_long(model.config.max_position_embeddings, 1);
+  EXPECT_NE(message({{too_long, 1, 0}}, params).find("model context is 256"), std::string::npos);
+  EXPECT_NE(message({{{}, 1, 0}}, params).find("empty"), std::string::npos);
+  EXPECT_NE(message({{{1, 999}, 1, 0}}, params).find("outside the vocabulary"), std::string::npos);
+  SamplingParams zero = params;
+  zero.max_new_tokens = 0;
+  EXPECT_NE(message({{{1, 2}, 1, 0}}, zero).find("max_new_tokens"), std::string::npos);
+  SamplingParams bad_p = params;
+  bad_p.top_p = 0.0f;
+  EXPECT_NE(message({{{1, 2}, 1, 0}}, bad_p).find("top_p"), std::string::npos);
+  SamplingParams stops = params;
+  stops.stop_strings = {"x"};
+  EXPECT_NE(message({{{1, 2}, 1, 0}}, stops).find("tokenizer"), std::string::npos);
+}
+
+TEST(Engine, GenerationNeverRunsPastTheContext) {
+  Model model = fixture_model("qwen2-gqa");  // context 256
+  SamplingParams params;
+  params.max_new_tokens = 1000;
+  auto c = generate(model, {{std::vector<int64_t>(250, 3), 1, 0}}, params)[0][0];
+  EXPECT_EQ(c.tokens.size(), 6u);
+  EXPECT_EQ(c.finish, FinishReason::kLength);
+}
+
+}  // namespace
+}  // namespace r1
