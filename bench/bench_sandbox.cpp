@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -15,7 +16,7 @@
 #include <thread>
 #include <vector>
 
-#include "bench_util.h"
+#include "bench_util.h"  // fixed()
 #include "reward/sandbox/sandbox.h"
 #include "util/error.h"
 
@@ -25,6 +26,7 @@ namespace {
 const char* kPython = "import sys\nprint(sum(map(int, sys.stdin.read().split())))\n";
 const char* kInput = "1 2 3 4 5 6 7 8 9 10\n";
 const char* kExpected = "55\n";
+const int kRounds = 5;  // the median of alternating rounds is reported
 
 // The unsandboxed baseline: fork, stdin from a memfd, stdout into a pipe, exec.
 std::string run_plain(const std::vector<std::string>& args, const std::string& input) {
@@ -61,23 +63,25 @@ std::string run_boxed(const std::vector<std::string>& args, const std::string& i
   return run_sandboxed(spec).out;
 }
 
-// Programs per second with `workers` threads each running `runs` programs.
-double rate(const std::function<std::string()>& run_one, const std::string& expected, int workers,
-            int runs) {
+// Seconds for `workers` threads each running `runs` programs.
+double batch_seconds(const std::function<std::string()>& run_one, const std::string& expected,
+                     int workers, int runs) {
   std::atomic<int> wrong{0};
-  double seconds = r1::bench::median_seconds(
-      [&] {
-        std::vector<std::thread> threads;
-        for (int w = 0; w < workers; ++w) {
-          threads.emplace_back([&] {
-            for (int i = 0; i < runs; ++i) wrong += run_one() != expected;
-          });
-        }
-        for (auto& t : threads) t.join();
-      },
-      /*min_runs=*/3, /*min_seconds=*/1.0);
+  auto start = std::chrono::steady_clock::now();
+  std::vector<std::thread> threads;
+  for (int w = 0; w < workers; ++w) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < runs; ++i) wrong += run_one() != expected;
+    });
+  }
+  for (auto& t : threads) t.join();
   if (wrong) r1::fail("bench: ", wrong.load(), " runs printed the wrong answer");
-  return workers * runs / seconds;
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
 }
 
 }  // namespace
@@ -89,16 +93,23 @@ void compare(const char* title, const std::vector<std::string>& args, const std:
   const int threads = std::max(1u, std::thread::hardware_concurrency());
   std::vector<int> worker_counts = {1};
   if (threads > 1) worker_counts.push_back(threads);
-  std::printf("%s, %d runs per worker\n\n", title, runs);
+  std::printf("%s, median of %d rounds of %d runs per worker\n\n", title, kRounds, runs);
   std::printf(
       "| workers | unsandboxed fork/exec | sandboxed (bwrap) | ratio | sandboxed ms/run |\n");
   std::printf("|---:|---:|---:|---:|---:|\n");
   for (int workers : worker_counts) {
-    double plain = rate([&] { return run_plain(args, kInput); }, expected, workers, runs);
-    double boxed = rate([&] { return run_boxed(args, kInput); }, expected, workers, runs);
-    std::printf("| %d | %s/s | %s/s | %sx | %s |\n", workers, fixed(plain, 1).c_str(),
-                fixed(boxed, 1).c_str(), fixed(boxed / plain, 2).c_str(),
-                fixed(1000.0 * workers / boxed, 1).c_str());
+    // Alternating rounds, so both sides see the same load on this shared machine.
+    std::vector<double> plain, boxed;
+    for (int round = 0; round < kRounds; ++round) {
+      plain.push_back(
+          batch_seconds([&] { return run_plain(args, kInput); }, expected, workers, runs));
+      boxed.push_back(
+          batch_seconds([&] { return run_boxed(args, kInput); }, expected, workers, runs));
+    }
+    double plain_rate = workers * runs / median(plain), boxed_rate = workers * runs / median(boxed);
+    std::printf("| %d | %s/s | %s/s | %sx | %s |\n", workers, fixed(plain_rate, 1).c_str(),
+                fixed(boxed_rate, 1).c_str(), fixed(boxed_rate / plain_rate, 2).c_str(),
+                fixed(1000.0 * workers / boxed_rate, 1).c_str());
   }
   std::printf("\n");
 }
