@@ -315,6 +315,44 @@ def make_chat_templates():
         json.dump(out, f, ensure_ascii=False, indent=1)
 
 
+def tiny_corpus():
+    """Arithmetic problems in the R1-Zero format plus some plain English: the
+    kind of text the embedded demo's tiny models see."""
+    rng = random.Random(99)
+    words = ("the a number answer is of and to we add subtract multiply so first then result "
+             "check sum product difference wait let me think step total equals").split()
+    rows = []
+    for _ in range(400):
+        a, b = rng.randint(0, 999), rng.randint(0, 99)
+        op = rng.choice(["+", "-", "*"])
+        val = a + b if op == "+" else a - b if op == "-" else a * b
+        chatter = " ".join(rng.choice(words) for _ in range(rng.randint(3, 12)))
+        rows.append({"text": f"User: What is {a} {op} {b}? Assistant: <think>\n{chatter}. "
+                             f"{a} {op} {b} = {val}.\n</think> <answer>{val}</answer><|endoftext|>"})
+    for t in corpus()[:120]:
+        rows.append({"text": t})
+    return rows
+
+
+def make_tiny(r1):
+    tiny = os.path.join(OUT, "tiny")
+    os.makedirs(tiny, exist_ok=True)
+    rows = tiny_corpus()
+    write_jsonl(os.path.join(tiny, "corpus.jsonl"), rows)
+    if r1:
+        subprocess.run([r1, "tokenizer", "train", "--in", os.path.join(tiny, "corpus.jsonl"),
+                        "--out", tiny, "--vocab-size", "600"], check=True)
+    tok = Tokenizer.from_file(os.path.join(tiny, "tokenizer.json"))
+    texts = [r["text"] for r in rows[:200]] + corpus()
+    out = []
+    for t in texts:
+        ids = tok.encode(t, add_special_tokens=False).ids
+        out.append({"text": t, "ids": ids, "decoded": tok.decode(ids, skip_special_tokens=False),
+                    "decoded_skip": tok.decode(ids, skip_special_tokens=True)})
+    write_jsonl(os.path.join(tiny, "expected.jsonl"), out)
+    print(f"tiny: vocab {tok.get_vocab_size()}, {len(out)} strings checked with HF")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--r1", help="r1 binary: retrain tiny/tokenizer.json with `r1 tokenizer train`")
@@ -324,6 +362,7 @@ def main():
     make_qwen3(texts)
     make_variants(texts)
     make_chat_templates()
+    make_tiny(args.r1)
 
 
 if __name__ == "__main__":

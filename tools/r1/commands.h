@@ -11,6 +11,8 @@ using Args = std::vector<std::string>;
 int cmd_init(const Args& args);
 int cmd_info(const Args& args);
 int cmd_score(const Args& args);
+int cmd_tokenize(const Args& args);
+int cmd_tokenizer(const Args& args);
 int cmd_verify(const Args& args);
 
 }  // namespace r1

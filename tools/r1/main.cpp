@@ -19,6 +19,8 @@ const Command kCommands[] = {
     {"init", r1::cmd_init, "create a randomly initialised model in Hugging Face layout"},
     {"info", r1::cmd_info, "print a model's family, size, dtype and context length"},
     {"score", r1::cmd_score, "per-token log-probs of token ids from JSONL"},
+    {"tokenize", r1::cmd_tokenize, "text -> token ids with a Hugging Face tokenizer.json"},
+    {"tokenizer", r1::cmd_tokenizer, "train a tiny byte-level BPE tokenizer (r1 tokenizer train)"},
     {"verify", r1::cmd_verify, "check answers against references (math, countdown, arithmetic) from JSONL"},
 };
 

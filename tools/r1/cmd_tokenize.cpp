@@ -1,0 +1,110 @@
+// r1 tokenize: text -> token ids with a Hugging Face tokenizer.json, so anyone
+// can compare r1cpp with HF tokenizers from the shell. One text on the command
+// line prints ids and pieces; --in reads JSONL ({"text": ...} per line, or
+// {"messages": [...]} with --chat) and writes {"ids": [...]} per line in order.
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "args.h"
+#include "commands.h"
+#include "tokenizer/chat_template.h"
+#include "tokenizer/tokenizer.h"
+#include "util/error.h"
+#include "util/io.h"
+
+namespace r1 {
+
+namespace {
+
+std::vector<ChatMessage> parse_messages(const nlohmann::json& j) {
+  if (!j.contains("messages") || !j["messages"].is_array())
+    fail("expected an object with a \"messages\" array");
+  std::vector<ChatMessage> out;
+  for (const auto& m : j["messages"]) {
+    if (!m.is_object() || !m.contains("role") || !m["role"].is_string() || !m.contains("content") ||
+        !m["content"].is_string())
+      fail("each message needs string \"role\" and \"content\"");
+    ChatMessage msg{m["role"], m["content"], std::nullopt};
+    if (m.contains("reasoning_content") && m["reasoning_content"].is_string())
+      msg.reasoning_content = m["reasoning_content"];
+    out.push_back(std::move(msg));
+  }
+  return out;
+}
+
+void print_pieces(const Tokenizer& tok, const std::vector<int64_t>& ids) {
+  std::cout << "ids: " << nlohmann::json(ids).dump() << "\n";
+  std::cout << ids.size() << " tokens\n";
+  for (int64_t id : ids) {
+    const nlohmann::json text = tok.decode({id});
+    std::cout << id << "\t" << tok.id_to_token(id) << "\t" << text.dump() << "\n";
+  }
+}
+
+}  // namespace
+
+int cmd_tokenize(const Args& args) {
+  ArgParser p("r1 tokenize --tokenizer DIR [\"text\" | --in F.jsonl [--out F]]",
+              "Encode text with a Hugging Face tokenizer.json. With a text argument, print the\n"
+              "ids and each token (id, vocabulary entry, decoded text). With --in, read lines\n"
+              "{\"text\": ...} (or {\"messages\": [...]} with --chat, rendered by the tokenizer's\n"
+              "chat template) and write {\"ids\": [...]} per line, in order. Special tokens are\n"
+              "added only with --add-special-tokens. A bad line gets {\"error\": ...} and\n"
+              "processing continues (exit code 1 at the end).");
+  p.add("--tokenizer", "DIR", "directory with tokenizer.json (a model directory works)", "", true);
+  p.add("--in", "FILE", "input JSONL, - for stdin");
+  p.add("--out", "FILE", "output JSONL, - for stdout", "-");
+  p.add_switch("--add-special-tokens", "apply the post-processor (e.g. BOS for Llama 3)");
+  p.add_switch("--chat", "input lines hold {\"messages\": [...]}; output also has \"text\"");
+  p.add_switch("--no-generation-prompt", "with --chat: do not end with the assistant header");
+  p.allow_positional("TEXT", "text to tokenize (instead of --in)");
+  if (!p.parse(args)) return 0;
+
+  Tokenizer tok = Tokenizer::load(p.str("--tokenizer"));
+  const bool special = p.on("--add-special-tokens");
+  if (!p.given("--in")) {
+    if (p.positional().size() != 1) fail("give one TEXT argument or --in FILE (see --help)");
+    print_pieces(tok, tok.encode(p.positional()[0], special));
+    return 0;
+  }
+  if (!p.positional().empty()) fail("give either a TEXT argument or --in, not both");
+
+  std::optional<ChatTemplate> chat;
+  if (p.on("--chat")) chat = ChatTemplate::of(tok);
+  ChatOptions chat_options;
+  chat_options.add_generation_prompt = !p.on("--no-generation-prompt");
+
+  auto in = open_input(p.str("--in"));
+  auto out = open_output(p.str("--out"));
+  int64_t errors = 0;
+  for_each_line(*in, [&](int64_t number, const std::string& line) {
+    nlohmann::json result;
+    try {
+      nlohmann::json j;
+      try {
+        j = nlohmann::json::parse(line);
+      } catch (const nlohmann::json::exception&) {
+        fail("not valid JSON");
+      }
+      if (!j.is_object()) fail("expected a JSON object");
+      if (chat) {
+        const std::string text = chat->render(parse_messages(j), chat_options);
+        result["text"] = text;
+        result["ids"] = tok.encode(text, special);
+      } else {
+        if (!j.contains("text") || !j["text"].is_string())
+          fail("expected an object with a string \"text\"");
+        result["ids"] = tok.encode(j["text"].get<std::string>(), special);
+      }
+    } catch (const Error& e) {
+      result = {{"error", cat(p.str("--in"), ":", number, ": ", e.what())}};
+      ++errors;
+    }
+    *out << result.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  });
+  out->flush();
+  if (errors > 0) std::cerr << "r1 tokenize: " << errors << " line(s) had errors\n";
+  return errors > 0 ? 1 : 0;
+}
+
+}  // namespace r1
