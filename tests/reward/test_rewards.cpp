@@ -50,6 +50,11 @@ TEST(Registry, ScoresABatchInOrder) {
   EXPECT_EQ(fn(batch), (std::vector<double>{1.0, 0.0, 1.0}));
   EXPECT_EQ(score("math", "\\boxed{4}", {{"answer", 4}}), 1.0);  // numeric answers are fine
   EXPECT_EQ(score("math", "\\boxed{4}", {}), 0.0);               // no answer in the row
+  // The answer must be in a fixed place unless fallbacks are on.
+  EXPECT_EQ(score("math", "so the answer is 4", {{"answer", "4"}}), 0.0);
+  EXPECT_EQ(score("math", "so the answer is 4", {{"answer", "4"}}, {{"fallbacks", true}}), 1.0);
+  EXPECT_EQ(score("math", "<answer> 4 </answer>", {{"answer", "4"}}), 1.0);
+  EXPECT_THROW(make_reward({"math", 1.0, {{"fallbacks", 1}}}), Error);
 }
 
 TEST(Format, R1Zero) {

@@ -95,25 +95,15 @@ const VerifyKind kKinds[] = {
     {"code", verify_code},
 };
 
-json verify_line(const std::string& text) {
-  json line;
-  try {
-    line = json::parse(text);
-  } catch (const json::exception&) {
-    fail("not valid JSON");
-  }
-  if (!line.is_object()) fail("expected a JSON object");
+// Verifies one parsed line; `line` must be an object.
+json verify_line(const json& line) {
   std::string kind = "math";
   if (line.contains("kind")) {
     if (!line["kind"].is_string()) fail("\"kind\" must be a string");
     kind = line["kind"].get<std::string>();
   }
-  for (const auto& k : kKinds) {
-    if (kind != k.name) continue;
-    json out = k.verify(line);
-    if (line.contains("id")) out["id"] = line["id"];
-    return out;
-  }
+  for (const auto& k : kKinds)
+    if (kind == k.name) return k.verify(line);
   std::string known;
   for (const auto& k : kKinds) known += std::string(known.empty() ? "" : ", ") + k.name;
   fail("unknown kind \"", kind, "\" (known: ", known, ")");
@@ -139,13 +129,18 @@ int cmd_verify(const Args& args) {
   auto out = open_output(p.str("--out"));
   int64_t errors = 0;
   for_each_line(*in, [&](int64_t number, const std::string& text) {
+    json line = json::parse(text, nullptr, /*allow_exceptions=*/false);
     json result;
     try {
-      result = verify_line(text);
+      if (line.is_discarded()) fail("not valid JSON");
+      if (!line.is_object()) fail("expected a JSON object");
+      result = verify_line(line);
     } catch (const Error& e) {
       result = {{"error", cat(p.str("--in"), ":", number, ": ", e.what())}};
       ++errors;
     }
+    // The id comes back on error lines too, so callers can match them up.
+    if (line.is_object() && line.contains("id")) result["id"] = line["id"];
     *out << result.dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
   });
   out->flush();

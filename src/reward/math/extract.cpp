@@ -85,7 +85,7 @@ std::string last_number(const std::string& s) {
 
 }  // namespace
 
-std::string extract_answer(const std::string& response) {
+std::string extract_answer(const std::string& response, bool fallbacks) {
   BoxedSpan box = last_boxed(response);
   if (box.found) return box.balanced ? trim(box.content) : "";
   TagSpan tag = last_tag(response, "answer");
@@ -94,6 +94,7 @@ std::string extract_answer(const std::string& response) {
     std::string phrase = after_answer_phrase(tag.content);
     return phrase.empty() ? trim(tag.content) : phrase;
   }
+  if (!fallbacks) return "";
   std::string math = last_math(response);
   if (!math.empty()) return math;
   std::string phrase = after_answer_phrase(response);

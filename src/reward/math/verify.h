@@ -11,9 +11,11 @@ namespace r1 {
 
 // The final answer in a model response: the last \boxed{...} / \fbox{...}
 // (balanced braces; a truncated one yields ""), else the last
-// <answer>...</answer>, else the last $...$ / \(...\) / \[...\] math, else the
-// text after a final "answer is" / "answer:", else the last number. "" if none.
-std::string extract_answer(const std::string& response);
+// <answer>...</answer>. With `fallbacks` (evaluation, `r1 verify`), else the
+// last $...$ / \(...\) / \[...\] math, else the text after a final "answer is"
+// / "answer:", else the last number. "" if none. The "math" reward passes
+// fallbacks = false: R1's accuracy reward wants the answer in a fixed place.
+std::string extract_answer(const std::string& response, bool fallbacks = true);
 
 // The answer in a reference: its \boxed{} or <answer> content if it has one,
 // else the whole string (references are usually bare: "$\frac{3}{4}$", "x = 3").
