@@ -72,6 +72,10 @@ ExternalReward::ExternalReward(ExternalRewardOptions options) : options_(std::mo
     // Own process group: it can be killed with its children, and a Ctrl-C
     // meant for the trainer reaches it as end of input instead.
     setpgid(0, 0);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    for (int sig = 1; sig < NSIG; ++sig) signal(sig, SIG_DFL);  // the trainer's, not its own
     dup2(in[1], 0);
     dup2(out[1], 1);
     syscall(SYS_close_range, 3, ~0u, 0);

@@ -128,7 +128,14 @@ std::vector<std::string> bwrap_argv(const SandboxSpec& spec, const std::string& 
 }
 
 // Runs in the forked child: async-signal-safe calls only, then exec bwrap.
-[[noreturn]] void exec_bwrap(char* const argv[], const std::vector<int>& fds, bool drop_root) {
+[[noreturn]] void exec_bwrap(char* const argv[], const std::vector<int>& fds, bool drop_root,
+                             pid_t parent) {
+  // The trainer's blocked or ignored signals (SIGPIPE, say) must not carry
+  // over: an ignored signal survives exec.
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  for (int sig = 1; sig < NSIG; ++sig) signal(sig, SIG_DFL);
   setsid();  // own process group: the parent can kill bwrap and the namespace init together
   if (drop_root) {
     if (syscall(SYS_setgroups, 0, nullptr) != 0 ||
@@ -137,7 +144,8 @@ std::vector<std::string> bwrap_argv(const SandboxSpec& spec, const std::string& 
       _exit(126);
     }
   }
-  prctl(PR_SET_PDEATHSIG, SIGKILL);  // after the uid change, which clears it
+  prctl(PR_SET_PDEATHSIG, SIGKILL);     // after the uid change, which clears it
+  if (getppid() != parent) _exit(125);  // r1 died before the line above
   // Move the fds out of the way, then to their fixed numbers; close the rest
   // (fds of concurrent runs included) so the program inherits nothing else.
   const int n = static_cast<int>(fds.size());
@@ -241,9 +249,10 @@ RunResult run_sandboxed(const SandboxSpec& spec) {
   std::vector<int> child_fds = {stdin_fd.fd, out_w.fd, err_w.fd, seccomp_fd.fd, status_w.fd};
   for (const auto& f : file_fds) child_fds.push_back(f->fd);
 
+  const pid_t self = getpid();
   pid_t child = fork();
   if (child < 0) fail_errno("fork");
-  if (child == 0) exec_bwrap(argv.data(), child_fds, drop_root);
+  if (child == 0) exec_bwrap(argv.data(), child_fds, drop_root, self);
   Fd child_pidfd(static_cast<int>(syscall(SYS_pidfd_open, child, 0)));
   if (child_pidfd.fd < 0) {
     kill(child, SIGKILL);
@@ -321,6 +330,7 @@ RunResult run_sandboxed(const SandboxSpec& spec) {
     // pidfd turns readable only once they are gone. Then bwrap itself.
     if (init_pidfd.fd >= 0) syscall(SYS_pidfd_send_signal, init_pidfd.fd, SIGKILL, nullptr, 0);
     kill(-child, SIGKILL);
+    kill(child, SIGKILL);  // in case it has not reached setsid() yet
     if (init_pidfd.fd >= 0) {
       pollfd p = {init_pidfd.fd, POLLIN, 0};
       poll(&p, 1, 5000);
