@@ -301,6 +301,20 @@ TEST(SandboxEscape, DangerousSyscallsAreBlocked) {
   EXPECT_NE(r.out.find("ptrace Operation not permitted"), std::string::npos) << r.out;
 }
 
+TEST(Sandbox, ConcurrentRunsInheritOnlyStdio) {
+  // Runs on other threads hold pipes and memfds while this one forks; none may leak in.
+  std::vector<std::string> fds(6);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < fds.size(); ++i) {
+    threads.emplace_back([&fds, i] {
+      fds[i] = run_python("import os\nprint(sorted(os.listdir('/proc/self/fd')))\n").out;
+    });
+  }
+  for (auto& t : threads) t.join();
+  // 0-2, plus the directory listdir itself has open.
+  for (const auto& f : fds) EXPECT_EQ(f, "['0', '1', '2', '3']\n");
+}
+
 TEST(Sandbox, CollectsOutputFilesButNotSymlinks) {
   SandboxSpec spec;
   spec.argv = {

@@ -271,6 +271,7 @@ RunResult run_sandboxed(const SandboxSpec& spec) {
   Fd init_pidfd;  // the sandbox's pid-namespace init, once bwrap reports it
   bool out_open = true, err_open = true, status_open = true, exited = false;
   bool kill_it = false;
+  int poll_errno = 0;  // reported only once the sandbox is dead and reaped
 
   auto read_into = [&](Fd& fd, std::string& buf, bool& open, int64_t cap) {
     char chunk[kReadChunk];
@@ -306,7 +307,11 @@ RunResult run_sandboxed(const SandboxSpec& spec) {
     watch(status_open, status_r.fd);
     watch(!exited, child_pidfd.fd);
     int rc = poll(fds, nfds, static_cast<int>(std::min<int64_t>(left.count() + 1, 1000)));
-    if (rc < 0 && errno != EINTR) fail_errno("poll");
+    if (rc < 0 && errno != EINTR) {
+      poll_errno = errno;
+      kill_it = true;
+      break;
+    }
     if (rc <= 0) continue;
     if (fds[0].revents) read_into(out_r, result.out, out_open, spec.limits.max_output_bytes);
     if (fds[1].revents) read_into(err_r, result.err, err_open, spec.limits.max_output_bytes);
@@ -316,7 +321,8 @@ RunResult run_sandboxed(const SandboxSpec& spec) {
       if (init_pidfd.fd < 0 && status_text.find('\n', before) != std::string::npos) {
         auto line = status_text.substr(0, status_text.find('\n'));
         auto json = nlohmann::json::parse(line, nullptr, false);
-        if (json.is_object() && json.contains("child-pid")) {
+        if (json.is_object() && json.contains("child-pid") &&
+            json["child-pid"].is_number_integer()) {
           init_pidfd.reset(
               static_cast<int>(syscall(SYS_pidfd_open, json["child-pid"].get<int>(), 0)));
         }
@@ -340,6 +346,7 @@ RunResult run_sandboxed(const SandboxSpec& spec) {
   while (waitpid(child, &wstatus, 0) < 0 && errno == EINTR) {
   }
   result.wall_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  if (poll_errno != 0) fail("sandbox: poll failed: ", strerror(poll_errno));
   if (result.status == RunStatus::kExited) {
     result.exit_code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
   }
