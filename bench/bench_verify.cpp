@@ -1,6 +1,6 @@
 // Verifier throughput on one core (issue 5: >= 2,000 math pairs/s, so reward
 // is never the slow part of a GRPO step). Runs the same per-line work as
-// `r1 verify` (JSON in, verify, JSON out) over a mixed file: the 354-pair
+// `r1 verify` (JSON in, verify, JSON out) over a mixed file: the
 // answer table (adversarial pairs included) plus countdown and arithmetic
 // lines. Baseline, same run: the JSON parse + dump alone, the floor any JSONL
 // command pays.
@@ -105,7 +105,7 @@ int main() {
             << "| JSON parse+dump only (baseline) | " << mixed.size() << " | "
             << r1::bench::fixed(floor_rate, 0) << " | " << r1::bench::fixed(1e6 / floor_rate, 1)
             << " | 1.00 |" << (sink == 0 ? " (empty)" : "") << "\n";
-  row("math (354-pair table)", math, floor_rate);
+  row("math (answer-pair table)", math, floor_rate);
   row("countdown", countdown, floor_rate);
   row("arithmetic", arithmetic, floor_rate);
   row("mixed", mixed, floor_rate);

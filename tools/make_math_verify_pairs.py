@@ -145,7 +145,16 @@ TABLE = [
         ("\\begin{pmatrix}1&0\\\\0&1\\end{pmatrix}", "\\begin{pmatrix}1&0&0\\\\0&1&0\\end{pmatrix}", F),
         ("\\begin{pmatrix} 2 \\\\ -1 \\end{pmatrix}", "\\begin{pmatrix} 2 \\\\ -1 \\end{pmatrix}", T),
     ]),
+    ("mixed number and function", [
+        ("2\\frac{1}{4}", "\\frac{9}{4}", T), ("2\\frac{1}{4}", "2.25", T), ("-2\\frac{1}{4}", "-2.25", T),
+        ("2\\frac{x}{4}", "\\frac{x}{2}", T), ("3\\frac12", "3.5", T), ("2\\frac{1}{4}", "\\frac{1}{2}", F),
+        ("f(x) = 2x+1", "2x+1", T), ("f(x) = 2x", "2x+1", F), ("g(t)=t^2", "t^2", T),
+        ("\\frac{\\sqrt{3}}{2}", "\\frac{1}{2}\\sqrt{3}", T), ("\\dfrac{9\\pi}{4}", "\\frac{9}{4}\\pi", T),
+        ("5\\sqrt{2}\\text{ cm}", "5\\sqrt2", T),
+    ]),
     ("extraction", [
+        (R("So she sold \\boxed{72} clips."), "Natalia sold 48/2 = <<48/2=24>>24 clips in May.\n#### 72", T),
+        (R("So she sold \\boxed{24} clips."), "Natalia sold 48/2 = <<48/2=24>>24 clips in May.\n#### 72", F),
         (R("The answer is \\boxed{5}."), "5", T), (R("First \\boxed{3}, but wait, final \\boxed{4}"), "4", T),
         (R("First \\boxed{3}, but wait, final \\boxed{4}"), "3", F), (R("<answer>7</answer>"), "7", T),
         (R("<think>1/2 of 1</think> <answer>\\frac{1}{2}</answer>"), "0.5", T), (R("So the answer is $12$."), "12", T),

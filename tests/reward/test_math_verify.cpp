@@ -4,6 +4,7 @@
 // keys, time bounds and thread safety.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -154,6 +155,54 @@ TEST(MathVerify, NeverThrowsOnGarbage) {
     EXPECT_NO_THROW(extract_answer(a));
     EXPECT_NO_THROW(canonical_answer_key(a));
   }
+}
+
+TEST(MathVerify, RandomTokenSoupIsBoundedAndNeverThrows) {
+  // Deterministic fuzzing: answers built from the pieces the parser knows,
+  // in random order and nesting. Each comparison must stay far below a
+  // millisecond on average, and the slowest one bounded.
+  const char* const pieces[] = {"\\frac",  "\\sqrt",   "[",
+                                "]",       "{",        "}",
+                                "(",       ")",        "\\{",
+                                "\\}",     "^",        "_",
+                                "x",       "y",        "2",
+                                "0",       "1.5",      ",",
+                                "=",       "<",        "\\le",
+                                "+",       "-",        "*",
+                                "/",       "!",        "|",
+                                "\\pi",    "e",        "i",
+                                "\\infty", "\\cup",    "\\pm",
+                                "\\sin",   "\\log",    "\\text{cm}",
+                                "%",       " ",        "\\begin{pmatrix}",
+                                "&",       "\\\\",     "\\end{pmatrix}",
+                                "\\left(", "\\right)", "$",
+                                "or",      "\\binom"};
+  const size_t n_pieces = sizeof(pieces) / sizeof(pieces[0]);
+  uint64_t state = 12345;
+  auto next = [&] {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return static_cast<size_t>(state >> 33);
+  };
+  std::vector<std::string> answers;
+  for (int k = 0; k < 2000; ++k) {
+    std::string a;
+    size_t len = 1 + next() % 40;
+    for (size_t j = 0; j < len; ++j) a += pieces[next() % n_pieces];
+    answers.push_back(a);
+  }
+  double worst = 0;
+  auto start = std::chrono::steady_clock::now();
+  for (size_t k = 0; k < answers.size(); ++k) {
+    auto t0 = std::chrono::steady_clock::now();
+    EXPECT_NO_THROW(answers_equivalent(answers[k], answers[(k * 7 + 3) % answers.size()]));
+    EXPECT_NO_THROW(answers_equivalent(answers[k], answers[k]));
+    EXPECT_NO_THROW(canonical_answer_key(answers[k]));
+    worst = std::max(worst,
+                     std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_LT(total, 2.0);
+  EXPECT_LT(worst, 0.05);
 }
 
 }  // namespace

@@ -101,6 +101,16 @@ bool is_single_letter(const std::string& s) {
   return s.size() == 1 && std::isalpha(static_cast<unsigned char>(s[0]));
 }
 
+// "f(x)", "g(t)", "p(x, y)": a one-letter name applied to variables.
+bool is_function_name(const std::string& s) {
+  if (s.size() < 4 || !std::isalpha(static_cast<unsigned char>(s[0])) || s[1] != '(' ||
+      s.back() != ')')
+    return false;
+  for (size_t i = 2; i + 1 < s.size(); ++i)
+    if (!std::isalpha(static_cast<unsigned char>(s[i])) && s[i] != ',' && s[i] != ' ') return false;
+  return true;
+}
+
 Value parse_value(const std::string& raw, int depth);
 
 Value list_of(const std::vector<std::string>& parts, int depth, Value::Kind kind) {
@@ -170,12 +180,14 @@ Value parse_value(const std::string& raw, int depth) {
     set.text = v.text;
     return set;
   }
-  // "(x, y) = (1, 2)": the value is the structure on the right.
+  // "(x, y) = (1, 2)": the value is the structure on the right; "f(x) = 2x"
+  // (a named function's definition) is its right side.
   parts = split_top(s, {"="});
   if (parts.size() == 2) {
     Value rhs = parse_value(parts[1], depth + 1);
     if (rhs.kind == Value::kTuple || rhs.kind == Value::kSet || rhs.kind == Value::kMatrix)
       return rhs;
+    if (is_function_name(parts[0])) return rhs;
   }
   // "x \in [0, 1)": the value is the set.
   parts = split_top(s, {"\\in"});

@@ -336,6 +336,19 @@ class Parser {
     return add(std::move(n));
   }
 
+  // Tokens at pos_ are \frac{integer}{integer}.
+  bool mixed_fraction_follows() const {
+    if (pos_ + 7 > toks_.size() || toks_[pos_].t != T::kFrac) return false;
+    const char want[] = {'{', 0, '}', '{', 0, '}'};
+    for (int k = 0; k < 6; ++k) {
+      const Tok& tk = toks_[pos_ + 1 + k];
+      bool ok = want[k] ? tk.t == T::kChar && tk.c == want[k]
+                        : tk.t == T::kNum && tk.s.find('.') == std::string::npos;
+      if (!ok) return false;
+    }
+    return true;
+  }
+
   bool starts_primary() const {
     const Tok& t = peek();
     switch (t.t) {
@@ -442,7 +455,12 @@ class Parser {
       case T::kNum: {
         Node n = make_node(Op::kNum);
         n.value = parse_number(t.s);
-        return add(std::move(n));
+        int whole = add(std::move(n));
+        // A mixed number: 2\frac{1}{4} is 2 + 1/4 when all three are integers
+        // (as answers write it); 2\frac{x}{4} stays a product.
+        if (t.s.find('.') == std::string::npos && mixed_fraction_follows())
+          return binary(Op::kAdd, whole, primary());
+        return whole;
       }
       case T::kVar: {
         auto it = std::find(e_->vars.begin(), e_->vars.end(), t.s);

@@ -103,6 +103,9 @@ std::string extract_answer(const std::string& response, bool fallbacks) {
 }
 
 std::string extract_reference(const std::string& reference) {
+  // GSM8K references end in "#### 72" after the worked solution.
+  size_t hashes = reference.rfind("####");
+  if (hashes != std::string::npos) return trim(reference.substr(hashes + 4));
   BoxedSpan box = last_boxed(reference);
   if (box.found) return box.balanced ? trim(box.content) : trim(reference);
   TagSpan tag = last_tag(reference, "answer");

@@ -17,7 +17,8 @@ namespace r1 {
 // fallbacks = false: R1's accuracy reward wants the answer in a fixed place.
 std::string extract_answer(const std::string& response, bool fallbacks = true);
 
-// The answer in a reference: its \boxed{} or <answer> content if it has one,
+// The answer in a reference: what follows a GSM8K "####", else its \boxed{}
+// or <answer> content if it has one,
 // else the whole string (references are usually bare: "$\frac{3}{4}$", "x = 3").
 std::string extract_reference(const std::string& reference);
 
