@@ -58,7 +58,7 @@ struct Regex::Impl {
   }
 };
 
-Regex::Regex(const std::string& pattern, const std::string& what) {
+Regex::Regex(const std::string& pattern, const std::string& what, bool jit) {
   auto impl = std::make_shared<Impl>();
   const std::string p = to_pcre2(pattern);
   int err = 0;
@@ -72,7 +72,7 @@ Regex::Regex(const std::string& pattern, const std::string& what) {
          reinterpret_cast<const char*>(msg));
   }
   // JIT is an optimisation only: without it the interpreter gives the same matches.
-  pcre2_jit_compile(impl->code, PCRE2_JIT_COMPLETE);
+  if (jit) pcre2_jit_compile(impl->code, PCRE2_JIT_COMPLETE);
   impl_ = impl;
 }
 

@@ -18,7 +18,8 @@ class Regex {
  public:
   // Throws Error naming `what` (e.g. "pre_tokenizer.pretokenizers[0]") if the
   // pattern does not compile.
-  Regex(const std::string& pattern, const std::string& what);
+  // `jit` = false keeps PCRE2's interpreter (same matches; for benchmarks).
+  Regex(const std::string& pattern, const std::string& what, bool jit = true);
 
   // Non-overlapping matches, left to right, as [begin, end) byte offsets.
   // Empty matches are skipped. `text` must be valid UTF-8.
