@@ -36,6 +36,7 @@ struct Value {
   size_t cols = 0;           // kMatrix
   Expr expr;                 // kExpr
   std::string text;          // normalised text without spaces
+  std::string interval;      // kExpr "x \\ge 3": the same set as an interval, "[3,\\infty)"
 };
 
 std::string trim(const std::string& s) {
@@ -109,6 +110,62 @@ bool is_function_name(const std::string& s) {
   for (size_t i = 2; i + 1 < s.size(); ++i)
     if (!std::isalpha(static_cast<unsigned char>(s[i])) && s[i] != ',' && s[i] != ' ') return false;
   return true;
+}
+
+// "a < x \\le b" -> "(a,b]"; "x \\ge 3" -> "[3,\\infty)"; "" unless `s` is one or
+// two inequalities (same direction) around a single variable.
+std::string inequality_as_interval(const std::string& s) {
+  struct RelOp {
+    size_t pos, len;
+    bool less, strict;
+  };
+  std::vector<RelOp> ops;
+  int depth = 0;
+  for (size_t i = 0; i < s.size() && ops.size() <= 2; ++i) {
+    char c = s[i];
+    if (c == '(' || c == '[' || c == '{') ++depth;
+    if (c == ')' || c == ']' || c == '}') --depth;
+    if (depth != 0) continue;
+    bool eq = i + 1 < s.size() && s[i + 1] == '=';
+    bool command_end = i + 3 >= s.size() || !std::isalpha(static_cast<unsigned char>(s[i + 3]));
+    if (c == '<' || c == '>') {
+      ops.push_back({i, eq ? 2u : 1u, c == '<', !eq});
+    } else if (command_end && (s.compare(i, 3, "\\le") == 0 || s.compare(i, 3, "\\ge") == 0 ||
+                               s.compare(i, 3, "\\lt") == 0 || s.compare(i, 3, "\\gt") == 0)) {
+      ops.push_back({i, 3, s[i + 1] == 'l', s[i + 2] == 't'});
+    } else {
+      continue;
+    }
+    i += ops.back().len - 1;
+  }
+  if (ops.empty() || ops.size() > 2) return "";
+  std::vector<std::string> sides;
+  size_t start = 0;
+  for (const auto& op : ops) {
+    sides.push_back(trim(s.substr(start, op.pos - start)));
+    start = op.pos + op.len;
+  }
+  sides.push_back(trim(s.substr(start)));
+  std::string lo = "-\\infty", hi = "\\infty";
+  bool lo_strict = true, hi_strict = true;
+  if (ops.size() == 2) {
+    if (ops[0].less != ops[1].less || !is_single_letter(sides[1])) return "";
+    const RelOp& lower = ops[0].less ? ops[0] : ops[1];
+    const RelOp& upper = ops[0].less ? ops[1] : ops[0];
+    lo = ops[0].less ? sides[0] : sides[2];
+    hi = ops[0].less ? sides[2] : sides[0];
+    lo_strict = lower.strict;
+    hi_strict = upper.strict;
+  } else if (is_single_letter(sides[0]) != is_single_letter(sides[1])) {
+    // x < b bounds from above; a < x from below.
+    bool var_left = is_single_letter(sides[0]);
+    bool upper_bound = ops[0].less == var_left;
+    (upper_bound ? hi : lo) = var_left ? sides[1] : sides[0];
+    (upper_bound ? hi_strict : lo_strict) = ops[0].strict;
+  } else {
+    return "";
+  }
+  return (lo_strict ? "(" : "[") + lo + "," + hi + (hi_strict ? ")" : "]");
 }
 
 Value parse_value(const std::string& raw, int depth);
@@ -201,7 +258,15 @@ Value parse_value(const std::string& raw, int depth) {
           Value::kSet);
     }
   }
-  if (math::parse_expr(s, &v.expr)) v.kind = Value::kExpr;
+  // "-2 < x \\le 3" is the interval (-2, 3]; "x > 3" is kept as a relation
+  // (it must still match "-x < -3") but also carries its interval.
+  std::string interval = inequality_as_interval(s);
+  if (math::parse_expr(s, &v.expr)) {
+    v.kind = Value::kExpr;
+    v.interval = interval;
+  } else if (!interval.empty()) {
+    return parse_value(interval, depth + 1);
+  }
   return v;
 }
 
@@ -321,6 +386,10 @@ bool equivalent(const Value& p, const Value& g) {
     return equivalent(p, g.items[0]);
   if (p.kind == Value::kSet && p.items.size() == 1 && g.kind != Value::kSet)
     return equivalent(p.items[0], g);
+  if (p.kind == Value::kExpr && !p.interval.empty() && g.kind == Value::kTuple)
+    return equivalent(parse_value(p.interval, 1), g);
+  if (g.kind == Value::kExpr && !g.interval.empty() && p.kind == Value::kTuple)
+    return equivalent(p, parse_value(g.interval, 1));
   if (p.kind != g.kind) return false;
   switch (p.kind) {
     case Value::kText:
