@@ -193,7 +193,21 @@ std::vector<Tok> lex(const std::string& s) {
         ++j;
         while (j < s.size() && is_digit(s[j])) ++j;
       }
-      out.push_back(named(T::kNum, s.substr(i, j - i)));
+      std::string number = s.substr(i, j - i);
+      // A repeating decimal, 0.\overline{3} or 0.1\overline{6}: kept as "0.(3)".
+      size_t k = number.find('.') == std::string::npos && j < s.size() && s[j] == '.' ? j + 1 : j;
+      if ((k > j || number.find('.') != std::string::npos) && s.compare(k, 9, "\\overline") == 0) {
+        size_t b = k + 9;
+        while (b < s.size() && s[b] == ' ') ++b;
+        size_t end = b < s.size() && s[b] == '{' ? skip_group(s, b) : std::string::npos;
+        if (end == std::string::npos || end - b < 3) throw ParseFail{};
+        std::string period = s.substr(b + 1, end - b - 2);
+        for (char d : period)
+          if (!is_digit(d)) throw ParseFail{};
+        number += (k > j ? ".(" : "(") + period + ")";
+        j = end;
+      }
+      out.push_back(named(T::kNum, number));
       i = j;
     } else if (is_alpha(c)) {
       size_t j = i;
@@ -545,7 +559,29 @@ class Parser {
     return power_of >= 0 ? binary(Op::kPow, f, power_of) : f;
   }
 
+  // "0.1(6)" (from 0.1\overline{6}) = (0.16 - 0.1) / (1 - 10^-1) = 1/6, exactly:
+  // (IFR - IF) / (10^|F| (10^|R| - 1)) for integer part I, fixed decimals F
+  // and the repeating period R.
+  static Number parse_repeating(const std::string& text) {
+    size_t dot = text.find('.'), open = text.find('(');
+    std::string i = text.substr(0, dot), f = text.substr(dot + 1, open - dot - 1);
+    std::string r = text.substr(open + 1, text.size() - open - 2);
+    if (i.size() + f.size() + r.size() > 17) throw ParseFail{};  // int64 bound
+    auto num = [](const std::string& d) { return d.empty() ? int64_t{0} : std::stoll(d); };
+    int64_t p10f = 1, p10r = 1;
+    for (size_t k = 0; k < f.size(); ++k) p10f *= 10;
+    for (size_t k = 0; k < r.size(); ++k) p10r *= 10;
+    int64_t n = num(i + f + r) - num(i + f), d = p10f * (p10r - 1), g = std::gcd(n, d);
+    Number v;
+    v.exact = true;
+    v.n = n / g;
+    v.d = d / g;
+    v.z = static_cast<double>(v.n) / static_cast<double>(v.d);
+    return v;
+  }
+
   static Number parse_number(const std::string& digits) {
+    if (digits.find('(') != std::string::npos) return parse_repeating(digits);
     Number v;
     v.z = std::strtod(digits.c_str(), nullptr);
     size_t dot = digits.find('.');
