@@ -89,6 +89,8 @@ TEST(MathVerify, Normalization) {
   EXPECT_EQ(normalize_answer("\\left( 1,2 \\right)"), "( 1,2 )");
   EXPECT_EQ(normalize_answer("7,425,000"), "7425000");
   EXPECT_EQ(normalize_answer("5\\text{ cm}"), "5");
+  EXPECT_EQ(normalize_answer("5\\text{ cm}^2"), "5");
+  EXPECT_EQ(normalize_answer("5\\text{ cm}^2 + 3"), "5 cm^2 + 3");  // not a trailing unit
   EXPECT_EQ(normalize_answer("50\\%"), "50%");
   EXPECT_EQ(normalize_answer("90^\\circ"), "90");
   EXPECT_EQ(normalize_answer("\\text{(C)}"), "C");

@@ -106,7 +106,8 @@ void unwrap_text(std::string& s) {
       std::string rest = trim(s.substr(j));
       bool words = !trim(content).empty();
       for (char c : content) words = words && (alpha(c) || c == ' ');
-      bool at_end = rest.empty() || rest == "." || rest[0] == '^';
+      bool at_end = rest.empty() || rest == "." || rest == "^2" || rest == "^3" || rest == "^{2}" ||
+                    rest == "^{3}";
       if (words && at_end && !trim(s.substr(0, p)).empty()) {
         s = trim(s.substr(0, p));
         return;
