@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -283,6 +284,27 @@ TEST(SandboxEscape, BackgroundProcessDiesWithATimedOutRun) {
       lim, {token});
   EXPECT_EQ(r.status, RunStatus::kTimedOut);
   EXPECT_EQ(host_processes_with(token), 0);
+}
+
+TEST(SandboxEscape, SandboxDiesWithR1) {
+  // A trainer killed mid-run (OOM killer, Ctrl-C) must not leave sandboxes behind.
+  const std::string token = make_token();
+  pid_t trainer = fork();
+  if (trainer == 0) {
+    SandboxLimits lim = fast_limits();
+    lim.wall_seconds = 30;
+    run_python("import time\ntime.sleep(1000)\n", lim, {token});
+    _exit(0);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_GE(host_processes_with(token), 1) << "the sandbox should be running by now";
+  kill(trainer, SIGKILL);
+  waitpid(trainer, nullptr, 0);
+  int left = 0;
+  for (int i = 0; i < 50 && (left = host_processes_with(token)) > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(left, 0) << "sandbox processes outlived r1";
 }
 
 TEST(SandboxEscape, DangerousSyscallsAreBlocked) {

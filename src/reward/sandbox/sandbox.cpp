@@ -1,18 +1,22 @@
-// How a run works: fork; the child (root drops to an unused uid first) execs
-// bwrap, which builds the namespaces, copies the files in, installs the seccomp
-// filter and execs prlimit, which sets the rlimits and execs the program. The
-// parent feeds nothing interactively (stdin is a memfd), reads stdout/stderr up
-// to the cap, and on timeout or overflow kills the sandbox's pid-namespace init,
-// whose death makes the kernel kill every process left in the sandbox.
+// How a run works: posix_spawn bwrap (as root, through setpriv, which first
+// drops to an unused uid); bwrap builds the namespaces, copies the files in,
+// installs the seccomp filter and execs prlimit, which sets the rlimits and
+// execs the program. r1 feeds nothing interactively (stdin is a memfd), reads
+// stdout/stderr up to the cap, and on timeout or overflow kills the sandbox's
+// pid-namespace init, whose death makes the kernel kill every process left in
+// the sandbox.
+//
+// posix_spawn, not fork: fork copies the page tables of the whole trainer
+// (measured here: 113 ms from a process with 2 GB resident, vs 2.5 ms).
 #include "reward/sandbox/sandbox.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdlib.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -34,6 +38,7 @@ namespace {
 
 constexpr const char* kBwrap = "/usr/bin/bwrap";
 constexpr const char* kPrlimit = "/usr/bin/prlimit";
+constexpr const char* kSetpriv = "/usr/bin/setpriv";
 // When r1 runs as root the sandbox must not: RLIMIT_NPROC is not enforced for
 // uid 0, and root is one kernel bug away from the host. This uid owns no files
 // and no other processes, so the sandbox can touch nothing as it.
@@ -86,7 +91,9 @@ void check_installed() {
       fail("sandbox: ", kBwrap, " not found; code rewards need bubblewrap to run model-written ",
            "programs (install it: scripts/setup.sh, or apt-get install bubblewrap)");
     }
-    if (access(kPrlimit, X_OK) != 0) fail("sandbox: ", kPrlimit, " not found (util-linux)");
+    for (const char* tool : {kPrlimit, kSetpriv}) {
+      if (access(tool, X_OK) != 0) fail("sandbox: ", tool, " not found (util-linux)");
+    }
     return true;
   }();
   (void)installed;
@@ -96,66 +103,73 @@ std::string limit_flag(const char* name, int64_t value) {
   return cat("--", name, "=", value);
 }
 
-std::vector<std::string> bwrap_argv(const SandboxSpec& spec, const std::string& out_dir) {
+std::vector<std::string> launch_argv(const SandboxSpec& spec, const std::string& out_dir,
+                                     bool drop_root) {
   const SandboxLimits& lim = spec.limits;
-  std::vector<std::string> a = {
-      kBwrap,
-      // Every namespace; --disable-userns stops the program nesting new ones.
-      "--unshare-all", "--unshare-user", "--disable-userns", "--uid", kInnerId, "--gid", kInnerId,
-      "--die-with-parent", "--new-session", "--hostname", "sandbox",
-      // Debian's merged /usr: everything a compiler or interpreter needs is under
-      // it. No /etc (passwords, host config), no /home, /root, /work or /var.
-      "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin", "/sbin",
-      "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64", "--proc", "/proc",
-      "--dev", "/dev", "--size", std::to_string(lim.max_file_bytes), "--tmpfs", "/tmp", "--size",
-      std::to_string(int64_t(1) << 20), "--tmpfs", "/home", "--chdir", "/tmp", "--clearenv",
-      "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", "/home", "--setenv", "LANG",
-      "C.UTF-8", "--seccomp", std::to_string(kSeccompFd), "--json-status-fd",
-      std::to_string(kStatusFd)};
-  if (!out_dir.empty()) a.insert(a.end(), {"--bind", out_dir, "/out"});
+  std::vector<std::string> a;
+  auto add = [&a](std::initializer_list<std::string> args) { a.insert(a.end(), args); };
+  const std::string uid = std::to_string(kSandboxUid);
+  if (drop_root) add({kSetpriv, "--reuid", uid, "--regid", uid, "--clear-groups", "--"});
+  add({kBwrap});
+  // Every namespace; --disable-userns stops the program nesting new ones;
+  // --die-with-parent: neither bwrap nor the sandbox outlives r1.
+  add({"--unshare-all", "--unshare-user", "--disable-userns", "--uid", kInnerId, "--gid", kInnerId,
+       "--die-with-parent", "--new-session", "--hostname", "sandbox"});
+  // Debian's merged /usr: everything a compiler or interpreter needs is under
+  // it. No /etc (passwords, host config), no /home, /root, /work or /var.
+  add({"--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin",
+       "/sbin", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64"});
+  add({"--proc", "/proc", "--dev", "/dev"});
+  add({"--size", std::to_string(lim.max_file_bytes), "--tmpfs", "/tmp"});
+  add({"--size", std::to_string(int64_t(1) << 20), "--tmpfs", "/home"});
+  add({"--chdir", "/tmp", "--clearenv", "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME",
+       "/home", "--setenv", "LANG", "C.UTF-8"});
+  add({"--seccomp", std::to_string(kSeccompFd), "--json-status-fd", std::to_string(kStatusFd)});
+  if (!out_dir.empty()) add({"--bind", out_dir, "/out"});
   for (size_t i = 0; i < spec.files.size(); ++i) {
-    a.insert(a.end(), {"--perms", spec.files[i].executable ? "0555" : "0444", "--ro-bind-data",
-                       std::to_string(kFirstFileFd + i), spec.files[i].path});
+    add({"--perms", spec.files[i].executable ? "0555" : "0444", "--ro-bind-data",
+         std::to_string(kFirstFileFd + i), spec.files[i].path});
   }
   // Set inside the sandbox (not before bwrap) so that RLIMIT_NPROC counts the
   // processes of this sandbox's user namespace, not every sandbox running.
-  a.insert(a.end(),
-           {"--", kPrlimit, limit_flag("cpu", std::max<int64_t>(1, std::ceil(lim.cpu_seconds))),
-            limit_flag("as", lim.memory_bytes), limit_flag("nproc", lim.max_processes),
-            limit_flag("fsize", lim.max_file_bytes), limit_flag("core", 0), "--"});
+  add({"--", kPrlimit, limit_flag("cpu", std::max<int64_t>(1, std::ceil(lim.cpu_seconds))),
+       limit_flag("as", lim.memory_bytes), limit_flag("nproc", lim.max_processes),
+       limit_flag("fsize", lim.max_file_bytes), limit_flag("core", 0), "--"});
   a.insert(a.end(), spec.argv.begin(), spec.argv.end());
   return a;
 }
 
-// Runs in the forked child: async-signal-safe calls only, then exec bwrap.
-[[noreturn]] void exec_bwrap(char* const argv[], const std::vector<int>& fds, bool drop_root,
-                             pid_t parent) {
-  // The trainer's blocked or ignored signals (SIGPIPE, say) must not carry
-  // over: an ignored signal survives exec.
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, nullptr);
-  for (int sig = 1; sig < NSIG; ++sig) signal(sig, SIG_DFL);
-  setsid();  // own process group: the parent can kill bwrap and the namespace init together
-  if (drop_root) {
-    if (syscall(SYS_setgroups, 0, nullptr) != 0 ||
-        syscall(SYS_setresgid, kSandboxUid, kSandboxUid, kSandboxUid) != 0 ||
-        syscall(SYS_setresuid, kSandboxUid, kSandboxUid, kSandboxUid) != 0) {
-      _exit(126);
-    }
-  }
-  prctl(PR_SET_PDEATHSIG, SIGKILL);     // after the uid change, which clears it
-  if (getppid() != parent) _exit(125);  // r1 died before the line above
-  // Move the fds out of the way, then to their fixed numbers; close the rest
-  // (fds of concurrent runs included) so the program inherits nothing else.
+// Starts `argv` with exactly `fds` as its fds 0..n-1 (nothing else: other
+// runs' pipes stay out), default signal handling, in a new session so the
+// whole process group can be killed at once.
+pid_t spawn(const std::vector<std::string>& args, const std::vector<int>& fds) {
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
   const int n = static_cast<int>(fds.size());
-  int high[64];
-  for (int i = 0; i < n; ++i) high[i] = fcntl(fds[i], F_DUPFD, n);
-  for (int i = 0; i < n; ++i) dup2(high[i], i);
-  syscall(SYS_close_range, n, ~0u, 0);
+  // Copies numbered >= n, so no dup2 below overwrites a source it still needs.
+  std::vector<std::unique_ptr<Fd>> high;
+  for (int fd : fds) high.push_back(std::make_unique<Fd>(fcntl(fd, F_DUPFD_CLOEXEC, n)));
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  for (int i = 0; i < n; ++i) posix_spawn_file_actions_adddup2(&actions, high[i]->fd, i);
+  posix_spawn_file_actions_addclosefrom_np(&actions, n);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attr, &none);    // the trainer's blocked signals
+  posix_spawnattr_setsigdefault(&attr, &all);  // and ignored ones (SIGPIPE) survive exec
+  posix_spawnattr_setflags(&attr,
+                           POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   char* const envp[] = {nullptr};
-  execve(kBwrap, argv, envp);
-  _exit(127);
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, argv[0], &actions, &attr, argv.data(), envp);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) fail("sandbox: cannot start ", argv[0], ": ", strerror(rc));
+  return pid;
 }
 
 std::string read_output_file(const std::string& dir, const std::string& name, int64_t max_bytes) {
@@ -227,10 +241,6 @@ RunResult run_sandboxed(const SandboxSpec& spec) {
                                     std::chrono::duration<double>(spec.limits.wall_seconds));
 
   ScratchDir scratch(!spec.output_files.empty(), drop_root);
-  const std::vector<std::string> args = bwrap_argv(spec, scratch.path);
-  std::vector<char*> argv;
-  for (const auto& s : args) argv.push_back(const_cast<char*>(s.c_str()));
-  argv.push_back(nullptr);
 
   // Everything is O_CLOEXEC: a concurrent run's fork must not inherit our pipes.
   int out_pipe[2], err_pipe[2], status_pipe[2];
@@ -249,10 +259,7 @@ RunResult run_sandboxed(const SandboxSpec& spec) {
   std::vector<int> child_fds = {stdin_fd.fd, out_w.fd, err_w.fd, seccomp_fd.fd, status_w.fd};
   for (const auto& f : file_fds) child_fds.push_back(f->fd);
 
-  const pid_t self = getpid();
-  pid_t child = fork();
-  if (child < 0) fail_errno("fork");
-  if (child == 0) exec_bwrap(argv.data(), child_fds, drop_root, self);
+  const pid_t child = spawn(launch_argv(spec, scratch.path, drop_root), child_fds);
   Fd child_pidfd(static_cast<int>(syscall(SYS_pidfd_open, child, 0)));
   if (child_pidfd.fd < 0) {
     kill(child, SIGKILL);
@@ -336,7 +343,6 @@ RunResult run_sandboxed(const SandboxSpec& spec) {
     // pidfd turns readable only once they are gone. Then bwrap itself.
     if (init_pidfd.fd >= 0) syscall(SYS_pidfd_send_signal, init_pidfd.fd, SIGKILL, nullptr, 0);
     kill(-child, SIGKILL);
-    kill(child, SIGKILL);  // in case it has not reached setsid() yet
     if (init_pidfd.fd >= 0) {
       pollfd p = {init_pidfd.fd, POLLIN, 0};
       poll(&p, 1, 5000);
@@ -354,13 +360,9 @@ RunResult run_sandboxed(const SandboxSpec& spec) {
   // bwrap reports the init's pid once the namespaces exist; without it, the
   // sandbox never started and the program never ran.
   if (!kill_it && status_text.find("child-pid") == std::string::npos) {
-    if (drop_root && result.exit_code == 126) {
-      fail("sandbox: running as root, could not switch to the sandbox's uid ", kSandboxUid,
-           " (is this a user namespace that does not map it?)");
-    }
     std::string why = result.err.substr(0, 500);
     while (!why.empty() && isspace(static_cast<unsigned char>(why.back()))) why.pop_back();
-    fail("sandbox: bubblewrap could not create the sandbox (", why,
+    fail("sandbox: setpriv/bubblewrap could not create the sandbox (", why,
          "). Model-written code is only ever run sandboxed; this machine must allow user ",
          "namespaces (sysctl user.max_user_namespaces > 0, kernel.unprivileged_userns_clone = 1 ",
          "where it exists, and a container runtime that permits them).");
