@@ -423,12 +423,15 @@ TEST(CodeReward, HostileProgramsScoreZero) {
       "```python\nx = bytearray(1 << 34)\n```",
       "```python\nwhile True:\n    print('x' * 100000)\n```",
       "```python\nopen('/etc/shadow').read()\n```",
+      "```cpp\nint main() { for (volatile int i = 0;; ++i) {} }\n```",
+      "```cpp\n#include <unistd.h>\nint main() { for (;;) fork(); }\n```",
   };
   std::vector<RewardInput> batch;
   for (const auto& c : hostile) batch.push_back({"prompt", c, add_tests()});
   CodeRewardOptions options;
   options.run_limits = fast_limits();
   options.run_limits.wall_seconds = 1.5;
+  options.all_or_none = true;  // one contained failure per program is enough
   for (double s : score_code(batch, options)) EXPECT_EQ(s, 0.0);
 }
 
