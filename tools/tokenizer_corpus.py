@@ -217,6 +217,7 @@ EDGE = [
     " " * 100 + "x",
     "9" * 100,
     "\n" * 50 + "end",
+    "".join(chr(97 + (i * 7 + i // 13) % 26) for i in range(20000)),  # one 20k-letter word
 ]
 
 

@@ -1,5 +1,7 @@
 #include "tokenizer/bpe.h"
 
+#include <algorithm>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "tokenizer/utf8.h"
@@ -194,36 +196,54 @@ void Bpe::initial_symbols(std::string_view piece, std::vector<int32_t>& syms) co
 }
 
 void Bpe::merge(std::vector<int32_t>& syms) const {
-  // Repeatedly merge the lowest-ranked adjacent pair, leftmost first: the
-  // same order as Hugging Face's priority queue of (rank, position).
-  const size_t n = syms.size();
+  // Hugging Face's algorithm (tokenizers/src/models/bpe/word.rs), step for
+  // step: a min-heap of (rank, position) over adjacent pairs on a linked list
+  // of symbols; an entry is stale when its pair no longer makes the same
+  // token. O(n log n), so a 100k-letter word is no slower per byte.
+  const int n = static_cast<int>(syms.size());
   if (n < 2) return;
-  constexpr uint32_t kNone = UINT32_MAX;
-  thread_local std::vector<Merge> pair;
-  pair.resize(n - 1);
-  auto lookup = [&](size_t i) {
-    auto it = merges_.find(key(syms[i], syms[i + 1]));
-    pair[i] = it == merges_.end() ? Merge{kNone, -1} : it->second;
+  struct Entry {
+    uint32_t rank;
+    int pos;
+    int32_t id;
+    bool operator>(const Entry& o) const { return rank != o.rank ? rank > o.rank : pos > o.pos; }
   };
-  for (size_t i = 0; i + 1 < n; ++i) lookup(i);
-  size_t len = n;
-  while (len > 1) {
-    size_t best = 0;
-    uint32_t best_rank = kNone;
-    for (size_t i = 0; i + 1 < len; ++i) {
-      if (pair[i].rank < best_rank) {
-        best_rank = pair[i].rank;
-        best = i;
-      }
-    }
-    if (best_rank == kNone) break;
-    syms[best] = pair[best].id;
-    syms.erase(syms.begin() + best + 1);
-    pair.erase(pair.begin() + best);
-    --len;
-    if (best + 1 < len) lookup(best);
-    if (best > 0) lookup(best - 1);
+  thread_local std::vector<int> prev, next;
+  thread_local std::vector<uint8_t> alive;
+  thread_local std::vector<Entry> heap;
+  prev.resize(n);
+  next.resize(n);
+  alive.assign(n, 1);
+  heap.clear();
+  for (int i = 0; i < n; ++i) {
+    prev[i] = i - 1;
+    next[i] = i + 1 < n ? i + 1 : -1;
   }
+  auto push = [&](int pos) {
+    auto it = merges_.find(key(syms[pos], syms[next[pos]]));
+    if (it == merges_.end()) return;
+    heap.push_back({it->second.rank, pos, it->second.id});
+    std::push_heap(heap.begin(), heap.end(), std::greater<Entry>());
+  };
+  for (int i = 0; i + 1 < n; ++i) push(i);
+  while (!heap.empty()) {
+    std::pop_heap(heap.begin(), heap.end(), std::greater<Entry>());
+    const Entry top = heap.back();
+    heap.pop_back();
+    if (!alive[top.pos] || next[top.pos] < 0) continue;
+    const int right = next[top.pos];
+    auto it = merges_.find(key(syms[top.pos], syms[right]));
+    if (it == merges_.end() || it->second.id != top.id) continue;  // stale
+    syms[top.pos] = top.id;
+    alive[right] = 0;
+    next[top.pos] = next[right];
+    if (next[right] >= 0) prev[next[right]] = top.pos;
+    if (prev[top.pos] >= 0) push(prev[top.pos]);
+    if (next[top.pos] >= 0) push(top.pos);
+  }
+  int out = 0;
+  for (int i = 0; i >= 0; i = next[i]) syms[out++] = syms[i];
+  syms.resize(out);
 }
 
 void Bpe::encode_uncached(std::string_view piece, std::vector<int32_t>& out) const {

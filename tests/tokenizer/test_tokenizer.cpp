@@ -162,6 +162,15 @@ TEST(Qwen3, InvalidUtf8IsRepairedBeforeEncoding) {
   EXPECT_EQ(qwen3().encode("\xE4\xBD"), qwen3().encode("\xEF\xBF\xBD"));
 }
 
+TEST(Qwen3, VeryLongWordsStayFastAndRoundTrip) {
+  // One 200k-letter "word": the heap merge is O(n log n), not O(n^2).
+  std::string word;
+  for (int i = 0; i < 200000; ++i) word += static_cast<char>('a' + (i * 7 + i / 13) % 26);
+  const auto ids = qwen3().encode(word);
+  EXPECT_LT(ids.size(), word.size());
+  EXPECT_EQ(qwen3().decode(ids), word);
+}
+
 TEST(Qwen3, DecodeRejectsIdsOutsideTheVocabulary) {
   EXPECT_THROW(qwen3().decode({1, 999999}), Error);
   EXPECT_THROW(qwen3().decode({-1}), Error);
