@@ -11,7 +11,7 @@ PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
   libtorch-dev            # libtorch 1.13 (CPU)
   libopenblas0-pthread    # without it torch uses reference BLAS: ~30x slower matmuls
-  nlohmann-json3-dev libtomlplusplus-dev libpcre2-dev
+  nlohmann-json3-dev libtomlplusplus-dev libpcre2-dev libicu-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   bubblewrap libseccomp-dev python3   # the code reward's sandbox (g++ comes with build-essential)
 )
