@@ -14,7 +14,9 @@ Writes into tests/fixtures/tokenizer/:
                        every Split behaviour and invert, NFKC + Lowercase),
                        each with the overrides applied and the expected ids
   chat_templates.json  transformers' apply_chat_template output for Qwen3,
-                       Qwen2.5, Llama 3 and DeepSeek-R1-Distill conversations
+                       Qwen2.5, Llama 3, Llama 3.2 and DeepSeek-R1-Distill conversations
+  jinja_probes.json    small templates probing Jinja features, rendered by
+                       transformers' Jinja environment
   tiny/expected.jsonl  ids HF gives with the tokenizer `r1 tokenizer train` made
                        (tiny/tokenizer.json; needs --r1 to regenerate it)
 
@@ -257,6 +259,114 @@ DEEPSEEK_R1_DISTILL_TEMPLATE = (
     "{%- endif %}{%- endfor -%}{% if ns.is_tool %}{{'<｜tool▁outputs▁end｜>'}}{% endif %}"
     "{% if add_generation_prompt and not ns.is_tool %}{{'<｜Assistant｜><think>\\n'}}{% endif %}")
 
+LLAMA32_TEMPLATE = (
+    "{{- bos_token }}\n{%- if custom_tools is defined %}\n    {%- set tools = custom_tools %}\n{%- endif %}\n"
+    "{%- if not tools_in_user_message is defined %}\n    {%- set tools_in_user_message = true %}\n{%- endif %}\n"
+    "{%- if not date_string is defined %}\n    {%- if strftime_now is defined %}\n"
+    "        {%- set date_string = strftime_now(\"%d %b %Y\") %}\n    {%- else %}\n"
+    "        {%- set date_string = \"26 Jul 2024\" %}\n    {%- endif %}\n{%- endif %}\n"
+    "{%- if not tools is defined %}\n    {%- set tools = none %}\n{%- endif %}\n\n"
+    "{#- This block extracts the system message, so we can slot it into the right place. #}\n"
+    "{%- if messages[0]['role'] == 'system' %}\n    {%- set system_message = messages[0]['content']|trim %}\n"
+    "    {%- set messages = messages[1:] %}\n{%- else %}\n    {%- set system_message = \"\" %}\n{%- endif %}\n\n"
+    "{#- System message #}\n{{- \"<|start_header_id|>system<|end_header_id|>\\n\\n\" }}\n"
+    "{%- if tools is not none %}\n    {{- \"Environment: ipython\\n\" }}\n{%- endif %}\n"
+    "{{- \"Cutting Knowledge Date: December 2023\\n\" }}\n{{- \"Today Date: \" + date_string + \"\\n\\n\" }}\n"
+    "{%- if tools is not none and not tools_in_user_message %}\n"
+    "    {{- \"You have access to the following functions. To call a function, please respond with JSON for a function call.\" }}\n"
+    "    {{- 'Respond in the format {\"name\": function name, \"parameters\": dictionary of argument name and its value}.' }}\n"
+    "    {{- \"Do not use variables.\\n\\n\" }}\n    {%- for t in tools %}\n        {{- t | tojson(indent=4) }}\n"
+    "        {{- \"\\n\\n\" }}\n    {%- endfor %}\n{%- endif %}\n{{- system_message }}\n{{- \"<|eot_id|>\" }}\n\n"
+    "{#- Custom tools are passed in a user message with some extra guidance #}\n"
+    "{%- if tools_in_user_message and not tools is none %}\n"
+    "    {#- Extract the first user message so we can plug it in here #}\n"
+    "    {%- if messages | length != 0 %}\n        {%- set first_user_message = messages[0]['content']|trim %}\n"
+    "        {%- set messages = messages[1:] %}\n    {%- else %}\n"
+    "        {{- raise_exception(\"Cannot put tools in the first user message when there's no first user message!\") }}\n"
+    "{%- endif %}\n    {{- '<|start_header_id|>user<|end_header_id|>\\n\\n' -}}\n"
+    "    {{- \"Given the following functions, please respond with a JSON for a function call \" }}\n"
+    "    {{- \"with its proper arguments that best answers the given prompt.\\n\\n\" }}\n"
+    "    {{- 'Respond in the format {\"name\": function name, \"parameters\": dictionary of argument name and its value}.' }}\n"
+    "    {{- \"Do not use variables.\\n\\n\" }}\n    {%- for t in tools %}\n        {{- t | tojson(indent=4) }}\n"
+    "        {{- \"\\n\\n\" }}\n    {%- endfor %}\n    {{- first_user_message + \"<|eot_id|>\"}}\n{%- endif %}\n\n"
+    "{%- for message in messages %}\n"
+    "    {%- if not (message.role == 'ipython' or message.role == 'tool' or 'tool_calls' in message) %}\n"
+    "        {{- '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n'+ message['content'] | trim + '<|eot_id|>' }}\n"
+    "    {%- elif 'tool_calls' in message %}\n        {%- if not message.tool_calls|length == 1 %}\n"
+    "            {{- raise_exception(\"This model only supports single tool-calls at once!\") }}\n        {%- endif %}\n"
+    "        {%- set tool_call = message.tool_calls[0].function %}\n"
+    "        {{- '<|start_header_id|>assistant<|end_header_id|>\\n\\n' -}}\n"
+    "        {{- '{\"name\": \"' + tool_call.name + '\", ' }}\n        {{- '\"parameters\": ' }}\n"
+    "        {{- tool_call.arguments | tojson }}\n        {{- \"}\" }}\n        {{- \"<|eot_id|>\" }}\n"
+    "    {%- elif message.role == \"tool\" or message.role == \"ipython\" %}\n"
+    "        {{- \"<|start_header_id|>ipython<|end_header_id|>\\n\\n\" }}\n"
+    "        {%- if message.content is mapping or message.content is iterable %}\n"
+    "            {{- message.content | tojson }}\n        {%- else %}\n            {{- message.content }}\n"
+    "        {%- endif %}\n        {{- \"<|eot_id|>\" }}\n    {%- endif %}\n{%- endfor %}\n"
+    "{%- if add_generation_prompt %}\n    {{- '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}\n{%- endif %}\n")
+
+# Small templates probing the Jinja features chat templates use, rendered by
+# transformers' own Jinja environment (trim_blocks, lstrip_blocks, loopcontrols).
+JINJA_PROBES = [
+    ("a\n  {% if true %}\n    b\n  {% endif %}\nc\n", {}),
+    ("{%- for m in l -%}\n  [{{ loop.index }}/{{ loop.length }} {{ m }}{{ ',' if not loop.last }}]\n{%- endfor %}",
+     {"l": ["x", "y", "z"]}),
+    ("{{ 'Hello  World '.split() }} {{ 'a,b,,c'.split(',') }} {{ 'a b c'.split(' ', 1) }} "
+     "{{ ' x '.strip() }}|{{ 'xxhixx'.strip('x') }}|{{ '\\n\\nt\\n'.lstrip('\\n') }}|{{ 'abc'.upper() }} "
+     "{{ 'Hello'.startswith('He') }} {{ 'Hello'.endswith(('x', 'lo')) }} {{ 'hi' ~ 3 ~ none }} "
+     "{{ 'a-b-c'.replace('-', '+') }} {{ 'hello world'.title() }} {{ 'ab'.find('b') }}", {}),
+    ("{{ [1,2,3,4,5][1:3] }} {{ [1,2,3,4,5][::-1] }} {{ 'héllo'[1:] }} {{ [1,2,3][-1] }} "
+     "{{ 'abc'[::-1] }} {{ [1,2,3,4,5][::2] }} {{ [1,2,3,4,5][-2:] }} {{ [1,2,3][5] is defined }}", {}),
+    ("{{ 7 // 2 }} {{ -7 // 2 }} {{ 7 % 3 }} {{ -7 % 3 }} {{ 7 / 2 }} {{ 2 ** 10 }} {{ 1 + 2 * 3 }} "
+     "{{ (1 + 2) * 3 }} {{ 0.1 + 0.2 }} {{ 1.0 }} {{ 3.0 * 2 }} {{ 10 - 2 - 3 }} {{ -3 + 1 }} {{ 'ab' * 3 }}", {}),
+    ("{{ x is defined }} {{ y is defined }} {{ x is string }} {{ n is number }} {{ none is none }} "
+     "{{ d is mapping }} {{ l is iterable }} {{ 3 is odd }} {{ f is false }} {{ x.foo is defined }} "
+     "{{ d.k is defined }} {{ n is not string }} {{ n is integer }} {{ 4 is divisibleby 2 }} "
+     "{{ not y is defined }}",
+     {"x": "s", "n": 3, "d": {"k": 1}, "l": [], "f": False}),
+    ("{% set ns = namespace(c=0, s='') %}{% set v = 1 %}{% for i in range(3) %}"
+     "{% set ns.c = ns.c + i %}{% set ns.s = ns.s ~ i %}{% set v = 10 %}{% endfor %}"
+     "{{ ns.c }} {{ ns.s }} {{ v }} {{ range(2, 8, 3) | list }}", {}),
+    ("{{ d | tojson }}|{{ d | tojson(indent=4) }}|{{ 'a\"b\\n\\u00e9\\t/<>&' | tojson }}|"
+     "{{ [] | tojson }}|{{ 1.5 | tojson }}|{{ {} | tojson(indent=2) }}|{{ none | tojson }}",
+     {"d": {"b": 1, "a": [True, None, "x", 2.5], "c": {}, "e": "ü"}}),
+    ("{{ l | length }} {{ l | join('-') }} {{ l | first }} {{ l | last }} [{{ ' a ' | trim }}] "
+     "{{ none | string }} {{ u | default('dflt') }} {{ '' | default('e', true) }} {{ l | reverse | list }} "
+     "{{ l | select('odd') | list }} {{ l | reject('equalto', 2) | list }} {{ '42' | int + 1 }} "
+     "{{ 'abc' | length }} {{ ms | map(attribute='role') | join(',') }} "
+     "{{ ms | selectattr('role', 'equalto', 'user') | list | length }} {{ 'x' | upper }}",
+     {"l": [1, 2, 3], "ms": [{"role": "user"}, {"role": "assistant"}, {"role": "user"}]}),
+    ("{{ d.get('a') }} {{ d.get('z', 'no') }} {{ d.get('z') }} {{ 'a' in d }} {{ 'z' not in d }} "
+     "{{ 2 in [1,2] }} {{ 'ell' in 'hello' }}{% for k, v in d.items() %} {{k}}={{v}}{% endfor %}"
+     "{% for k in d %} {{ k }}{% endfor %}{% for k, v in d | items %} {{ v }}{% endfor %}",
+     {"d": {"a": 1, "b": "two"}}),
+    ("{% for i in range(10) %}{% if i == 2 %}{% continue %}{% endif %}{% if i > 4 %}{% break %}{% endif %}"
+     "{{ i }}{% endfor %}|{% for i in [] %}x{% else %}empty{% endfor %}|"
+     "{% for i in range(6) if i is even %}{{ i }}{{ loop.index }}{% endfor %}", {}),
+    ("{{ true }} {{ none }} {{ [1, 'a', none, true] }} {{ {'a': 1, 'b': [2]} }} {{ 2.50 }} {{ \"it's\" }}", {}),
+    ("{# comment #}\nline1\n{#- c2 -#}\n  line2\n    {%- if true %}\nX\n    {% endif %}\nend\n"
+     "  {% for i in [1, 2] %}\n  item{{ i }}\n  {% endfor %}\n", {}),
+    ("{{ 'a' if x else 'b' }} {{ x and 'y' }} {{ '' or 'z' }} {{ not x }} {{ 'q' if not x }}|"
+     "{{ x == 1 and (2 > 1 or false) }} {{ 1 < 2 <= 2 }} {{ 'b' > 'a' }}", {"x": 1}),
+    ("{{ 'tab\\there' }}{{ \"q'uote\" }}{{ '\\u00e9' }}{{ 'a' 'b' }}", {}),
+    ("{{ messages[0]['content'] | trim }}{{ messages[1:] | length }}{{ messages[0].role }}"
+     "{% set m = messages[-1] %}{{ m['role'] }}{{ messages | length - 1 }}",
+     {"messages": [{"role": "system", "content": "  sys  "}, {"role": "user", "content": "u"}]}),
+    ("{% generation %}gen {{ 1 }}{% endgeneration %}|{%- if x -%}  yes  {%- endif -%}  |", {"x": True}),
+]
+
+
+def make_jinja_probes():
+    from transformers.utils.chat_template_utils import _compile_jinja_template
+    out = []
+    for template, context in JINJA_PROBES:
+        out.append({"template": template, "context": context,
+                    "expected": _compile_jinja_template(template).render(**context)})
+    with open(os.path.join(OUT, "jinja_probes.json"), "w", encoding="utf-8") as f:
+        json.dump(out, f, ensure_ascii=False, indent=1)
+    print(f"jinja probes: {len(out)}")
+
+
 CONVERSATIONS = [
     [{"role": "user", "content": "What is 2+2?"}],
     [{"role": "system", "content": "You are a helpful assistant."},
@@ -295,7 +405,10 @@ def make_chat_templates():
         ("llama3", LLAMA3_TEMPLATE, "<|begin_of_text|>", "<|eot_id|>"),
         ("deepseek_r1_distill", DEEPSEEK_R1_DISTILL_TEMPLATE, "<｜begin▁of▁sentence｜>",
          "<｜end▁of▁sentence｜>"),
+        ("llama3.2", LLAMA32_TEMPLATE, "<|begin_of_text|>", "<|eot_id|>"),
     ]
+    # Llama 3.2 prints today's date unless date_string is given.
+    variables = {"llama3.2": {"date_string": "26 Jul 2024"}}
     out = []
     for name, template, bos, eos in families:
         cases = []
@@ -303,13 +416,14 @@ def make_chat_templates():
             for gen in (True, False):
                 for thinking in ([None, False] if name == "qwen3" else [None]):
                     kwargs = {} if thinking is None else {"enable_thinking": thinking}
+                    kwargs.update(variables.get(name, {}))
                     text = tok.apply_chat_template(messages, chat_template=template, tokenize=False,
                                                    add_generation_prompt=gen, bos_token=bos,
                                                    eos_token=eos, **kwargs)
                     cases.append({"messages": messages, "add_generation_prompt": gen,
                                   "enable_thinking": thinking, "expected": text})
         out.append({"name": name, "template": template, "bos_token": bos, "eos_token": eos,
-                    "cases": cases})
+                    "variables": variables.get(name, {}), "cases": cases})
         print(f"chat template {name}: {len(cases)} renders")
     with open(os.path.join(OUT, "chat_templates.json"), "w", encoding="utf-8") as f:
         json.dump(out, f, ensure_ascii=False, indent=1)
@@ -362,6 +476,7 @@ def main():
     make_qwen3(texts)
     make_variants(texts)
     make_chat_templates()
+    make_jinja_probes()
     make_tiny(args.r1)
 
 

@@ -1,22 +1,26 @@
-// Chat prompts as `tokenizer.apply_chat_template(messages, add_generation_prompt)`
-// renders them. Rather than interpret Jinja, the model's chat_template is
-// recognised by family and rendered natively; the families (and the details
-// read from the template text) are those r1cpp users bring: Qwen3 (<think>
-// handling), Qwen2/2.5 ChatML (default system prompt), Llama 3 and
-// DeepSeek-R1 / R1-Distill. An unrecognised template is an error, never a guess.
-// Also the R1-Zero plain-text template for base models (DESIGN.md §1.3).
+// Chat prompts exactly as transformers' `tokenizer.apply_chat_template(messages,
+// add_generation_prompt=...)` renders them: the model's own Jinja chat_template
+// runs in r1cpp's Jinja interpreter (jinja.h). Checked byte for byte against
+// transformers for Qwen3 (<think> handling), Qwen2.5, Llama 3, Llama 3.2 and
+// DeepSeek-R1-Distill. Also the R1-Zero plain-text prompt for base models
+// (DESIGN.md §1.3).
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace r1 {
 
 class Tokenizer;
+namespace jinja {
+class Template;
+}
 
 struct ChatMessage {
-  std::string role;  // "system", "user", "assistant" (and "tool" for Qwen3)
+  std::string role;  // "system", "user", "assistant", "tool", ...
   std::string content;
   std::optional<std::string> reasoning_content;  // Qwen3: an assistant turn's thinking
 };
@@ -24,16 +28,21 @@ struct ChatMessage {
 struct ChatOptions {
   bool add_generation_prompt = true;
   std::optional<bool> enable_thinking;  // Qwen3: false adds an empty <think></think>
+  // Extra string variables for the template (e.g. {"date_string", "26 Jul 2024"}).
+  std::vector<std::pair<std::string, std::string>> variables;
 };
 
-enum class ChatFamily { kQwen3, kChatML, kLlama3, kDeepSeekR1 };
+// Which published template a chat_template is (for messages and logs only;
+// rendering never depends on it).
+enum class ChatFamily { kQwen3, kChatML, kLlama3, kDeepSeekR1, kOther };
 
 class ChatTemplate {
  public:
-  // Recognises `jinja` (a tokenizer_config.json chat_template); bos/eos are
-  // the tokenizer's texts for {{ bos_token }} / {{ eos_token }}. Throws Error.
+  // Parses `jinja` (a tokenizer_config.json chat_template); bos/eos/pad are the
+  // tokenizer's texts for {{ bos_token }} etc. Throws Error on a template the
+  // interpreter cannot run (naming the construct and line).
   static ChatTemplate from_jinja(const std::string& jinja, const std::string& bos_token,
-                                 const std::string& eos_token);
+                                 const std::string& eos_token, const std::string& pad_token = "");
   // The template of a loaded tokenizer (Error if it has none).
   static ChatTemplate of(const Tokenizer& tok);
 
@@ -42,17 +51,9 @@ class ChatTemplate {
   const char* family_name() const;
 
  private:
-  std::string render_qwen3(const std::vector<ChatMessage>& m, const ChatOptions& o) const;
-  std::string render_chatml(const std::vector<ChatMessage>& m, const ChatOptions& o) const;
-  std::string render_llama3(const std::vector<ChatMessage>& m, const ChatOptions& o) const;
-  std::string render_deepseek(const std::vector<ChatMessage>& m, const ChatOptions& o) const;
-
-  ChatFamily family_ = ChatFamily::kChatML;
-  std::string bos_, eos_;
-  std::string default_system_;    // ChatML: system prompt used when none is given
-  bool strip_think_ = false;      // DeepSeek: drop reasoning before </think> in history
-  bool think_in_prompt_ = false;  // DeepSeek: generation prompt opens <think>\n
-  bool join_systems_ = false;     // DeepSeek: several system messages joined by \n\n
+  std::shared_ptr<const jinja::Template> template_;
+  ChatFamily family_ = ChatFamily::kOther;
+  std::string bos_, eos_, pad_;
 };
 
 // The R1-Zero prompt: the paper's instruction with `question` as the user turn.
