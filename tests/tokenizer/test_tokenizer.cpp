@@ -8,6 +8,7 @@
 
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <random>
 
 #include "../test_helpers.h"
 #include "util/error.h"
@@ -210,6 +211,50 @@ TEST(Variants, EncodeLikeHuggingFace) {
       mismatches += got != ids_of(c["ids"]);
       if (mismatches > 5) break;
     }
+  }
+}
+
+TEST(Variants, RandomTextRoundTripsByteExact) {
+  // Without a normalizer, byte-level BPE must give back every valid UTF-8 text.
+  Tokenizer tok = variant(json{{"normalizer", nullptr}});
+  std::mt19937 rng(42);
+  const std::vector<std::pair<uint32_t, uint32_t>> ranges = {
+      {0x09, 0x0D},       {0x20, 0x7E},     {0xA0, 0x2FF},      {0x300, 0x36F},
+      {0x400, 0x4FF},     {0x600, 0x6FF},   {0x2000, 0x206F},   {0x3000, 0x30FF},
+      {0x4E00, 0x9FFF},   {0xAC00, 0xD7A3}, {0x1F300, 0x1FAFF}, {0xE0000, 0xE007F},
+      {0x10000, 0x10FFFF}};
+  const std::vector<std::string> specials = {"<|im_start|>", "<|im_end|>", "<think>",
+                                             "<|endoftext|>"};
+  for (int n = 0; n < 1000; ++n) {
+    std::string text;
+    const int len = static_cast<int>(rng() % 40);
+    for (int k = 0; k < len; ++k) {
+      if (rng() % 25 == 0) {
+        text += specials[rng() % specials.size()];
+        continue;
+      }
+      const auto& r = ranges[rng() % ranges.size()];
+      uint32_t cp = r.first + rng() % (r.second - r.first + 1);
+      if (cp >= 0xD800 && cp <= 0xDFFF) cp = 'x';
+      std::string ch;
+      if (cp < 0x80)
+        ch = std::string(1, static_cast<char>(cp));
+      else if (cp < 0x800)
+        ch = {char(0xC0 | (cp >> 6)), char(0x80 | (cp & 0x3F))};
+      else if (cp < 0x10000)
+        ch = {char(0xE0 | (cp >> 12)), char(0x80 | ((cp >> 6) & 0x3F)), char(0x80 | (cp & 0x3F))};
+      else
+        ch = {char(0xF0 | (cp >> 18)), char(0x80 | ((cp >> 12) & 0x3F)),
+              char(0x80 | ((cp >> 6) & 0x3F)), char(0x80 | (cp & 0x3F))};
+      text += ch;
+    }
+    const auto ids = tok.encode(text);
+    ASSERT_EQ(tok.decode(ids), text) << show(text);
+    StreamDecoder stream(tok);
+    std::string streamed;
+    for (int64_t id : ids) streamed += stream.put(id);
+    streamed += stream.finish();
+    ASSERT_EQ(streamed, text) << show(text);
   }
 }
 

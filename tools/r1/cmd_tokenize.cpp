@@ -1,7 +1,8 @@
 // r1 tokenize: text -> token ids with a Hugging Face tokenizer.json, so anyone
 // can compare r1cpp with HF tokenizers from the shell. One text on the command
 // line prints ids and pieces; --in reads JSONL ({"text": ...} per line, or
-// {"messages": [...]} with --chat) and writes {"ids": [...]} per line in order.
+// {"messages": [...]} with --chat) and writes {"ids": [...]} per line in order;
+// --decode goes the other way ({"ids": [...]} -> {"text": ...}).
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -49,14 +50,17 @@ int cmd_tokenize(const Args& args) {
               "ids and each token (id, vocabulary entry, decoded text). With --in, read lines\n"
               "{\"text\": ...} (or {\"messages\": [...]} with --chat, rendered by the tokenizer's\n"
               "chat template) and write {\"ids\": [...]} per line, in order. Special tokens are\n"
-              "added only with --add-special-tokens. A bad line gets {\"error\": ...} and\n"
-              "processing continues (exit code 1 at the end).");
+              "added only with --add-special-tokens. --decode reads {\"ids\": [...]} and writes\n"
+              "{\"text\": ...}. A bad line gets {\"error\": ...} and processing continues\n"
+              "(exit code 1 at the end).");
   p.add("--tokenizer", "DIR", "directory with tokenizer.json (a model directory works)", "", true);
   p.add("--in", "FILE", "input JSONL, - for stdin");
   p.add("--out", "FILE", "output JSONL, - for stdout", "-");
   p.add_switch("--add-special-tokens", "apply the post-processor (e.g. BOS for Llama 3)");
   p.add_switch("--chat", "input lines hold {\"messages\": [...]}; output also has \"text\"");
   p.add_switch("--no-generation-prompt", "with --chat: do not end with the assistant header");
+  p.add_switch("--decode", "input lines hold {\"ids\": [...]}; write {\"text\": ...}");
+  p.add_switch("--skip-special-tokens", "with --decode: drop special tokens from the text");
   p.allow_positional("TEXT", "text to tokenize (instead of --in)");
   if (!p.parse(args)) return 0;
 
@@ -87,7 +91,16 @@ int cmd_tokenize(const Args& args) {
         fail("not valid JSON");
       }
       if (!j.is_object()) fail("expected a JSON object");
-      if (chat) {
+      if (p.on("--decode")) {
+        if (!j.contains("ids") || !j["ids"].is_array())
+          fail("expected an object with an \"ids\" array");
+        std::vector<int64_t> ids;
+        for (const auto& v : j["ids"]) {
+          if (!v.is_number_integer()) fail("\"ids\" must hold integers");
+          ids.push_back(v.get<int64_t>());
+        }
+        result["text"] = tok.decode(ids, p.on("--skip-special-tokens"));
+      } else if (chat) {
         const std::string text = chat->render(parse_messages(j), chat_options);
         result["text"] = text;
         result["ids"] = tok.encode(text, special);
