@@ -120,9 +120,7 @@ class RegexSplit : public Splitter {
 // Digits: every run of ASCII-and-Unicode decimal digits (or each digit) isolated.
 class Digits : public Splitter {
  public:
-  explicit Digits(bool individual)
-      : re_(individual ? R"(\p{N})" : R"(\p{N}+)", "Digits"),
-        behavior_(individual ? Behavior::kIsolated : Behavior::kContiguous) {}
+  explicit Digits(bool individual) : re_(individual ? R"(\p{N})" : R"(\p{N}+)", "Digits") {}
   void split(std::string_view piece, std::vector<std::string_view>& out) const override {
     std::vector<std::pair<size_t, size_t>> matches;
     re_.find_all(piece, matches);
@@ -139,10 +137,9 @@ class Digits : public Splitter {
 
  private:
   Regex re_;
-  Behavior behavior_;
 };
 
-void add_one(const nlohmann::json& j, const std::string& where, bool last, PreTokenizer& pt) {
+void add_one(const nlohmann::json& j, const std::string& where, PreTokenizer& pt) {
   if (!j.is_object() || !j.contains("type") || !j["type"].is_string())
     fail(where, ": expected an object with a \"type\"");
   if (pt.byte_level) fail(where, ": ByteLevel must be the last pre-tokenizer of a Sequence");
@@ -152,7 +149,7 @@ void add_one(const nlohmann::json& j, const std::string& where, bool last, PreTo
       fail(where, ": Sequence without a \"pretokenizers\" array");
     const auto& list = j["pretokenizers"];
     for (size_t i = 0; i < list.size(); ++i)
-      add_one(list[i], cat(where, ".pretokenizers[", i, "]"), last && i + 1 == list.size(), pt);
+      add_one(list[i], cat(where, ".pretokenizers[", i, "]"), pt);
   } else if (type == "Split") {
     if (!j.contains("pattern")) fail(where, ": Split without a \"pattern\"");
     pt.splitters.push_back(
@@ -189,7 +186,7 @@ void add_prefix_spaces(std::vector<std::string_view>& pieces, std::deque<std::st
 
 PreTokenizer make_pre_tokenizer(const nlohmann::json& j, const std::string& where) {
   PreTokenizer pt;
-  if (!j.is_null()) add_one(j, where, true, pt);
+  if (!j.is_null()) add_one(j, where, pt);
   return pt;
 }
 
