@@ -13,6 +13,7 @@ namespace {
 
 constexpr size_t kMaxCachedPieceBytes = 256;
 constexpr size_t kMaxCacheEntries = 1 << 18;
+constexpr int64_t kMaxVocab = int64_t{1} << 24;
 
 // Byte-level token text back to the bytes it stands for; false if some
 // character is not in the byte-level alphabet.
@@ -59,7 +60,10 @@ Bpe::Bpe(const nlohmann::json& model, bool byte_level, const std::string& where)
     if (!it.value().is_number_integer())
       fail(where, ": vocab entry \"", it.key(), "\" has a non-integer id");
     const int64_t id = it.value().get<int64_t>();
-    if (id < 0 || id > INT32_MAX) fail(where, ": vocab entry \"", it.key(), "\" has id ", id);
+    // Ids index dense tables; real vocabularies are well below 2^24.
+    if (id < 0 || id >= kMaxVocab)
+      fail(where, ": vocab entry \"", it.key(), "\" has id ", id, " (expected 0..", kMaxVocab - 1,
+           ")");
     vocab_[it.key()] = static_cast<int32_t>(id);
     if (static_cast<size_t>(id) >= id_to_token_.size()) id_to_token_.resize(id + 1);
     id_to_token_[id] = it.key();

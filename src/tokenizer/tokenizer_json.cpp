@@ -24,7 +24,10 @@ std::vector<AddedToken> parse_added_tokens(const json& j, const std::string& whe
         !t.contains("content") || !t["content"].is_string())
       fail(where, ": added_tokens[", i, "] needs an integer \"id\" and a string \"content\"");
     AddedToken a;
-    a.id = t["id"].get<int32_t>();
+    const int64_t id = t["id"].get<int64_t>();
+    if (id < 0 || id >= (int64_t{1} << 24))
+      fail(where, ": added_tokens[", i, "] has id ", id, " (expected 0..16777215)");
+    a.id = static_cast<int32_t>(id);
     a.content = t["content"];
     a.special = t.value("special", false);
     a.single_word = t.value("single_word", false);
@@ -183,6 +186,12 @@ std::shared_ptr<Tokenizer::Impl> parse_tokenizer_json(const std::string& text,
     }
     t->raw_added = AddedTokenMatcher(std::move(raw));
     t->normalized_added = AddedTokenMatcher(std::move(normalized));
+    for (int32_t id : t->prefix)
+      if (id < 0 || id > max_id)
+        fail(source, ": post_processor adds id ", id, ", not in the vocabulary");
+    for (int32_t id : t->suffix)
+      if (id < 0 || id > max_id)
+        fail(source, ": post_processor adds id ", id, ", not in the vocabulary");
     t->bytes.resize(t->tokens.size());
     for (size_t id = 0; id < t->tokens.size(); ++id) t->bytes[id] = decoded_bytes(t->tokens[id]);
   } catch (const json::exception& e) {

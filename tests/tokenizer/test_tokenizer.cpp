@@ -336,6 +336,49 @@ TEST(Malformed, ErrorsNameTheProblem) {
   EXPECT_TRUE(has(e, "non-integer id")) << e;
 }
 
+TEST(Malformed, RandomlyDamagedFilesGiveErrorsNotCrashes) {
+  // Replace random values anywhere in a small real tokenizer.json by values of
+  // other types: loading must succeed or throw r1::Error, nothing else.
+  const json base = json::parse(read_file(kFixtures + "/tiny/tokenizer.json"));
+  std::mt19937 rng(7);
+  const std::vector<json> junk = {nullptr,
+                                  -1,
+                                  0,
+                                  1 << 30,
+                                  1.5,
+                                  "",
+                                  "x",
+                                  "Ġ",
+                                  json::array(),
+                                  json::object(),
+                                  true,
+                                  json::array({1, 2}),
+                                  json::object({{"type", "Sequence"}})};
+  int errors = 0;
+  for (int n = 0; n < 300; ++n) {
+    json j = base;
+    json::json_pointer at("");
+    json* node = &j;
+    for (int depth = 0; depth < 6 && (node->is_object() || node->is_array()) && !node->empty();
+         ++depth) {
+      auto it = node->begin();
+      std::advance(it, rng() % std::min<size_t>(node->size(), 40));
+      node = &*it;
+      if (rng() % 3 == 0) break;
+    }
+    *node = junk[rng() % junk.size()];
+    try {
+      Tokenizer tok = Tokenizer::from_json(j.dump());
+      tok.decode(tok.encode("Hello <think>12 + 3</think>"));
+    } catch (const Error&) {
+      ++errors;
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "not an r1::Error: " << e.what() << "\n" << j.dump().substr(0, 300);
+    }
+  }
+  EXPECT_GT(errors, 50);
+}
+
 TEST(Malformed, MissingFilesAreNamed) {
   test::TempDir dir;
   try {
