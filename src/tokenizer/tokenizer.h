@@ -79,7 +79,7 @@ class StreamDecoder {
   std::string finish();
 
  private:
-  const Tokenizer& tok_;
+  Tokenizer tok_;  // a cheap copy: shares the loaded state
   bool skip_special_;
   std::string pending_;
 };
