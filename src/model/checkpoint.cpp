@@ -253,6 +253,7 @@ void save_model(Model& model, const std::string& dir, const SaveOptions& options
       gen["eos_token_id"] = config.eos_token_ids;
     write_file_atomic(staging + "/generation_config.json", gen.dump(2) + "\n");
   }
+  if (options.write_extra) options.write_extra(staging);
   publish_dir_atomic(staging, dir);
 }
 

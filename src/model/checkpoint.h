@@ -5,6 +5,7 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <functional>
 #include <map>
 #include <string>
 
@@ -20,6 +21,9 @@ struct SaveOptions {
   std::string dtype = "float32";        // "float32" | "bfloat16" | "float16"
   int64_t max_shard_bytes = 5LL << 30;  // larger models are split into shards
   std::string copy_from_dir;            // tokenizer + generation_config files are copied from here
+  // Writes more files (trainer state) into the staging directory, so they
+  // appear atomically together with the weights.
+  std::function<void(const std::string& staging_dir)> write_extra;
 };
 
 // Writes atomically: into a staging directory renamed over `dir` at the end,

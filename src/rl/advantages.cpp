@@ -21,7 +21,7 @@ at::Tensor safe_std(const at::Tensor& x, int64_t dim) {
 }
 
 at::Tensor grouped(const at::Tensor& rewards, int64_t group_size) {
-  if (group_size <= 0) fail("rl.num_generations: must be > 0, got ", group_size);
+  if (group_size <= 0) fail("rollout.group_size: must be > 0, got ", group_size);
   if (rewards.dim() != 1 || rewards.numel() % group_size != 0)
     fail("rewards: ", rewards.numel(), " values are not whole groups of ", group_size);
   return rewards.reshape({-1, group_size});  // (N, G)

@@ -13,6 +13,8 @@ int cmd_info(const Args& args);
 int cmd_score(const Args& args);
 int cmd_tokenize(const Args& args);
 int cmd_tokenizer(const Args& args);
+int cmd_generate(const Args& args);
+int cmd_train(const Args& args);
 int cmd_verify(const Args& args);
 
 }  // namespace r1

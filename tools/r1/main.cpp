@@ -21,7 +21,10 @@ const Command kCommands[] = {
     {"score", r1::cmd_score, "per-token log-probs of token ids from JSONL"},
     {"tokenize", r1::cmd_tokenize, "text -> token ids with a Hugging Face tokenizer.json"},
     {"tokenizer", r1::cmd_tokenizer, "train a tiny byte-level BPE tokenizer (r1 tokenizer train)"},
-    {"verify", r1::cmd_verify, "check answers against references (math, countdown, arithmetic) from JSONL"},
+    {"train", r1::cmd_train, "GRPO training from a TOML run file (R1-Zero / reasoning RL)"},
+    {"generate", r1::cmd_generate, "sample completions (streaming, or JSONL for many prompts)"},
+    {"verify", r1::cmd_verify,
+     "check answers against references (math, countdown, arithmetic) from JSONL"},
 };
 
 void print_usage() {

@@ -1,0 +1,71 @@
+// Everything a GRPO run is configured by: one struct per TOML section, every
+// field with its default and a one-line doc in train_config.cpp's table.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "reward/reward.h"
+#include "rl/grpo_loss.h"
+#include "util/config.h"
+
+namespace r1 {
+
+struct TrainConfig {
+  // [model]
+  std::string model_path;
+  // [data]
+  std::string data_path;
+  std::string prompt_field = "prompt";
+  std::string template_name = "r1_zero";  // r1_zero | chat | raw
+  bool shuffle = true;
+  std::string eval_path;  // held-out JSONL; "" = no periodic evaluation
+  int64_t eval_every = 0;
+  int64_t eval_size = 64;
+  std::string eval_reward = "";  // reward whose score >= 1 counts as correct; "" = first reward
+  // [rollout]
+  int64_t group_size = 8;           // G completions per question
+  int64_t questions_per_step = 16;  // B questions per step
+  int64_t max_new_tokens = 256;
+  double temperature = 1.0;
+  double top_p = 1.0;
+  int64_t top_k = 0;
+  int64_t max_batch = 64;
+  // [rl]
+  GrpoLossConfig loss;
+  std::string scale_rewards = "group";  // group | batch | none
+  int64_t num_iterations = 1;           // mu: policy passes over each batch of rollouts
+  bool mask_truncated_completions = false;
+  bool dynamic_sampling = false;  // DAPO: drop zero-variance groups, draw more questions
+  int64_t max_resample_rounds = 3;
+  int64_t ref_reset_every = 0;  // copy the policy into the reference every N steps; 0 = never
+  // [optim]
+  double lr = 1e-6;
+  double adam_beta1 = 0.9;
+  double adam_beta2 = 0.99;
+  double weight_decay = 0.0;
+  double max_grad_norm = 1.0;
+  std::string schedule = "constant";  // constant | cosine | linear
+  int64_t warmup_steps = 0;
+  double min_lr_ratio = 0.0;      // cosine/linear end at lr * this
+  int64_t mini_batch_size = 0;    // sequences per optimizer step; 0 = the whole batch
+  int64_t micro_batch_size = 32;  // sequences per forward/backward (gradient accumulation)
+  // [train]
+  int64_t steps = 100;
+  int64_t seed = 0;
+  std::string output_dir = "runs/grpo";
+  int64_t checkpoint_every = 0;  // 0 = only at the end
+  int64_t log_samples = 2;       // completions per step written to samples.jsonl
+  // [[rewards]]
+  std::vector<RewardSpec> rewards;
+
+  FieldTable fields();
+  void validate() const;
+};
+
+// Reads a TOML file (then applies --set overrides). Errors name file and key.
+TrainConfig load_train_config(const std::string& path, const std::vector<std::string>& overrides);
+std::string dump_train_config(TrainConfig& config);
+
+}  // namespace r1

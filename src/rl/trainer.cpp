@@ -1,0 +1,553 @@
+#include "rl/trainer.h"
+
+#include <torch/torch.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "data/dataset.h"
+#include "engine/generator.h"
+#include "engine/scoring.h"
+#include "model/checkpoint.h"
+#include "rl/advantages.h"
+#include "rl/grpo_loss.h"
+#include "tokenizer/chat_template.h"
+#include "tokenizer/tokenizer.h"
+#include "util/atomic_file.h"
+#include "util/error.h"
+#include "util/io.h"
+
+namespace fs = std::filesystem;
+
+namespace r1 {
+
+namespace {
+
+volatile std::sig_atomic_t g_interrupted = 0;
+void on_sigint(int) {
+  g_interrupted = 1;
+}
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+// Peak lr x warmup ramp x decay (cosine or linear to min_lr_ratio).
+double learning_rate(const TrainConfig& c, int64_t update, int64_t total_updates) {
+  if (c.warmup_steps > 0 && update < c.warmup_steps)
+    return c.lr * static_cast<double>(update + 1) / c.warmup_steps;
+  if (c.schedule == "constant") return c.lr;
+  double span = std::max<int64_t>(1, total_updates - c.warmup_steps);
+  double progress = std::min(1.0, (update - c.warmup_steps) / span);
+  double shape = c.schedule == "cosine" ? 0.5 * (1 + std::cos(M_PI * progress)) : 1 - progress;
+  return c.lr * (c.min_lr_ratio + (1 - c.min_lr_ratio) * shape);
+}
+
+std::string prompt_for(const TrainConfig& c, const nlohmann::json& row, const Tokenizer& tok) {
+  const auto& field = row[c.prompt_field];
+  if (!field.is_string()) fail(c.data_path, ": field '", c.prompt_field, "' must be a string");
+  std::string question = field.get<std::string>();
+  if (c.template_name == "r1_zero") return render_r1_zero(question);
+  if (c.template_name == "chat") return ChatTemplate::of(tok).render({{"user", question, {}}}, {});
+  return question;
+}
+
+// One sampled completion with everything the update and the logs need.
+struct Rollout {
+  size_t question;  // index into the step's questions
+  std::vector<int64_t> prompt_ids, tokens;
+  std::string prompt, text;
+  bool truncated = false;
+  std::vector<double> scores;  // per reward
+  double reward = 0;
+};
+
+struct Question {
+  nlohmann::json row;
+  std::string prompt;
+  std::vector<int64_t> ids;
+};
+
+std::string latest_checkpoint(const std::string& run_dir) {
+  std::string dir = run_dir + "/checkpoints";
+  int64_t best = -1;
+  std::string path;
+  if (!is_directory(dir)) return "";
+  for (const auto& e : fs::directory_iterator(dir)) {
+    std::string name = e.path().filename().string();
+    if (name.rfind("step-", 0) != 0 || name.find('.') != std::string::npos) continue;
+    if (!file_exists(e.path().string() + "/trainer_state.json")) continue;
+    int64_t step = std::stoll(name.substr(5));
+    if (step > best) best = step, path = e.path().string();
+  }
+  return path;
+}
+
+void set_trainable(Model& model, bool on) {
+  for (auto& [name, t] : model.named_parameters()) t->requires_grad_(on);
+}
+
+class Trainer {
+ public:
+  Trainer(TrainConfig& config, const TrainOptions& options)
+      : c_(config),
+        opt_(options),
+        tok_(Tokenizer::load(config.model_path)),
+        data_(load_jsonl(config.data_path, {config.prompt_field})),
+        stream_(data_, static_cast<uint64_t>(config.seed), config.shuffle) {
+    c_.validate();
+    if (opt_.rewards.empty()) {
+      for (const auto& spec : c_.rewards) rewards_.emplace_back(spec, make_reward(spec));
+    } else {
+      rewards_ = opt_.rewards;
+    }
+    eval_reward_ = 0;
+    if (!c_.eval_reward.empty()) {
+      eval_reward_ = -1;
+      for (size_t i = 0; i < rewards_.size(); ++i)
+        if (rewards_[i].first.name == c_.eval_reward) eval_reward_ = static_cast<int>(i);
+      if (eval_reward_ < 0)
+        fail("data.eval_reward '", c_.eval_reward, "' is not a configured reward");
+    }
+    if (!c_.eval_path.empty()) eval_ = load_jsonl(c_.eval_path, {c_.prompt_field});
+
+    std::string resume_from = opt_.resume ? latest_checkpoint(c_.output_dir) : "";
+    policy_ = load_model(resume_from.empty() ? c_.model_path : resume_from, at::kCPU);
+    if (c_.loss.beta > 0) {
+      std::string ref = resume_from.empty() ? "" : resume_from + "/reference.safetensors";
+      ref_ = load_model(c_.model_path, at::kCPU);
+      if (!ref.empty() && file_exists(ref)) {
+        auto saved = load_safetensors(ref);
+        for (auto& [name, t] : ref_.named_parameters()) *t = saved.at(name);
+        finalize_model(ref_);
+      }
+    }
+    set_trainable(policy_, true);
+    params_ = policy_.parameters();
+    optimizer_ =
+        std::make_unique<torch::optim::AdamW>(params_, torch::optim::AdamWOptions(c_.lr)
+                                                           .betas({c_.adam_beta1, c_.adam_beta2})
+                                                           .weight_decay(c_.weight_decay));
+    stop_ids_ = tok_.special().eos_ids;
+    for (int64_t id : policy_.config.eos_token_ids)
+      if (std::find(stop_ids_.begin(), stop_ids_.end(), id) == stop_ids_.end())
+        stop_ids_.push_back(id);
+
+    make_dirs(c_.output_dir);
+    if (!resume_from.empty()) {
+      auto state = nlohmann::json::parse(read_file(resume_from + "/trainer_state.json"));
+      step_ = state["step"];
+      updates_ = state["updates"];
+      stream_.seek(state["data_position"]);
+      torch::load(*optimizer_, resume_from + "/optimizer.pt");
+      truncate_metrics();
+      log("resumed from " + resume_from);
+    } else if (opt_.resume) {
+      log("no checkpoint in " + c_.output_dir + "; starting fresh");
+    }
+    if (resume_from.empty()) {
+      std::ofstream(c_.output_dir + "/metrics.jsonl", std::ios::trunc);
+      std::ofstream(c_.output_dir + "/samples.jsonl", std::ios::trunc);
+    }
+    write_file_atomic(c_.output_dir + "/config.toml", dump_train_config(c_));
+  }
+
+  std::vector<nlohmann::json> run() {
+    std::vector<nlohmann::json> all;
+    auto previous = std::signal(SIGINT, on_sigint);
+    g_interrupted = 0;
+    if (step_ == 0 && c_.eval_every > 0 && eval_.rows.size()) {
+      nlohmann::json m = {{"step", 0}, {"eval_accuracy", evaluate()}};
+      append_line("metrics.jsonl", m);
+      all.push_back(m);
+    }
+    int64_t ran = 0;
+    const auto start = Clock::now();
+    while (step_ < c_.steps) {
+      ++step_;
+      nlohmann::json m = train_step();
+      if (c_.eval_every > 0 && eval_.rows.size() && step_ % c_.eval_every == 0)
+        m["eval_accuracy"] = evaluate();
+      if (c_.ref_reset_every > 0 && c_.loss.beta > 0 && step_ % c_.ref_reset_every == 0)
+        copy_policy_to_reference();
+      append_line("metrics.jsonl", m);
+      all.push_back(m);
+      progress(m, seconds_since(start), ++ran);
+      bool last = step_ == c_.steps;
+      bool interrupted = g_interrupted || (opt_.stop_after > 0 && ran >= opt_.stop_after);
+      if (last || interrupted || (c_.checkpoint_every > 0 && step_ % c_.checkpoint_every == 0))
+        checkpoint();
+      if (interrupted && !last) {
+        log(cat("\nstopped at step ", step_, "; resume with --resume"));
+        break;
+      }
+    }
+    std::signal(SIGINT, previous);
+    if (!opt_.quiet && isatty(2)) std::cerr << "\n";
+    return all;
+  }
+
+ private:
+  TrainConfig& c_;
+  TrainOptions opt_;
+  Tokenizer tok_;
+  Dataset data_, eval_;
+  DataStream stream_;
+  std::vector<std::pair<RewardSpec, RewardFn>> rewards_;
+  int eval_reward_ = 0;
+  Model policy_, ref_;
+  std::vector<at::Tensor> params_;
+  std::unique_ptr<torch::optim::AdamW> optimizer_;
+  std::vector<int64_t> stop_ids_;
+  int64_t step_ = 0, updates_ = 0;
+
+  void log(const std::string& s) {
+    if (!opt_.quiet) std::cerr << s << "\n";
+  }
+
+  void append_line(const std::string& file, const nlohmann::json& j) {
+    std::ofstream out(c_.output_dir + "/" + file, std::ios::app);
+    out << j.dump() << "\n";
+  }
+
+  // On resume, drop metric lines past the checkpoint so the file matches an
+  // uninterrupted run.
+  void truncate_metrics() {
+    for (const char* file : {"metrics.jsonl", "samples.jsonl"}) {
+      std::string path = c_.output_dir + "/" + file;
+      if (!file_exists(path)) continue;
+      std::string kept;
+      auto in = open_input(path);
+      for_each_line(*in, [&](int64_t, const std::string& line) {
+        auto j = nlohmann::json::parse(line, nullptr, false);
+        if (!j.is_discarded() && j.value("step", int64_t(0)) <= step_) kept += line + "\n";
+      });
+      write_file_atomic(path, kept);
+    }
+  }
+
+  SamplingParams sampling() const {
+    SamplingParams p;
+    p.temperature = static_cast<float>(c_.temperature);
+    p.top_p = static_cast<float>(c_.top_p);
+    p.top_k = c_.top_k;
+    p.max_new_tokens = c_.max_new_tokens;
+    p.stop_token_ids = stop_ids_;
+    return p;
+  }
+
+  Question make_question(const nlohmann::json& row) {
+    Question q{row, prompt_for(c_, row, tok_), {}};
+    q.ids = tok_.encode(q.prompt, true);
+    return q;
+  }
+
+  // Samples G completions for each question and scores them.
+  std::vector<Rollout> rollouts(const std::vector<Question>& questions, size_t first_index,
+                                uint64_t seed_base) {
+    std::vector<GenerateRequest> requests;
+    for (size_t i = 0; i < questions.size(); ++i)
+      requests.push_back({questions[i].ids, c_.group_size, seed_base + first_index + i});
+    GenerateOptions gen;
+    gen.max_batch = c_.max_batch;
+    at::NoGradGuard no_grad;
+    auto results = generate(policy_, requests, sampling(), gen);
+    std::vector<Rollout> out;
+    for (size_t i = 0; i < questions.size(); ++i)
+      for (Completion& comp : results[i]) {
+        Rollout r;
+        r.question = first_index + i;
+        r.prompt_ids = questions[i].ids;
+        r.prompt = questions[i].prompt;
+        r.text = tok_.decode(comp.tokens, true);
+        r.truncated = comp.finish == FinishReason::kLength;
+        r.tokens = std::move(comp.tokens);
+        out.push_back(std::move(r));
+      }
+    return out;
+  }
+
+  void score(std::vector<Rollout>& rollouts, const std::vector<Question>& questions) {
+    std::vector<RewardInput> inputs;
+    for (const Rollout& r : rollouts)
+      inputs.push_back({r.prompt, r.text, questions[r.question].row});
+    for (auto& r : rollouts) r.scores.assign(rewards_.size(), 0.0);
+    for (size_t k = 0; k < rewards_.size(); ++k) {
+      std::vector<double> s = rewards_[k].second(inputs);
+      for (size_t i = 0; i < rollouts.size(); ++i) {
+        rollouts[i].scores[k] = s[i];
+        rollouts[i].reward += rewards_[k].first.weight * s[i];
+      }
+    }
+  }
+
+  // Teacher-forced log-probs (no grad) of rollouts [begin, end) under `model`.
+  at::Tensor score_range(const Model& model, const std::vector<Rollout>& rs, size_t begin,
+                         size_t end) {
+    std::vector<std::vector<int64_t>> prompts, completions;
+    for (size_t i = begin; i < end; ++i) {
+      prompts.push_back(rs[i].prompt_ids);
+      completions.push_back(rs[i].tokens);
+    }
+    return score_completions(model, prompts, completions).logprobs;
+  }
+
+  nlohmann::json train_step() {
+    nlohmann::json m;
+    m["step"] = step_;
+    const uint64_t seed_base = static_cast<uint64_t>(c_.seed) * 1000003ULL + step_ * 7919ULL;
+    auto t0 = Clock::now();
+
+    // 1-2. Questions and rollouts (dynamic sampling keeps only groups with signal).
+    std::vector<Question> questions;
+    std::vector<Rollout> rs;
+    double reward_seconds = 0, zero_std = 0;
+    int64_t drawn_groups = 0;
+    for (int64_t round = 0; round <= (c_.dynamic_sampling ? c_.max_resample_rounds : 0); ++round) {
+      int64_t kept_groups = static_cast<int64_t>(rs.size()) / c_.group_size;
+      int64_t need = c_.questions_per_step - kept_groups;
+      if (need <= 0) break;
+      std::vector<Question> fresh;
+      for (int64_t i = 0; i < need; ++i) fresh.push_back(make_question(stream_.next()));
+      size_t first = questions.size();
+      questions.insert(questions.end(), fresh.begin(), fresh.end());
+      auto batch = rollouts(fresh, first, seed_base);
+      auto tr = Clock::now();
+      score(batch, questions);
+      reward_seconds += seconds_since(tr);
+      std::vector<double> rewards;
+      for (auto& r : batch) rewards.push_back(r.reward);
+      auto signal = groups_with_signal(at::tensor(rewards, at::kDouble), c_.group_size);
+      drawn_groups += need;
+      for (int64_t g = 0; g < need; ++g) {
+        bool keep = !c_.dynamic_sampling || signal[g].item<bool>();
+        zero_std += signal[g].item<bool>() ? 0 : 1;
+        if (keep && static_cast<int64_t>(rs.size()) / c_.group_size < c_.questions_per_step)
+          for (int64_t j = 0; j < c_.group_size; ++j)
+            rs.push_back(std::move(batch[g * c_.group_size + j]));
+      }
+    }
+    if (rs.empty()) {
+      // Every group had equal rewards even after resampling: nothing to learn from.
+      m["skipped"] = true;
+    }
+    const double rollout_seconds = seconds_since(t0) - reward_seconds;
+    m["zero_std_fraction"] = zero_std / std::max<int64_t>(1, drawn_groups);
+
+    // 3. Advantages.
+    const int64_t N = rs.size();
+    std::vector<double> rewards;
+    for (auto& r : rs) rewards.push_back(r.reward);
+    auto reward_t = at::tensor(rewards, at::kDouble);
+    at::Tensor adv = N ? group_advantages(reward_t.to(at::kFloat), c_.group_size, c_.scale_rewards)
+                       : at::zeros({0});
+    log_reward_metrics(m, rs);
+
+    // 4. pi_old (only needed when mu > 1) and pi_ref, without autograd.
+    auto tl = Clock::now();
+    const int64_t micro = c_.micro_batch_size;
+    std::vector<at::Tensor> old_lp, ref_lp;
+    {
+      at::NoGradGuard no_grad;
+      for (int64_t b = 0; b < N; b += micro) {
+        size_t e = std::min<int64_t>(N, b + micro);
+        if (c_.num_iterations > 1) old_lp.push_back(score_range(policy_, rs, b, e));
+        if (c_.loss.beta > 0) ref_lp.push_back(score_range(ref_, rs, b, e));
+      }
+    }
+    const double logprob_seconds = seconds_since(tl);
+
+    // 5. mu passes of mini-batch updates, micro-batched with gradient accumulation.
+    auto tu = Clock::now();
+    const int64_t mini = c_.mini_batch_size > 0 ? std::min(c_.mini_batch_size, N) : N;
+    GrpoLossStats sum_stats;
+    double grad_norm = 0, lr = 0, entropy_sum = 0, entropy_tokens = 0;
+    int64_t stat_count = 0;
+    for (int64_t it = 0; it < c_.num_iterations && N > 0; ++it) {
+      for (int64_t mb = 0; mb < N; mb += mini) {
+        const int64_t mb_end = std::min(N, mb + mini);
+        double active = 0;
+        for (int64_t i = mb; i < mb_end; ++i)
+          if (!(c_.mask_truncated_completions && rs[i].truncated)) active += rs[i].tokens.size();
+        optimizer_->zero_grad();
+        for (int64_t b = mb; b < mb_end; b += micro) {
+          const int64_t e = std::min(mb_end, b + micro);
+          std::vector<std::vector<int64_t>> prompts, completions;
+          for (int64_t i = b; i < e; ++i) {
+            prompts.push_back(rs[i].prompt_ids);
+            completions.push_back(rs[i].tokens);
+          }
+          ScoredBatch sb =
+              score_completions(policy_, prompts, completions, /*with_entropy=*/it == 0);
+          if (it == 0) {
+            entropy_sum += (sb.entropy * sb.mask).sum().item<double>();
+            entropy_tokens += sb.mask.sum().item<double>();
+          }
+          auto mask = sb.mask;
+          if (c_.mask_truncated_completions) {
+            std::vector<float> keep;
+            for (int64_t i = b; i < e; ++i) keep.push_back(rs[i].truncated ? 0.0f : 1.0f);
+            mask = mask * at::tensor(keep).unsqueeze(1);
+          }
+          GrpoLossInputs in;
+          in.logprobs = sb.logprobs;
+          in.old_logprobs = c_.num_iterations > 1 ? old_lp[b / micro] : sb.logprobs.detach();
+          if (c_.loss.beta > 0) in.ref_logprobs = ref_lp[b / micro];
+          in.advantages = adv.narrow(0, b, e - b);
+          in.mask = mask;
+          in.num_items_in_batch = active;
+          GrpoLossStats st;
+          auto loss = grpo_loss(c_.loss, in, &st);
+          // grpo / dr_grpo average over the micro-batch's sequences: weight by its share.
+          if (c_.loss.loss_type == "grpo" || c_.loss.loss_type == "dr_grpo")
+            loss = loss * (static_cast<double>(e - b) / (mb_end - mb));
+          loss.backward();
+          sum_stats.kl += st.kl;
+          sum_stats.clip_low += st.clip_low;
+          sum_stats.clip_high += st.clip_high;
+          sum_stats.ratio_mean += st.ratio_mean;
+          ++stat_count;
+        }
+        if (c_.max_grad_norm > 0)
+          grad_norm = torch::nn::utils::clip_grad_norm_(params_, c_.max_grad_norm);
+        lr = learning_rate(c_, updates_, c_.steps * c_.num_iterations * ((N + mini - 1) / mini));
+        for (auto& group : optimizer_->param_groups())
+          static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+        optimizer_->step();
+        ++updates_;
+      }
+    }
+    const double update_seconds = seconds_since(tu);
+
+    double tokens = 0;
+    for (auto& r : rs) tokens += r.tokens.size();
+    auto avg = [&](double x) { return stat_count ? x / stat_count : 0.0; };
+    m["kl"] = avg(sum_stats.kl);
+    m["clip_low"] = avg(sum_stats.clip_low);
+    m["clip_high"] = avg(sum_stats.clip_high);
+    m["ratio_mean"] = avg(sum_stats.ratio_mean);
+    m["entropy"] = entropy_tokens > 0 ? entropy_sum / entropy_tokens : 0.0;
+    m["grad_norm"] = grad_norm;
+    m["lr"] = lr;
+    const double total = seconds_since(t0);
+    m["tokens_per_second"] = tokens / std::max(1e-9, total);
+    m["time"] = {{"rollout", rollout_seconds},
+                 {"reward", reward_seconds},
+                 {"logprobs", logprob_seconds},
+                 {"update", update_seconds},
+                 {"total", total}};
+    for (int64_t i = 0; i < std::min<int64_t>(c_.log_samples, N); ++i) {
+      nlohmann::json s = {{"step", step_},
+                          {"prompt", rs[i].prompt},
+                          {"completion", rs[i].text},
+                          {"reward", rs[i].reward}};
+      for (size_t k = 0; k < rewards_.size(); ++k) s[rewards_[k].first.name] = rs[i].scores[k];
+      append_line("samples.jsonl", s);
+    }
+    return m;
+  }
+
+  void log_reward_metrics(nlohmann::json& m, const std::vector<Rollout>& rs) {
+    const double n = std::max<size_t>(1, rs.size());
+    double mean = 0, sq = 0, correct = 0, len = 0, len_min = 1e18, len_max = 0, truncated = 0;
+    for (const auto& r : rs) {
+      mean += r.reward / n;
+      sq += r.reward * r.reward / n;
+      correct += r.scores[eval_reward_] >= 1.0 ? 1 : 0;
+      double l = r.tokens.size();
+      len += l / n;
+      len_min = std::min(len_min, l);
+      len_max = std::max(len_max, l);
+      truncated += r.truncated ? 1 : 0;
+    }
+    m["reward"] = mean;
+    m["reward_std"] = std::sqrt(std::max(0.0, sq - mean * mean));
+    for (size_t k = 0; k < rewards_.size(); ++k) {
+      double s = 0;
+      for (const auto& r : rs) s += r.scores[k] / n;
+      m["rewards"][rewards_[k].first.name] = s;
+    }
+    m["accuracy"] = correct / n;
+    m["completion_length"] = {{"mean", len}, {"min", rs.empty() ? 0 : len_min}, {"max", len_max}};
+    m["truncated_fraction"] = truncated / n;
+  }
+
+  // Greedy pass@1 on the first eval_size held-out questions.
+  double evaluate() {
+    std::vector<Question> qs;
+    for (int64_t i = 0; i < std::min<int64_t>(c_.eval_size, eval_.rows.size()); ++i)
+      qs.push_back(make_question(eval_.rows[i]));
+    std::vector<GenerateRequest> requests;
+    for (auto& q : qs) requests.push_back({q.ids, 1, 0});
+    SamplingParams p = sampling();
+    p.temperature = 0.0f;
+    GenerateOptions gen;
+    gen.max_batch = c_.max_batch;
+    at::NoGradGuard no_grad;
+    auto results = generate(policy_, requests, p, gen);
+    std::vector<RewardInput> inputs;
+    for (size_t i = 0; i < qs.size(); ++i)
+      inputs.push_back({qs[i].prompt, tok_.decode(results[i][0].tokens, true), qs[i].row});
+    auto scores = rewards_[eval_reward_].second(inputs);
+    double correct = 0;
+    for (double s : scores) correct += s >= 1.0 ? 1 : 0;
+    return correct / std::max<size_t>(1, scores.size());
+  }
+
+  void copy_policy_to_reference() {
+    at::NoGradGuard no_grad;
+    auto src = policy_.named_parameters(), dst = ref_.named_parameters();
+    for (size_t i = 0; i < src.size(); ++i) dst[i].second->copy_(*src[i].second);
+  }
+
+  void checkpoint() {
+    SaveOptions save;
+    save.copy_from_dir = c_.model_path;
+    save.write_extra = [&](const std::string& dir) {
+      nlohmann::json state = {
+          {"step", step_}, {"updates", updates_}, {"data_position", stream_.position()}};
+      torch::save(*optimizer_, dir + "/optimizer.pt");
+      if (c_.loss.beta > 0) {
+        std::map<std::string, at::Tensor> ref;
+        for (auto& [name, t] : ref_.named_parameters()) ref[name] = *t;
+        save_safetensors(dir + "/reference.safetensors", ref);
+      }
+      // Written last: a checkpoint without it is incomplete and never resumed from.
+      write_file_atomic(dir + "/trainer_state.json", state.dump(2) + "\n");
+    };
+    make_dirs(c_.output_dir + "/checkpoints");
+    save_model(policy_, cat(c_.output_dir, "/checkpoints/step-", step_), save);
+  }
+
+  void progress(const nlohmann::json& m, double elapsed, int64_t ran) {
+    if (opt_.quiet) return;
+    double eta = elapsed / ran * (c_.steps - step_);
+    char line[256];
+    std::snprintf(
+        line, sizeof(line),
+        "step %lld/%lld  reward %.3f  acc %.3f  len %.1f%s  %.1fs/step  eta %.0fs",
+        static_cast<long long>(step_), static_cast<long long>(c_.steps), m["reward"].get<double>(),
+        m["accuracy"].get<double>(), m["completion_length"]["mean"].get<double>(),
+        m.contains("eval_accuracy") ? cat("  eval ", m["eval_accuracy"].get<double>()).c_str() : "",
+        elapsed / ran, eta);
+    if (isatty(2))
+      std::cerr << "\r\033[K" << line << std::flush;
+    else
+      std::cerr << line << "\n";
+  }
+};
+
+}  // namespace
+
+std::vector<nlohmann::json> train_grpo(TrainConfig& config, const TrainOptions& options) {
+  Trainer trainer(config, options);
+  return trainer.run();
+}
+
+}  // namespace r1
