@@ -84,6 +84,13 @@ def variants(base):
         added(151702, "word", special=False, single_word=True, normalized=True),
         added(151703, "fix", special=False, normalized=True),
         added(151704, "<both>", lstrip=True, rstrip=True),
+        # Decoding: a token with a character outside the byte alphabet decodes
+        # to its own text; "é" is also a model token (HF gives it the model's
+        # id, whose byte 0xE9 alone decodes to U+FFFD); "ĠĠword" goes through
+        # the ByteLevel decoder like a model token.
+        added(151705, "<｜User｜>"),
+        added(151706, "é", special=False),
+        added(151707, "ĠĠword", special=False),
     ]
     return [
         ("llama3_style", {
@@ -175,8 +182,13 @@ def make_variants(texts):
     out = []
     for name, overrides in variants(base):
         tok = Tokenizer.from_str(json.dumps(apply_overrides(base, overrides)))
-        cases = [{"text": t, "ids": tok.encode(t, add_special_tokens=False).ids,
-                  "ids_special": tok.encode(t, add_special_tokens=True).ids} for t in texts]
+        cases = []
+        for t in texts:
+            ids = tok.encode(t, add_special_tokens=False).ids
+            cases.append({"text": t, "ids": ids,
+                          "ids_special": tok.encode(t, add_special_tokens=True).ids,
+                          "decoded": tok.decode(ids, skip_special_tokens=False),
+                          "decoded_skip": tok.decode(ids, skip_special_tokens=True)})
         out.append({"name": name, "overrides": overrides, "cases": cases})
         print(f"variant {name}: {len(cases)} strings")
     with open(os.path.join(OUT, "variants.json"), "w", encoding="utf-8") as f:

@@ -199,6 +199,8 @@ SPECIAL = [
     "x   <both>   y<both>z",
     "word words sword wordy _word word_ 'word' word. (word) word1 wordé",
     "ﬁx fix suffix FIX prefixed",
+    "<｜User｜>hi<｜Assistant｜>",
+    "xĠĠwordy ĠĠword",
 ]
 
 EDGE = [

@@ -131,7 +131,8 @@ void check_decoder(const json& j, const std::string& where) {
 }
 
 // What the ByteLevel decoder turns a token into: its characters mapped back to
-// bytes, or its UTF-8 text unchanged if any character is not byte-level.
+// bytes, or its UTF-8 text unchanged if any character is not byte-level (so
+// DeepSeek's "<｜User｜>" decodes to itself).
 std::string decoded_bytes(const std::string& token) {
   std::string out;
   size_t i = 0;

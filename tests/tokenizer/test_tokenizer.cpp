@@ -208,6 +208,9 @@ TEST(Variants, EncodeLikeHuggingFace) {
       const auto got = tok.encode(text), got_special = tok.encode(text, true);
       EXPECT_EQ(got, ids_of(c["ids"])) << "text: " << show(text);
       EXPECT_EQ(got_special, ids_of(c["ids_special"])) << "text: " << show(text);
+      EXPECT_EQ(tok.decode(ids_of(c["ids"])), c["decoded"].get<std::string>()) << show(text);
+      EXPECT_EQ(tok.decode(ids_of(c["ids"]), true), c["decoded_skip"].get<std::string>())
+          << show(text);
       mismatches += got != ids_of(c["ids"]);
       if (mismatches > 5) break;
     }
