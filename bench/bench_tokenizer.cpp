@@ -147,7 +147,8 @@ int main(int argc, char** argv) {
       const std::string ids_path = text_path + ".hf.ids";
       const auto hf = nlohmann::json::parse(
           run_command(python + " " + script + " --tokenizer " + tok_dir + " --text " + text_path +
-                      " --mode " + (whole ? "whole" : "docs") + " --ids-out " + ids_path));
+                      " --mode " + (whole ? "whole" : "docs") + " --ids-out " + ids_path +
+                      " --decoded-out " + ids_path + ".txt"));
       const double hf_warm = hf["warm_s"];
       row("HF tokenizers", hf["load_s"], hf["cold_s"], hf_warm, hf["num_ids"].get<size_t>());
       const auto hf_ids = read_ids(ids_path);
@@ -161,6 +162,36 @@ int main(int argc, char** argv) {
                 << (same ? "ids identical" : "IDS DIFFER at " + std::to_string(first_diff))
                 << " |\n";
       if (!same) return 1;
+      if (whole) {
+        // Decode: all ids at once, and one id at a time through StreamDecoder
+        // (what the rollout engine and server do).
+        r1::Tokenizer tok = r1::Tokenizer::load(tok_dir);
+        std::string decoded;
+        const double dec =
+            r1::bench::median_seconds([&] { decoded = tok.decode(ours.ids); }, 3, 1.0);
+        std::string streamed;
+        const double stream = r1::bench::median_seconds(
+            [&] {
+              r1::StreamDecoder s(tok);
+              streamed.clear();
+              for (int64_t id : ours.ids) streamed += s.put(id);
+              streamed += s.finish();
+            },
+            3, 1.0);
+        const double hf_dec = hf["decode_s"];
+        const double ntok = ours.ids.size() / 1e6;
+        // The text was NFC-normalized when encoded, so compare with HF's decode.
+        const std::string hf_text = r1::read_file(ids_path + ".txt");
+        std::cout << "\n| decode " << r1::bench::fixed(ntok, 2)
+                  << " M ids | M tokens/s | equals HF's decode |\n|---|---|---|\n"
+                  << "| r1cpp decode | " << r1::bench::fixed(ntok / dec, 1) << " | "
+                  << (decoded == hf_text ? "yes" : "NO") << " |\n"
+                  << "| r1cpp StreamDecoder, one id at a time | "
+                  << r1::bench::fixed(ntok / stream, 1) << " | "
+                  << (streamed == hf_text ? "yes" : "NO") << " |\n"
+                  << "| HF tokenizers decode | " << r1::bench::fixed(ntok / hf_dec, 1) << " | |\n"
+                  << "| ratio r1cpp / HF | **" << r1::bench::fixed(hf_dec / dec, 2) << "x** | |\n";
+      }
     }
   } catch (const r1::Error& e) {
     std::cerr << "bench_tokenizer: error: " << e.what() << "\n";

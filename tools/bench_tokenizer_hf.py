@@ -7,7 +7,8 @@ the same text on one thread. Prints one JSON line for the C++ benchmark.
       plus multilingual text from the fixture corpus), deterministic
   .venv/bin/python tools/bench_tokenizer_hf.py --tokenizer DIR --text FILE [--ids-out F]
       [--mode docs|whole]
-      {"mode", "load_s", "cold_s", "warm_s", "mb_s", "num_ids"}; --ids-out writes the
+      {"mode", "load_s", "cold_s", "warm_s", "mb_s", "num_ids", "decode_s"};
+      --decoded-out writes the decode of the ids; --ids-out writes the
       ids (int32 little-endian) so the C++ side can check they are equal
 """
 import argparse
@@ -63,7 +64,7 @@ def documents(text):
     return docs
 
 
-def measure(tokenizer_dir, text_path, ids_out, runs, mode):
+def measure(tokenizer_dir, text_path, ids_out, runs, mode, decoded_out=None):
     from tokenizers import Tokenizer
     with open(text_path, encoding="utf-8", newline="") as fh:
         text = fh.read()
@@ -94,8 +95,17 @@ def measure(tokenizer_dir, text_path, ids_out, runs, mode):
         with open(ids_out, "wb") as fh:
             array.array("i", ids).tofile(fh)
     mb = len(text.encode()) / 1e6
-    print(json.dumps({"mode": mode, "load_s": load_s, "cold_s": cold_s, "warm_s": warm_s, "mb_s": mb / warm_s,
-                      "num_ids": len(ids)}))
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        decoded = tok.decode(ids, skip_special_tokens=False)
+        times.append(time.perf_counter() - t0)
+    print(json.dumps({"mode": mode, "load_s": load_s, "cold_s": cold_s, "warm_s": warm_s,
+                      "mb_s": mb / warm_s, "num_ids": len(ids),
+                      "decode_s": statistics.median(times)}))
+    if decoded_out:
+        with open(decoded_out, "w", encoding="utf-8", newline="") as fh:
+            fh.write(decoded)
 
 
 def main():
@@ -105,6 +115,7 @@ def main():
     ap.add_argument("--tokenizer")
     ap.add_argument("--text")
     ap.add_argument("--ids-out")
+    ap.add_argument("--decoded-out")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--mode", choices=["whole", "docs"], default="docs",
                     help="encode the text as one string, or as ~4 KB documents one by one")
@@ -112,7 +123,7 @@ def main():
     if a.make_text:
         make_text(a.make_text, a.mb)
     if a.tokenizer:
-        measure(a.tokenizer, a.text, a.ids_out, a.runs, a.mode)
+        measure(a.tokenizer, a.text, a.ids_out, a.runs, a.mode, a.decoded_out)
 
 
 if __name__ == "__main__":
