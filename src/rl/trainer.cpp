@@ -6,7 +6,6 @@
 #include <chrono>
 #include <cmath>
 #include <csignal>
-#include <filesystem>
 #include <fstream>
 #include <iostream>
 
@@ -21,8 +20,8 @@
 #include "util/atomic_file.h"
 #include "util/error.h"
 #include "util/io.h"
-
-namespace fs = std::filesystem;
+#include "util/run_dir.h"
+#include "util/schedule.h"
 
 namespace r1 {
 
@@ -36,17 +35,6 @@ void on_sigint(int) {
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
-}
-
-// Peak lr x warmup ramp x decay (cosine or linear to min_lr_ratio).
-double learning_rate(const TrainConfig& c, int64_t update, int64_t total_updates) {
-  if (c.warmup_steps > 0 && update < c.warmup_steps)
-    return c.lr * static_cast<double>(update + 1) / c.warmup_steps;
-  if (c.schedule == "constant") return c.lr;
-  double span = std::max<int64_t>(1, total_updates - c.warmup_steps);
-  double progress = std::min(1.0, (update - c.warmup_steps) / span);
-  double shape = c.schedule == "cosine" ? 0.5 * (1 + std::cos(M_PI * progress)) : 1 - progress;
-  return c.lr * (c.min_lr_ratio + (1 - c.min_lr_ratio) * shape);
 }
 
 std::string prompt_for(const TrainConfig& c, const nlohmann::json& row, const Tokenizer& tok) {
@@ -73,21 +61,6 @@ struct Question {
   std::string prompt;
   std::vector<int64_t> ids;
 };
-
-std::string latest_checkpoint(const std::string& run_dir) {
-  std::string dir = run_dir + "/checkpoints";
-  int64_t best = -1;
-  std::string path;
-  if (!is_directory(dir)) return "";
-  for (const auto& e : fs::directory_iterator(dir)) {
-    std::string name = e.path().filename().string();
-    if (name.rfind("step-", 0) != 0 || name.find('.') != std::string::npos) continue;
-    if (!file_exists(e.path().string() + "/trainer_state.json")) continue;
-    int64_t step = std::stoll(name.substr(5));
-    if (step > best) best = step, path = e.path().string();
-  }
-  return path;
-}
 
 void set_trainable(Model& model, bool on) {
   for (auto& [name, t] : model.named_parameters()) t->requires_grad_(on);
@@ -216,20 +189,11 @@ class Trainer {
     out << j.dump() << "\n";
   }
 
-  // On resume, drop metric lines past the checkpoint so the file matches an
+  // On resume, drop lines past the checkpoint so the files match an
   // uninterrupted run.
   void truncate_metrics() {
-    for (const char* file : {"metrics.jsonl", "samples.jsonl"}) {
-      std::string path = c_.output_dir + "/" + file;
-      if (!file_exists(path)) continue;
-      std::string kept;
-      auto in = open_input(path);
-      for_each_line(*in, [&](int64_t, const std::string& line) {
-        auto j = nlohmann::json::parse(line, nullptr, false);
-        if (!j.is_discarded() && j.value("step", int64_t(0)) <= step_) kept += line + "\n";
-      });
-      write_file_atomic(path, kept);
-    }
+    for (const char* file : {"metrics.jsonl", "samples.jsonl"})
+      truncate_jsonl_after_step(c_.output_dir + "/" + file, step_);
   }
 
   SamplingParams sampling() const {
@@ -416,7 +380,8 @@ class Trainer {
         }
         if (c_.max_grad_norm > 0)
           grad_norm = torch::nn::utils::clip_grad_norm_(params_, c_.max_grad_norm);
-        lr = learning_rate(c_, updates_, c_.steps * c_.num_iterations * ((N + mini - 1) / mini));
+        lr = learning_rate({c_.lr, c_.schedule, c_.warmup_steps, c_.min_lr_ratio}, updates_,
+                           c_.steps * c_.num_iterations * ((N + mini - 1) / mini));
         for (auto& group : optimizer_->param_groups())
           static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
         optimizer_->step();
