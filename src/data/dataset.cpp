@@ -14,6 +14,8 @@ namespace r1 {
 static void read_file_rows(const std::string& path, const std::vector<std::string>& required,
                            Dataset& out) {
   auto in = open_input(path);
+  const auto file = static_cast<uint32_t>(out.files.size());
+  out.files.push_back(path);
   for_each_line(*in, [&](int64_t number, const std::string& line) {
     nlohmann::json row;
     try {
@@ -25,6 +27,7 @@ static void read_file_rows(const std::string& path, const std::vector<std::strin
     for (const auto& field : required)
       if (!row.contains(field)) fail(path, ":", number, ": missing field '", field, "'");
     out.rows.push_back(std::move(row));
+    out.origins.emplace_back(file, number);
   });
 }
 
@@ -43,6 +46,10 @@ Dataset load_jsonl(const std::string& path, const std::vector<std::string>& requ
   }
   if (data.rows.empty()) fail(path, ": dataset is empty");
   return data;
+}
+
+std::string Dataset::where(size_t row) const {
+  return cat(files[origins[row].first], ":", origins[row].second);
 }
 
 DataStream::DataStream(const Dataset& data, uint64_t seed, bool shuffle)

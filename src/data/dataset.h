@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace r1 {
@@ -14,6 +15,10 @@ namespace r1 {
 struct Dataset {
   std::vector<nlohmann::json> rows;
   std::string source;
+  // Where each row came from, so later checks can name file and line.
+  std::vector<std::string> files;                     // shards, in load order
+  std::vector<std::pair<uint32_t, int64_t>> origins;  // per row: (index into files, line)
+  std::string where(size_t row) const;                // "path:line"
 };
 
 // Every line must be a JSON object holding all of `required_fields`; errors
