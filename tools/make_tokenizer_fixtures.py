@@ -4,7 +4,8 @@
 
 Writes into tests/fixtures/tokenizer/:
   qwen3_corpus.jsonl   ids of the real Qwen3 tokenizer (../shared/tokenizers/qwen3)
-                       for every corpus string, with and without special tokens,
+                       for every corpus string, with and without special tokens
+                       (and with special tokens in the text split as plain text),
                        and its decodes (plain and skip_special_tokens)
   qwen3_decode.jsonl   decodes of random id runs (broken UTF-8 becomes U+FFFD)
   variants.json        other pipelines on the Qwen3 vocabulary (Llama 3 and
@@ -156,11 +157,14 @@ def write_jsonl(path, rows):
 
 def make_qwen3(texts):
     tok = Tokenizer.from_file(os.path.join(QWEN3, "tokenizer.json"))
+    split = Tokenizer.from_file(os.path.join(QWEN3, "tokenizer.json"))
+    split.encode_special_tokens = True
     rows = []
     for t in texts:
         ids = tok.encode(t, add_special_tokens=False).ids
         rows.append({"text": t, "ids": ids,
                      "ids_special": tok.encode(t, add_special_tokens=True).ids,
+                     "ids_split_special": split.encode(t, add_special_tokens=False).ids,
                      "decoded": tok.decode(ids, skip_special_tokens=False),
                      "decoded_skip": tok.decode(ids, skip_special_tokens=True)})
     write_jsonl(os.path.join(OUT, "qwen3_corpus.jsonl"), rows)
@@ -182,11 +186,14 @@ def make_variants(texts):
     out = []
     for name, overrides in variants(base):
         tok = Tokenizer.from_str(json.dumps(apply_overrides(base, overrides)))
+        split = Tokenizer.from_str(json.dumps(apply_overrides(base, overrides)))
+        split.encode_special_tokens = True
         cases = []
         for t in texts:
             ids = tok.encode(t, add_special_tokens=False).ids
             cases.append({"text": t, "ids": ids,
                           "ids_special": tok.encode(t, add_special_tokens=True).ids,
+                          "ids_split_special": split.encode(t, add_special_tokens=False).ids,
                           "decoded": tok.decode(ids, skip_special_tokens=False),
                           "decoded_skip": tok.decode(ids, skip_special_tokens=True)})
         out.append({"name": name, "overrides": overrides, "cases": cases})

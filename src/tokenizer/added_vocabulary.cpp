@@ -50,7 +50,8 @@ bool AddedTokenMatcher::find(std::string_view text, size_t from, size_t& begin,
   return false;
 }
 
-void AddedTokenMatcher::split(std::string_view text, std::vector<Segment>& out) const {
+void AddedTokenMatcher::split(std::string_view text, std::vector<Segment>& out,
+                              bool skip_special) const {
   if (tokens_.empty()) {
     if (!text.empty()) out.push_back({0, text.size(), -1});
     return;
@@ -62,6 +63,7 @@ void AddedTokenMatcher::split(std::string_view text, std::vector<Segment>& out) 
     const AddedToken& t = tokens_[index];
     size_t start = begin, stop = begin + t.content.size();
     search = stop;
+    if (skip_special && t.special) continue;
     if (t.single_word) {
       bool word_before = false, word_after = false;
       if (start > 0) {

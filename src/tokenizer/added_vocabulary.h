@@ -35,8 +35,10 @@ class AddedTokenMatcher {
   explicit AddedTokenMatcher(std::vector<AddedToken> tokens);
   bool empty() const { return tokens_.empty(); }
 
-  // Cuts `text` into segments covering it, appended to `out`.
-  void split(std::string_view text, std::vector<Segment>& out) const;
+  // Cuts `text` into segments covering it, appended to `out`. With
+  // `skip_special`, special tokens are left in the text (their matches are
+  // still consumed, as in HF).
+  void split(std::string_view text, std::vector<Segment>& out, bool skip_special = false) const;
 
  private:
   bool find(std::string_view text, size_t from, size_t& begin, size_t& index) const;

@@ -38,7 +38,8 @@ void encode_plain(const Tokenizer::Impl& t, std::string_view text, std::vector<i
   for (auto piece : pieces) t.model->encode(piece, out);
 }
 
-void encode_normalized(const Tokenizer::Impl& t, std::string_view raw, std::vector<int32_t>& out) {
+void encode_normalized(const Tokenizer::Impl& t, std::string_view raw, bool split_special,
+                       std::vector<int32_t>& out) {
   std::string normalized;
   std::string_view text = raw;
   if (t.normalizer) {
@@ -50,7 +51,7 @@ void encode_normalized(const Tokenizer::Impl& t, std::string_view raw, std::vect
     return;
   }
   std::vector<Segment> segments;
-  t.normalized_added.split(text, segments);
+  t.normalized_added.split(text, segments, split_special);
   for (const auto& s : segments) {
     if (s.id >= 0)
       out.push_back(s.id);
@@ -94,7 +95,8 @@ Tokenizer Tokenizer::load(const std::string& path) {
   return Tokenizer(impl);
 }
 
-std::vector<int64_t> Tokenizer::encode(std::string_view input, bool add_special_tokens) const {
+std::vector<int64_t> Tokenizer::encode(std::string_view input, bool add_special_tokens,
+                                       bool split_special_tokens) const {
   const Impl& t = *impl_;
   std::string repaired;
   std::string_view text = input;
@@ -106,12 +108,12 @@ std::vector<int64_t> Tokenizer::encode(std::string_view input, bool add_special_
   ids.reserve(text.size() / 3 + 8);
   if (add_special_tokens) ids.insert(ids.end(), t.prefix.begin(), t.prefix.end());
   std::vector<Segment> segments;
-  t.raw_added.split(text, segments);
+  t.raw_added.split(text, segments, split_special_tokens);
   for (const auto& s : segments) {
     if (s.id >= 0)
       ids.push_back(s.id);
     else
-      encode_normalized(t, text.substr(s.begin, s.end - s.begin), ids);
+      encode_normalized(t, text.substr(s.begin, s.end - s.begin), split_special_tokens, ids);
   }
   if (add_special_tokens) ids.insert(ids.end(), t.suffix.begin(), t.suffix.end());
   return std::vector<int64_t>(ids.begin(), ids.end());

@@ -35,10 +35,13 @@ class Tokenizer {
   static Tokenizer from_json(const std::string& tokenizer_json, const std::string& config_json = "",
                              const std::string& source = "tokenizer.json");
 
-  // Text -> ids. Added/special tokens written in the text are always matched;
-  // `add_special_tokens` applies the post-processor (e.g. BOS for Llama 3).
+  // Text -> ids. Added tokens written in the text are matched;
+  // `add_special_tokens` applies the post-processor (e.g. BOS for Llama 3);
+  // `split_special_tokens` treats special tokens in the text as plain text
+  // (HF's encode_special_tokens: untrusted text cannot forge <|im_end|>).
   // Invalid UTF-8 is first repaired (one U+FFFD per bad sequence).
-  std::vector<int64_t> encode(std::string_view text, bool add_special_tokens = false) const;
+  std::vector<int64_t> encode(std::string_view text, bool add_special_tokens = false,
+                              bool split_special_tokens = false) const;
   std::vector<std::vector<int64_t>> encode_batch(const std::vector<std::string>& texts,
                                                  bool add_special_tokens = false,
                                                  int num_threads = 1) const;

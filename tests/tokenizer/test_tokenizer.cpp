@@ -50,6 +50,8 @@ TEST(Qwen3, EncodesCorpusLikeHuggingFace) {
     const std::string text = r["text"];
     EXPECT_EQ(qwen3().encode(text), ids_of(r["ids"])) << "text: " << show(text);
     EXPECT_EQ(qwen3().encode(text, true), ids_of(r["ids_special"])) << "text: " << show(text);
+    EXPECT_EQ(qwen3().encode(text, false, true), ids_of(r["ids_split_special"]))
+        << "text: " << show(text);
     if (qwen3().encode(text) != ids_of(r["ids"])) ++mismatches;
   }
   EXPECT_EQ(mismatches, 0);
@@ -208,6 +210,7 @@ TEST(Variants, EncodeLikeHuggingFace) {
       const auto got = tok.encode(text), got_special = tok.encode(text, true);
       EXPECT_EQ(got, ids_of(c["ids"])) << "text: " << show(text);
       EXPECT_EQ(got_special, ids_of(c["ids_special"])) << "text: " << show(text);
+      EXPECT_EQ(tok.encode(text, false, true), ids_of(c["ids_split_special"])) << show(text);
       EXPECT_EQ(tok.decode(ids_of(c["ids"])), c["decoded"].get<std::string>()) << show(text);
       EXPECT_EQ(tok.decode(ids_of(c["ids"]), true), c["decoded_skip"].get<std::string>())
           << show(text);

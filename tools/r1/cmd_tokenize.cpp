@@ -57,6 +57,8 @@ int cmd_tokenize(const Args& args) {
   p.add("--in", "FILE", "input JSONL, - for stdin");
   p.add("--out", "FILE", "output JSONL, - for stdout", "-");
   p.add_switch("--add-special-tokens", "apply the post-processor (e.g. BOS for Llama 3)");
+  p.add_switch("--split-special-tokens",
+               "special tokens written in the text are plain text (HF encode_special_tokens)");
   p.add_switch("--chat", "input lines hold {\"messages\": [...]}; output also has \"text\"");
   p.add_switch("--no-generation-prompt", "with --chat: do not end with the assistant header");
   p.add_switch("--decode", "input lines hold {\"ids\": [...]}; write {\"text\": ...}");
@@ -66,9 +68,10 @@ int cmd_tokenize(const Args& args) {
 
   Tokenizer tok = Tokenizer::load(p.str("--tokenizer"));
   const bool special = p.on("--add-special-tokens");
+  const bool split = p.on("--split-special-tokens");
   if (!p.given("--in")) {
     if (p.positional().size() != 1) fail("give one TEXT argument or --in FILE (see --help)");
-    print_pieces(tok, tok.encode(p.positional()[0], special));
+    print_pieces(tok, tok.encode(p.positional()[0], special, split));
     return 0;
   }
   if (!p.positional().empty()) fail("give either a TEXT argument or --in, not both");
@@ -103,11 +106,11 @@ int cmd_tokenize(const Args& args) {
       } else if (chat) {
         const std::string text = chat->render(parse_messages(j), chat_options);
         result["text"] = text;
-        result["ids"] = tok.encode(text, special);
+        result["ids"] = tok.encode(text, special, split);
       } else {
         if (!j.contains("text") || !j["text"].is_string())
           fail("expected an object with a string \"text\"");
-        result["ids"] = tok.encode(j["text"].get<std::string>(), special);
+        result["ids"] = tok.encode(j["text"].get<std::string>(), special, split);
       }
     } catch (const Error& e) {
       result = {{"error", cat(p.str("--in"), ":", number, ": ", e.what())}};
