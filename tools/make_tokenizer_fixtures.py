@@ -372,6 +372,8 @@ JINJA_PROBES = [
      "{% set m = messages[-1] %}{{ m['role'] }}{{ messages | length - 1 }}",
      {"messages": [{"role": "system", "content": "  sys  "}, {"role": "user", "content": "u"}]}),
     ("{% generation %}gen {{ 1 }}{% endgeneration %}|{%- if x -%}  yes  {%- endif -%}  |", {"x": True}),
+    ("{{ 'straße'.upper() }} {{ 'ÉCOLE ΟΔΟΣ'.lower() }} {{ s | upper }} {{ s | lower }}",
+     {"s": "Füße Ñandú"}),
 ]
 
 

@@ -12,6 +12,9 @@
 #include <optional>
 #include <vector>
 
+#include <unicode/locid.h>
+#include <unicode/unistr.h>
+
 #include "tokenizer/utf8.h"
 #include "util/error.h"
 
@@ -327,11 +330,25 @@ std::string title_case(const std::string& s) {
   return out;
 }
 
-std::string ascii_case(std::string s, bool upper) {
-  for (char& c : s)
-    c = static_cast<char>(upper ? std::toupper(static_cast<unsigned char>(c))
-                                : std::tolower(static_cast<unsigned char>(c)));
-  return s;
+// str.upper() / str.lower(): full Unicode case mapping (ß -> SS, final sigma).
+std::string unicode_case(const std::string& s, bool upper) {
+  bool ascii = true;
+  for (char c : s) ascii = ascii && static_cast<unsigned char>(c) < 0x80;
+  if (ascii) {
+    std::string r = s;
+    for (char& c : r)
+      c = static_cast<char>(upper ? std::toupper(static_cast<unsigned char>(c))
+                                  : std::tolower(static_cast<unsigned char>(c)));
+    return r;
+  }
+  icu::UnicodeString u = icu::UnicodeString::fromUTF8(s);
+  if (upper)
+    u.toUpper(icu::Locale::getRoot());
+  else
+    u.toLower(icu::Locale::getRoot());
+  std::string out;
+  u.toUTF8String(out);
+  return out;
 }
 
 // -------------------------------------------------------------- lexer
@@ -1352,10 +1369,10 @@ class Renderer {
       if (name == "split")
         return val(py_split(s, args.empty() ? nullptr : &args[0],
                             args.size() > 1 ? args[1].j.get<int64_t>() : -1));
-      if (name == "upper" || name == "lower") return val(ascii_case(s, name == "upper"));
+      if (name == "upper" || name == "lower") return val(unicode_case(s, name == "upper"));
       if (name == "title") return val(title_case(s));
       if (name == "capitalize") {
-        std::string r = ascii_case(s, false);
+        std::string r = unicode_case(s, false);
         if (!r.empty()) r[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(r[0])));
         return val(r);
       }
@@ -1428,10 +1445,10 @@ class Renderer {
       return val(py_strip(to_str(v), has ? &chars : nullptr, true, true));
     }
     if (f == "string") return val(to_str(v));
-    if (f == "upper" || f == "lower") return val(ascii_case(to_str(v), f == "upper"));
+    if (f == "upper" || f == "lower") return val(unicode_case(to_str(v), f == "upper"));
     if (f == "title") return val(title_case(to_str(v)));
     if (f == "capitalize") {
-      std::string r = ascii_case(to_str(v), false);
+      std::string r = unicode_case(to_str(v), false);
       if (!r.empty()) r[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(r[0])));
       return val(r);
     }
