@@ -1,0 +1,67 @@
+#include "sft/sft_config.h"
+
+#include "util/error.h"
+#include "util/io.h"
+
+namespace r1 {
+
+FieldTable SftConfig::fields() {
+  return {
+      {"model.path", &model_path, "model directory (HF layout) to fine-tune"},
+      {"data.path", &data_path, "training JSONL file or directory of shards"},
+      {"data.template", &template_name, "chat | r1_zero | raw: how prompts are rendered"},
+      {"data.messages_field", &messages_field, "field holding a conversation [{role, content}]"},
+      {"data.prompt_field", &prompt_field, "field holding the prompt (rows without messages)"},
+      {"data.completion_field", &completion_field, "field holding the completion"},
+      {"data.max_length", &max_length, "tokens per example, longer are cut (0 = model context)"},
+      {"data.shuffle", &shuffle, "seeded shuffle each epoch"},
+      {"data.length_window", &length_window, "steps whose examples are sorted by length together"},
+      {"data.eval_path", &eval_path, "held-out JSONL for eval_loss ('' = none)"},
+      {"optim.lr", &schedule.lr, "peak learning rate"},
+      {"optim.schedule", &schedule.schedule, "constant | cosine | linear (after warmup)"},
+      {"optim.warmup_steps", &schedule.warmup_steps, "linear warmup optimizer steps"},
+      {"optim.min_lr_ratio", &schedule.min_lr_ratio, "final lr / peak lr for cosine/linear"},
+      {"optim.adam_beta1", &adam_beta1, "AdamW beta1"},
+      {"optim.adam_beta2", &adam_beta2, "AdamW beta2"},
+      {"optim.weight_decay", &weight_decay, "AdamW weight decay"},
+      {"optim.max_grad_norm", &max_grad_norm, "clip the global gradient norm (0 = off)"},
+      {"optim.batch_size", &batch_size, "sequences per optimizer step"},
+      {"optim.micro_batch_tokens", &micro_batch_tokens,
+       "padded tokens per forward/backward (gradient accumulation)"},
+      {"train.epochs", &epochs, "passes over the dataset"},
+      {"train.max_steps", &max_steps, "stop after N optimizer steps (0 = all epochs)"},
+      {"train.seed", &seed, "seed for data order"},
+      {"train.output_dir", &output_dir, "run directory"},
+      {"train.checkpoint_every", &checkpoint_every, "checkpoint every N steps (0 = end only)"},
+      {"train.eval_every", &eval_every, "eval_loss every N steps (0 = end only)"},
+  };
+}
+
+void SftConfig::validate() const {
+  if (model_path.empty()) fail("model.path is required");
+  if (data_path.empty()) fail("data.path is required");
+  if (template_name != "chat" && template_name != "r1_zero" && template_name != "raw")
+    fail("data.template: unknown '", template_name, "' (chat, r1_zero, raw)");
+  validate_schedule(schedule, "optim.schedule");
+  if (schedule.lr <= 0) fail("optim.lr must be > 0");
+  if (max_length < 0) fail("data.max_length must be >= 0");
+  if (length_window < 1) fail("data.length_window must be >= 1");
+  if (batch_size < 1) fail("optim.batch_size must be >= 1");
+  if (micro_batch_tokens < 1) fail("optim.micro_batch_tokens must be >= 1");
+  if (epochs < 1) fail("train.epochs must be >= 1");
+  if (max_steps < 0) fail("train.max_steps must be >= 0");
+}
+
+SftConfig load_sft_config(const std::string& path, const std::vector<std::string>& overrides) {
+  SftConfig c;
+  FieldTable table = c.fields();
+  apply_toml(table, read_file(path), path, {});
+  for (const auto& o : overrides) apply_override(table, o);
+  return c;
+}
+
+std::string dump_sft_config(SftConfig& config) {
+  return dump_toml(config.fields(), nlohmann::json::object());
+}
+
+}  // namespace r1

@@ -1,0 +1,52 @@
+// Everything an SFT run (R1 cold start, SFT on rejection-sampled data,
+// distillation into a small model) is configured by: one struct per TOML
+// section, every field with its default and a one-line doc in sft_config.cpp.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "util/config.h"
+#include "util/schedule.h"
+
+namespace r1 {
+
+struct SftConfig {
+  // [model]
+  std::string model_path;
+  // [data]
+  std::string data_path;
+  std::string template_name = "chat";  // chat | r1_zero | raw
+  std::string messages_field = "messages";
+  std::string prompt_field = "prompt";
+  std::string completion_field = "completion";
+  int64_t max_length = 0;  // tokens per example; longer ones are truncated; 0 = model context
+  bool shuffle = true;
+  int64_t length_window = 16;  // steps whose examples are sorted by length together
+  std::string eval_path;       // held-out JSONL for eval_loss; "" = none
+  // [optim] R1 cold start: cosine 5e-5 -> 5e-6 (DESIGN.md §1.4).
+  LrSchedule schedule{5e-5, "cosine", 0, 0.1};
+  double adam_beta1 = 0.9;
+  double adam_beta2 = 0.95;
+  double weight_decay = 0.0;
+  double max_grad_norm = 1.0;
+  int64_t batch_size = 32;             // sequences per optimizer step
+  int64_t micro_batch_tokens = 16384;  // padded tokens per forward/backward
+  // [train]
+  int64_t epochs = 2;
+  int64_t max_steps = 0;  // stop after this many optimizer steps; 0 = all epochs
+  int64_t seed = 0;
+  std::string output_dir = "runs/sft";
+  int64_t checkpoint_every = 0;  // 0 = only at the end
+  int64_t eval_every = 0;        // 0 = only at the end (if data.eval_path is set)
+
+  FieldTable fields();
+  void validate() const;
+};
+
+// Reads a TOML file (then applies --set overrides). Errors name file and key.
+SftConfig load_sft_config(const std::string& path, const std::vector<std::string>& overrides);
+std::string dump_sft_config(SftConfig& config);
+
+}  // namespace r1

@@ -1,0 +1,262 @@
+#include "sft/sft_trainer.h"
+
+#include <torch/torch.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <fstream>
+#include <iostream>
+#include <limits>
+#include <numeric>
+
+#include "model/checkpoint.h"
+#include "sft/sft_data.h"
+#include "sft/sft_loss.h"
+#include "tokenizer/tokenizer.h"
+#include "util/atomic_file.h"
+#include "util/error.h"
+#include "util/io.h"
+#include "util/run_dir.h"
+
+namespace r1 {
+
+namespace {
+
+volatile std::sig_atomic_t g_interrupted = 0;
+void on_sigint(int) {
+  g_interrupted = 1;
+}
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+std::vector<int64_t> lengths_of(const std::vector<SftExample>& examples) {
+  std::vector<int64_t> out;
+  for (const auto& ex : examples) out.push_back(ex.ids.size());
+  return out;
+}
+
+class SftTrainer {
+ public:
+  SftTrainer(SftConfig& config, const SftOptions& options) : c_(config), opt_(options) {
+    c_.validate();
+    std::string resume_from = opt_.resume ? latest_checkpoint(c_.output_dir) : "";
+    model_ = load_model(resume_from.empty() ? c_.model_path : resume_from, at::kCPU);
+    const int64_t context = model_.config.max_position_embeddings;
+    if (c_.max_length > context)
+      fail("data.max_length ", c_.max_length, " exceeds the model context (", context, ")");
+    max_length_ = c_.max_length > 0 ? c_.max_length : context;
+
+    SftEncoder encoder(Tokenizer::load(c_.model_path),
+                       {c_.template_name, c_.messages_field, c_.prompt_field, c_.completion_field});
+    train_ = load_examples(c_.data_path, encoder);
+    lengths_ = lengths_of(train_);
+    if (!c_.eval_path.empty()) eval_ = load_examples(c_.eval_path, encoder);
+    steps_per_epoch_ = (static_cast<int64_t>(train_.size()) + c_.batch_size - 1) / c_.batch_size;
+    total_steps_ = c_.epochs * steps_per_epoch_;
+    if (c_.max_steps > 0) total_steps_ = std::min(total_steps_, c_.max_steps);
+
+    for (auto& p : model_.parameters()) p.requires_grad_(true);
+    params_ = model_.parameters();
+    optimizer_ =
+        std::make_unique<torch::optim::AdamW>(params_, torch::optim::AdamWOptions(c_.schedule.lr)
+                                                           .betas({c_.adam_beta1, c_.adam_beta2})
+                                                           .weight_decay(c_.weight_decay));
+
+    make_dirs(c_.output_dir);
+    if (!resume_from.empty()) {
+      auto state = nlohmann::json::parse(read_file(resume_from + "/trainer_state.json"));
+      if (state["examples"] != train_.size() || state["total_steps"] != total_steps_)
+        fail(resume_from, ": saved with ", state["examples"], " examples and ",
+             state["total_steps"], " steps, but the run now has ", train_.size(), " and ",
+             total_steps_, "; resuming would not continue the same run");
+      step_ = state["step"];
+      torch::load(*optimizer_, resume_from + "/optimizer.pt");
+      truncate_jsonl_after_step(c_.output_dir + "/metrics.jsonl", step_);
+      log("resumed from " + resume_from);
+    } else {
+      if (opt_.resume) log("no checkpoint in " + c_.output_dir + "; starting fresh");
+      std::ofstream(c_.output_dir + "/metrics.jsonl", std::ios::trunc);
+    }
+    write_file_atomic(c_.output_dir + "/config.toml", dump_sft_config(c_));
+    log(cat(with_commas(train_.size()), " examples, ", steps_per_epoch_, " steps per epoch, ",
+            total_steps_, " steps"));
+  }
+
+  std::vector<nlohmann::json> run() {
+    std::vector<nlohmann::json> all;
+    auto previous = std::signal(SIGINT, on_sigint);
+    g_interrupted = 0;
+    int64_t ran = 0;
+    const auto start = Clock::now();
+    while (step_ < total_steps_) {
+      nlohmann::json m = train_step();
+      const bool last = step_ == total_steps_;
+      if (!eval_.empty() && (last || (c_.eval_every > 0 && step_ % c_.eval_every == 0)))
+        m["eval_loss"] = eval_loss();
+      append_metrics(m);
+      all.push_back(m);
+      progress(m, seconds_since(start), ++ran);
+      const bool interrupted = g_interrupted || (opt_.stop_after > 0 && ran >= opt_.stop_after);
+      if (last || interrupted || (c_.checkpoint_every > 0 && step_ % c_.checkpoint_every == 0))
+        checkpoint();
+      if (interrupted && !last) {
+        log(cat("\nstopped at step ", step_, "; resume with --resume"));
+        break;
+      }
+    }
+    std::signal(SIGINT, previous);
+    if (!opt_.quiet && isatty(2)) std::cerr << "\n";
+    return all;
+  }
+
+ private:
+  SftConfig& c_;
+  SftOptions opt_;
+  Model model_;
+  int64_t max_length_ = 0;
+  std::vector<SftExample> train_, eval_;
+  std::vector<int64_t> lengths_;
+  std::vector<at::Tensor> params_;
+  std::unique_ptr<torch::optim::AdamW> optimizer_;
+  int64_t steps_per_epoch_ = 0, total_steps_ = 0;
+  int64_t step_ = 0;  // optimizer steps done
+  int64_t planned_epoch_ = -1;
+  std::vector<std::vector<int64_t>> plan_;
+
+  void log(const std::string& s) {
+    if (!opt_.quiet) std::cerr << s << "\n";
+  }
+
+  std::vector<SftExample> load_examples(const std::string& path, const SftEncoder& encoder) {
+    SftData d = encode_dataset(load_jsonl(path, {}), encoder, max_length_, at::get_num_threads());
+    if (d.truncated > 0)
+      std::cerr << "warning: " << path << ": " << with_commas(d.truncated) << " of "
+                << with_commas(d.examples.size() + d.dropped) << " examples are longer than "
+                << max_length_ << " tokens and were truncated"
+                << (d.dropped ? cat(" (", d.dropped, " kept no trained token and were dropped)")
+                              : "")
+                << "\n";
+    if (d.examples.empty()) fail(path, ": no example has a trained token within max_length");
+    return std::move(d.examples);
+  }
+
+  void append_metrics(const nlohmann::json& j) {
+    std::ofstream out(c_.output_dir + "/metrics.jsonl", std::ios::app);
+    out << j.dump() << "\n";
+  }
+
+  const std::vector<int64_t>& step_examples(int64_t step) {
+    const int64_t epoch = step / steps_per_epoch_;
+    if (epoch != planned_epoch_) {
+      plan_ = plan_epoch(lengths_, c_.batch_size, c_.length_window, c_.shuffle,
+                         static_cast<uint64_t>(c_.seed), epoch);
+      planned_epoch_ = epoch;
+    }
+    return plan_[step % steps_per_epoch_];
+  }
+
+  nlohmann::json train_step() {
+    const auto t0 = Clock::now();
+    const auto micro = micro_batches(step_examples(step_), lengths_, c_.micro_batch_tokens);
+    double targets = 0, tokens = 0, padded = 0;
+    for (const auto& mb : micro) {
+      for (int64_t i : mb) {
+        targets += train_[i].num_targets();
+        tokens += lengths_[i];
+      }
+      padded += static_cast<double>(mb.size()) * lengths_[mb[0]];
+    }
+    optimizer_->zero_grad();
+    double loss = 0;
+    for (const auto& mb : micro) {
+      std::vector<const SftExample*> batch;
+      for (int64_t i : mb) batch.push_back(&train_[i]);
+      auto l = sft_loss_sum(model_, batch) / targets;
+      l.backward();
+      loss += l.item<double>();
+    }
+    const double max_norm =
+        c_.max_grad_norm > 0 ? c_.max_grad_norm : std::numeric_limits<double>::infinity();
+    const double grad_norm = torch::nn::utils::clip_grad_norm_(params_, max_norm);
+    const double lr = learning_rate(c_.schedule, step_, total_steps_);
+    for (auto& group : optimizer_->param_groups())
+      static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+    optimizer_->step();
+    ++step_;
+
+    const double seconds = seconds_since(t0);
+    return {{"step", step_},
+            {"epoch", static_cast<double>(step_) / steps_per_epoch_},
+            {"loss", loss},
+            {"tokens", targets},
+            {"sequence_tokens", tokens},
+            {"padding_fraction", 1 - tokens / padded},
+            {"micro_batches", micro.size()},
+            {"lr", lr},
+            {"grad_norm", grad_norm},
+            {"tokens_per_second", tokens / std::max(1e-9, seconds)},
+            {"time", seconds}};
+  }
+
+  // Mean loss per trained token over the held-out examples.
+  double eval_loss() {
+    at::NoGradGuard no_grad;
+    std::vector<int64_t> all(eval_.size());
+    std::iota(all.begin(), all.end(), 0);
+    double sum = 0, targets = 0;
+    for (const auto& mb : micro_batches(all, lengths_of(eval_), c_.micro_batch_tokens)) {
+      std::vector<const SftExample*> batch;
+      for (int64_t i : mb) {
+        batch.push_back(&eval_[i]);
+        targets += eval_[i].num_targets();
+      }
+      sum += sft_loss_sum(model_, batch).item<double>();
+    }
+    return sum / targets;
+  }
+
+  void checkpoint() {
+    SaveOptions save;
+    save.copy_from_dir = c_.model_path;
+    save.write_extra = [&](const std::string& dir) {
+      nlohmann::json state = {
+          {"step", step_}, {"examples", train_.size()}, {"total_steps", total_steps_}};
+      torch::save(*optimizer_, dir + "/optimizer.pt");
+      // Written last: a checkpoint without it is incomplete and never resumed from.
+      write_file_atomic(dir + "/trainer_state.json", state.dump(2) + "\n");
+    };
+    make_dirs(c_.output_dir + "/checkpoints");
+    save_model(model_, cat(c_.output_dir, "/checkpoints/step-", step_), save);
+  }
+
+  void progress(const nlohmann::json& m, double elapsed, int64_t ran) {
+    if (opt_.quiet) return;
+    char line[256];
+    std::snprintf(
+        line, sizeof(line),
+        "step %lld/%lld  epoch %.2f  loss %.4f%s  lr %.2e  %.0f tok/s  pad %.0f%%  "
+        "eta %.0fs",
+        static_cast<long long>(step_), static_cast<long long>(total_steps_),
+        m["epoch"].get<double>(), m["loss"].get<double>(),
+        m.contains("eval_loss") ? cat("  eval ", m["eval_loss"].get<double>()).c_str() : "",
+        m["lr"].get<double>(), m["tokens_per_second"].get<double>(),
+        100 * m["padding_fraction"].get<double>(), elapsed / ran * (total_steps_ - step_));
+    if (isatty(2))
+      std::cerr << "\r\033[K" << line << std::flush;
+    else
+      std::cerr << line << "\n";
+  }
+};
+
+}  // namespace
+
+std::vector<nlohmann::json> train_sft(SftConfig& config, const SftOptions& options) {
+  SftTrainer trainer(config, options);
+  return trainer.run();
+}
+
+}  // namespace r1
