@@ -25,6 +25,8 @@ const Command kCommands[] = {
     {"generate", r1::cmd_generate, "sample completions (streaming, or JSONL for many prompts)"},
     {"verify", r1::cmd_verify,
      "check answers against references (math, countdown, arithmetic) from JSONL"},
+    {"data", r1::cmd_data, "generate synthetic reasoning tasks as JSONL (r1 data gen)"},
+    {"eval", r1::cmd_eval, "pass@1, cons@k, pass@k of a model on a JSONL benchmark"},
 };
 
 void print_usage() {

@@ -1,0 +1,312 @@
+// Generators for the synthetic tasks; see synthetic.h. Randomness is our own
+// SplitMix64 with rejection sampling (std:: distributions differ between
+// standard libraries), so a seed gives the same rows on every platform.
+#include "data/synthetic.h"
+
+#include <algorithm>
+#include <functional>
+#include <set>
+
+#include "util/error.h"
+
+namespace r1 {
+namespace {
+
+// Draws without a new problem after which the knobs are taken to be exhausted.
+constexpr int64_t kMaxFruitlessDraws = 200000;
+
+uint64_t splitmix64(uint64_t& state) {
+  uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+class Rng {
+ public:
+  explicit Rng(uint64_t seed) : state_(seed) {}
+  // Uniform in [lo, hi], unbiased.
+  int64_t uniform(int64_t lo, int64_t hi) {
+    const uint64_t range = static_cast<uint64_t>(hi - lo) + 1;
+    const uint64_t limit = UINT64_MAX - UINT64_MAX % range;
+    uint64_t x;
+    do x = splitmix64(state_);
+    while (x >= limit);
+    return lo + static_cast<int64_t>(x % range);
+  }
+  double unit() { return (splitmix64(state_) >> 11) * 0x1.0p-53; }  // [0, 1)
+
+ private:
+  uint64_t state_;
+};
+
+int64_t pow10(int d) {
+  int64_t p = 1;
+  while (d-- > 0) p *= 10;
+  return p;
+}
+
+std::string join_numbers(const std::vector<int64_t>& v, const char* sep) {
+  std::string s;
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? sep : "") + std::to_string(v[i]);
+  return s;
+}
+
+// Distinct problems of one split: draw until `n` keys are new and in `split`.
+// `draw` returns a problem's key and fills its row.
+std::vector<nlohmann::json> collect(int64_t n, Split split, const char* task,
+                                    const std::function<std::string(nlohmann::json&)>& draw) {
+  if (n < 0) fail(task, ": --n must be >= 0");
+  std::vector<nlohmann::json> rows;
+  std::set<std::string> seen;
+  int64_t fruitless = 0;
+  while (static_cast<int64_t>(rows.size()) < n) {
+    nlohmann::json row;
+    std::string key = draw(row);
+    if (key.empty() || split_of(key) != split || !seen.insert(key).second) {
+      if (++fruitless >= kMaxFruitlessDraws)
+        fail(task, ": only ", rows.size(), " distinct problems of this split found after ",
+             kMaxFruitlessDraws, " draws without a new one; widen the knobs or lower --n");
+      continue;
+    }
+    fruitless = 0;
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+// The worked completion, thinking or direct; drawn from its own stream so the
+// problems do not depend on whether solutions are asked for.
+void add_completion(std::vector<nlohmann::json>& rows, const SolutionOptions& solution,
+                    uint64_t seed, const std::function<std::string(const nlohmann::json&)>& steps,
+                    const char* answer_field) {
+  if (!solution.enabled) return;
+  if (solution.think_fraction < 0 || solution.think_fraction > 1)
+    fail("think fraction must be in [0, 1], got ", solution.think_fraction);
+  Rng rng(seed ^ 0x7468696e6b000000ULL);  // "think"
+  for (auto& row : rows) {
+    const auto& a = row[answer_field];
+    std::string answer = a.is_string() ? a.get<std::string>() : a.dump();
+    std::string direct = "<answer>" + answer + "</answer>";
+    row["completion"] = rng.unit() < solution.think_fraction
+                            ? "<think>" + steps(row) + "</think> " + direct
+                            : direct;
+  }
+}
+
+}  // namespace
+
+Split parse_split(const std::string& name) {
+  if (name == "train") return Split::kTrain;
+  if (name == "test") return Split::kTest;
+  fail("unknown split '", name, "' (known: train, test)");
+}
+
+Split split_of(const std::string& problem_key) {
+  uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a, then mixed: stable across builds
+  for (unsigned char c : problem_key) h = (h ^ c) * 0x100000001b3ULL;
+  double u = (splitmix64(h) >> 11) * 0x1.0p-53;
+  return u < kTestFraction ? Split::kTest : Split::kTrain;
+}
+
+std::string arithmetic_steps(int64_t a, char op, int64_t b) {
+  std::string s;
+  auto digit = [](int64_t x, int i) { return static_cast<int>(x / pow10(i) % 10); };
+  auto width = [](int64_t x) { return static_cast<int>(std::to_string(x).size()); };
+  if (op == '+') {
+    int carry = 0;
+    for (int i = 0; i < std::max(width(a), width(b)); ++i) {
+      int x = digit(a, i), y = digit(b, i), sum = x + y + carry;
+      s += cat(x, "+", y, "+", carry, "=", sum, ", write ", sum % 10, ", carry ", sum / 10, ". ");
+      carry = sum / 10;
+    }
+    if (carry) s += cat("write ", carry, ". ");
+  } else if (op == '-') {
+    int borrow = 0;
+    for (int i = 0; i < width(a); ++i) {
+      int x = digit(a, i), y = digit(b, i), r = x - y - borrow;
+      if (r < 0) {
+        s += cat(x, "+10-", y, "-", borrow, "=", r + 10, ", write ", r + 10, ", borrow 1. ");
+        borrow = 1;
+      } else {
+        s += cat(x, "-", y, "-", borrow, "=", r, ", write ", r, ", borrow 0. ");
+        borrow = 0;
+      }
+    }
+  } else {
+    std::vector<int64_t> partials;
+    for (int i = 0; i < width(b); ++i) {
+      int64_t part = a * digit(b, i) * pow10(i);
+      s += cat(a, "*", digit(b, i) * pow10(i), "=", part, ". ");
+      partials.push_back(part);
+    }
+    if (partials.size() > 1) s += join_numbers(partials, "+") + "=" + std::to_string(a * b) + ". ";
+  }
+  int64_t result = op == '+' ? a + b : op == '-' ? a - b : a * b;
+  return s + "The result is " + std::to_string(result) + ".";
+}
+
+std::vector<nlohmann::json> generate_arithmetic(const ArithmeticOptions& o, int64_t n,
+                                                uint64_t seed, Split split,
+                                                const SolutionOptions& solution) {
+  if (o.min_digits < 1 || o.max_digits > 9 || o.min_digits > o.max_digits)
+    fail("arithmetic: digits must satisfy 1 <= min <= max <= 9, got ", o.min_digits, "-",
+         o.max_digits);
+  if (o.ops.empty() || o.ops.find_first_not_of("+-*") != std::string::npos)
+    fail("arithmetic: ops must be some of + - *, got '", o.ops, "'");
+  Rng rng(seed);
+  auto operand = [&] {
+    int d = static_cast<int>(rng.uniform(o.min_digits, o.max_digits));
+    return rng.uniform(d == 1 ? 0 : pow10(d - 1), pow10(d) - 1);
+  };
+  auto rows = collect(n, split, "arithmetic", [&](nlohmann::json& row) {
+    char op = o.ops[rng.uniform(0, static_cast<int64_t>(o.ops.size()) - 1)];
+    int64_t a = operand(), b = operand();
+    if (op == '-' && a < b) std::swap(a, b);
+    int64_t answer = op == '+' ? a + b : op == '-' ? a - b : a * b;
+    row = {{"task", "arithmetic"},
+           {"prompt", cat("Compute ", a, " ", op, " ", b)},
+           {"answer", std::to_string(answer)},
+           {"a", a},
+           {"op", std::string(1, op)},
+           {"b", b}};
+    return op == '-' ? cat(a, "-", b) : cat(std::min(a, b), op, std::max(a, b));
+  });
+  add_completion(
+      rows, solution, seed,
+      [](const nlohmann::json& r) {
+        return arithmetic_steps(r["a"], r["op"].get<std::string>()[0], r["b"]);
+      },
+      "answer");
+  return rows;
+}
+
+namespace {
+
+// A value on the countdown board with how it was made; prec 3 = literal,
+// 2 = product/quotient, 1 = sum/difference (for minimal parentheses).
+struct Term {
+  int64_t value;
+  std::string expr;
+  int prec;
+};
+
+Term combine(const Term& x, char op, const Term& y, int64_t value) {
+  auto wrap = [](const Term& t, bool paren) { return paren ? "(" + t.expr + ")" : t.expr; };
+  bool left = (op == '*' || op == '/') && x.prec == 1;
+  bool right = op == '-' ? y.prec == 1 : op == '*' ? y.prec == 1 : op == '/' ? y.prec < 3 : false;
+  return {value, wrap(x, left) + op + wrap(y, right), op == '+' || op == '-' ? 1 : 2};
+}
+
+class CountdownSolver {
+ public:
+  CountdownSolver(int64_t target, bool use_all) : target_(target), use_all_(use_all) {}
+
+  // Depth-first over pairs and operations with exactly `ops` operations left.
+  bool search(std::vector<Term>& board, int ops, std::vector<std::string>& steps, Term& found) {
+    std::vector<int64_t> values;
+    for (const auto& t : board) values.push_back(t.value);
+    std::sort(values.begin(), values.end());
+    std::string key = join_numbers(values, ",") + "|" + std::to_string(ops);
+    if (failed_.count(key)) return false;
+    for (size_t i = 0; i < board.size(); ++i)
+      for (size_t j = i + 1; j < board.size(); ++j) {
+        const Term& big = board[i].value >= board[j].value ? board[i] : board[j];
+        const Term& small = board[i].value >= board[j].value ? board[j] : board[i];
+        for (char op : {'+', '-', '*', '/'}) {
+          int64_t v;
+          if (op == '+') {
+            if (__builtin_add_overflow(big.value, small.value, &v)) continue;
+          } else if (op == '-') {
+            if (big.value == small.value) continue;  // 0 helps no positive target
+            v = big.value - small.value;
+          } else if (op == '*') {
+            if (__builtin_mul_overflow(big.value, small.value, &v)) continue;
+          } else {
+            if (small.value <= 1 || big.value % small.value) continue;
+            v = big.value / small.value;
+          }
+          Term t = combine(big, op, small, v);
+          std::vector<Term> next;
+          for (size_t k = 0; k < board.size(); ++k)
+            if (k != i && k != j) next.push_back(board[k]);
+          next.push_back(t);
+          steps.push_back(cat(big.value, op, small.value, "=", v));
+          bool done = ops == 1 ? v == target_ && (!use_all_ || next.size() == 1)
+                               : search(next, ops - 1, steps, found);
+          if (done) {
+            if (ops == 1) found = t;
+            return true;
+          }
+          steps.pop_back();
+        }
+      }
+    failed_.insert(key);
+    return false;
+  }
+
+ private:
+  int64_t target_;
+  bool use_all_;
+  std::set<std::string> failed_;
+};
+
+}  // namespace
+
+CountdownSolution solve_countdown(const std::vector<int64_t>& numbers, int64_t target,
+                                  bool use_all) {
+  std::vector<Term> board;
+  for (int64_t x : numbers) board.push_back({x, std::to_string(x), 3});
+  CountdownSolver solver(target, use_all);
+  const int most = static_cast<int>(numbers.size()) - 1;
+  for (int ops = use_all ? most : 1; ops <= most; ++ops) {
+    std::vector<std::string> steps;
+    Term found{};
+    if (solver.search(board, ops, steps, found)) return {found.expr, steps};
+  }
+  return {};
+}
+
+std::vector<nlohmann::json> generate_countdown(const CountdownOptions& o, int64_t n, uint64_t seed,
+                                               Split split, const SolutionOptions& solution) {
+  if (o.count < 2 || o.count > 6) fail("countdown: count must be in 2..6, got ", o.count);
+  if (o.max_value < 1 || o.max_value > 10000)
+    fail("countdown: max value must be in 1..10000, got ", o.max_value);
+  if (o.max_target < 1 || o.max_target > 1000000)
+    fail("countdown: max target must be in 1..1000000, got ", o.max_target);
+  Rng rng(seed);
+  auto rows = collect(n, split, "countdown", [&](nlohmann::json& row) -> std::string {
+    std::vector<int64_t> numbers;
+    for (int i = 0; i < o.count; ++i) numbers.push_back(rng.uniform(1, o.max_value));
+    int64_t target = rng.uniform(1, o.max_target);
+    // A target on the board needs no arithmetic.
+    if (std::find(numbers.begin(), numbers.end(), target) != numbers.end()) return "";
+    std::vector<int64_t> sorted = numbers;
+    std::sort(sorted.begin(), sorted.end());
+    std::string key = join_numbers(sorted, ",") + "->" + std::to_string(target);
+    if (split_of(key) != split) return "";  // before the solver, which costs more
+    CountdownSolution s = solve_countdown(numbers, target, o.use_all);
+    if (s.expression.empty()) return "";
+    row = {{"task", "countdown"},
+           {"prompt", cat("Using the numbers [", join_numbers(numbers, ", "), "], make ", target,
+                          " with + - * / and parentheses, using each number ",
+                          o.use_all ? "exactly once" : "at most once")},
+           {"numbers", numbers},
+           {"target", target},
+           {"solution", s.expression},
+           {"steps", s.steps}};
+    return key;
+  });
+  add_completion(
+      rows, solution, seed,
+      [](const nlohmann::json& r) {
+        std::string s;
+        for (const auto& step : r["steps"]) s += step.get<std::string>() + ". ";
+        return s + "That makes " + std::to_string(r["target"].get<int64_t>()) + ".";
+      },
+      "solution");
+  for (auto& row : rows) row.erase("steps");
+  return rows;
+}
+
+}  // namespace r1

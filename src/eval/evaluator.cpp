@@ -1,0 +1,336 @@
+// run_eval: templating, generation in chunks of questions, scoring, voting,
+// and the append-only per-question file that makes a run resumable.
+#include "eval/evaluator.h"
+
+#include <ATen/ATen.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <set>
+
+#include "data/dataset.h"
+#include "engine/generator.h"
+#include "eval/pass_at_k.h"
+#include "model/checkpoint.h"
+#include "reward/math/verify.h"
+#include "reward/reward.h"
+#include "reward/tasks.h"
+#include "tokenizer/chat_template.h"
+#include "tokenizer/tokenizer.h"
+#include "util/atomic_file.h"
+#include "util/error.h"
+#include "util/io.h"
+
+namespace r1 {
+namespace {
+
+const char* kMathInstruction =
+    "Please reason step by step, and put your final answer within \\boxed{}.";
+
+// The row's key equal to `name` ignoring case ("Problem" in AIME 2024), or "".
+std::string find_key(const nlohmann::json& row, const std::string& name) {
+  for (const auto& [key, value] : row.items()) {
+    if (key.size() != name.size()) continue;
+    bool same = true;
+    for (size_t i = 0; i < key.size(); ++i)
+      same &= std::tolower(static_cast<unsigned char>(key[i])) == name[i];
+    if (same) return key;
+  }
+  return "";
+}
+
+struct Fields {
+  std::string prompt, answer, reward;
+};
+
+// Resolves the prompt/answer fields and the reward from the first row, then
+// checks every row has them.
+Fields resolve_fields(const EvalConfig& c, const Dataset& data) {
+  const nlohmann::json& first = data.rows.front();
+  Fields f;
+  f.prompt = c.prompt_field;
+  for (const char* name : {"prompt", "problem", "question"})
+    if (f.prompt.empty()) f.prompt = find_key(first, name);
+  if (f.prompt.empty())
+    fail(c.data_path,
+         ":1: no question field (looked for prompt, problem, question; set one "
+         "with --prompt-field)");
+  f.reward = c.reward;
+  if (f.reward == "auto") {
+    bool countdown = first.contains("numbers") && first.contains("target");
+    bool arithmetic = first.value("task", "") == "arithmetic";
+    f.reward = countdown ? "countdown" : arithmetic ? "arithmetic" : "math";
+  }
+  if (f.reward != "math" && f.reward != "arithmetic" && f.reward != "countdown")
+    fail("unknown eval reward '", f.reward, "' (known: math, arithmetic, countdown, auto)");
+  if (f.reward != "countdown") {
+    f.answer = c.answer_field.empty() ? find_key(first, "answer") : c.answer_field;
+    if (f.answer.empty())
+      fail(c.data_path, ":1: no answer field (looked for answer; set one with --answer-field)");
+  }
+  for (size_t i = 0; i < data.rows.size(); ++i) {
+    const auto& row = data.rows[i];
+    if (!row.contains(f.prompt) || !row[f.prompt].is_string())
+      fail(c.data_path, ":", i + 1, ": field '", f.prompt, "' must be a string");
+    if (!f.answer.empty() && !row.contains(f.answer))
+      fail(c.data_path, ":", i + 1, ": missing field '", f.answer, "'");
+    if (f.reward == "countdown" && (!row.contains("numbers") || !row.contains("target")))
+      fail(c.data_path, ":", i + 1, ": countdown needs \"numbers\" and \"target\"");
+  }
+  return f;
+}
+
+std::string render_prompt(const EvalConfig& c, const Fields& f, const std::string& question,
+                          const Tokenizer& tok) {
+  std::string instruction = c.instruction;
+  if (instruction == "auto")
+    instruction = c.template_name == "chat" && f.reward == "math" ? kMathInstruction : "";
+  std::string text = instruction.empty() ? question : question + "\n" + instruction;
+  if (c.template_name == "r1_zero") return render_r1_zero(text);
+  if (c.template_name == "chat") return ChatTemplate::of(tok).render({{"user", text, {}}}, {});
+  if (c.template_name == "raw") return text;
+  fail("unknown template '", c.template_name, "' (known: r1_zero, chat, raw)");
+}
+
+// The answer a sample votes for, extracted the way its reward reads it, and
+// the key that makes equivalent answers vote together.
+std::pair<std::string, std::string> vote(const std::string& reward, const std::string& text,
+                                         const nlohmann::json& row) {
+  if (reward == "countdown") {
+    std::vector<int64_t> numbers;
+    for (const auto& n : row["numbers"])
+      if (n.is_number_integer()) numbers.push_back(n.get<int64_t>());
+    int64_t target = row["target"].is_number_integer() ? row["target"].get<int64_t>() : 0;
+    std::string e = check_countdown(text, numbers, target, false).expression, key;
+    for (char ch : e)
+      if (!std::isspace(static_cast<unsigned char>(ch))) key += ch;
+    return {e, key};
+  }
+  // "math" reads only \boxed{} / <answer>; "arithmetic" also falls back.
+  std::string answer = extract_answer(text, /*fallbacks=*/reward == "arithmetic");
+  return {answer, answer.empty() ? "" : canonical_answer_key(answer)};
+}
+
+// Lines already in questions.jsonl. A line cut short by a kill is dropped
+// (the file is rewritten without it) and that question runs again.
+std::vector<nlohmann::json> read_done(const std::string& path) {
+  std::vector<nlohmann::json> done;
+  if (!file_exists(path)) return done;
+  std::string text = read_file(path);
+  size_t end = text.rfind('\n');
+  std::string complete = end == std::string::npos ? "" : text.substr(0, end + 1);
+  if (complete.size() != text.size()) write_file_atomic(path, complete);
+  size_t pos = 0;
+  for (int64_t number = 1; pos < complete.size(); ++number) {
+    size_t eol = complete.find('\n', pos);
+    try {
+      done.push_back(nlohmann::json::parse(complete.substr(pos, eol - pos)));
+    } catch (const nlohmann::json::exception&) {
+      fail(path, ":", number, ": not valid JSON (remove the file to start over)");
+    }
+    pos = eol + 1;
+  }
+  return done;
+}
+
+// Settings that change results: a resumed run must match them.
+nlohmann::json settings(const EvalConfig& c, const Fields& f) {
+  return {{"model", c.model_dir},
+          {"data", c.data_path},
+          {"k", c.k},
+          {"temperature", c.temperature},
+          {"top_p", c.top_p},
+          {"max_new_tokens", c.max_new_tokens},
+          {"template", c.template_name},
+          {"reward", f.reward},
+          {"prompt_field", f.prompt},
+          {"answer_field", f.answer},
+          {"instruction", c.instruction},
+          {"seed", c.seed}};
+}
+
+void check_same_settings(const std::string& path, const nlohmann::json& now) {
+  if (!file_exists(path)) {
+    write_file_atomic(path, now.dump(2) + "\n");
+    return;
+  }
+  nlohmann::json before;
+  try {
+    before = nlohmann::json::parse(read_file(path));
+  } catch (const nlohmann::json::exception&) {
+    fail(path, ": not valid JSON");
+  }
+  for (const auto& [key, value] : now.items())
+    if (before.value(key, nlohmann::json()) != value)
+      fail(path, ": this output dir holds a run with ", key, " = ",
+           before.value(key, nlohmann::json()).dump(), ", not ", value.dump(),
+           "; use another --out to start a new evaluation");
+}
+
+}  // namespace
+
+nlohmann::json summarize_eval(const std::vector<nlohmann::json>& questions) {
+  nlohmann::json s = nlohmann::json::object();
+  s["questions"] = questions.size();
+  if (questions.empty()) return s;
+  const int64_t n = questions.front()["n"];
+  double pass1 = 0, cons = 0, tokens = 0, thinks = 0, truncated = 0;
+  const auto ks = reported_ks(n);
+  std::vector<double> pass(ks.size(), 0.0);
+  int64_t samples = 0;
+  for (const auto& q : questions) {
+    if (q["n"] != n) fail("eval summary: questions have different sample counts");
+    const int64_t c = q["correct"];
+    pass1 += static_cast<double>(c) / n;
+    cons += q["cons_correct"].get<bool>() ? 1 : 0;
+    for (size_t i = 0; i < ks.size(); ++i) pass[i] += pass_at_k(n, c, ks[i]);
+    for (const auto& smp : q["samples"]) {
+      tokens += smp["tokens"].get<double>();
+      thinks += smp["thinks"].get<bool>() ? 1 : 0;
+      truncated += smp["finish"] == "length" ? 1 : 0;
+      ++samples;
+    }
+  }
+  const double nq = static_cast<double>(questions.size());
+  s["k"] = n;
+  s["pass@1"] = pass1 / nq;
+  s["cons@" + std::to_string(n)] = cons / nq;
+  nlohmann::json pk = nlohmann::json::object();
+  for (size_t i = 0; i < ks.size(); ++i) pk[std::to_string(ks[i])] = pass[i] / nq;
+  s["pass@k"] = pk;
+  s["mean_response_tokens"] = samples ? tokens / samples : 0.0;
+  s["think_fraction"] = samples ? thinks / samples : 0.0;
+  s["truncated_fraction"] = samples ? truncated / samples : 0.0;
+  return s;
+}
+
+nlohmann::json run_eval(const EvalConfig& c) {
+  if (c.k < 1) fail("-k must be >= 1, got ", c.k);
+  if (c.out_dir.empty()) fail("eval needs an output directory");
+  Dataset data = load_jsonl(c.data_path, {});
+  const Fields f = resolve_fields(c, data);
+  const int64_t total = c.limit > 0 ? std::min<int64_t>(c.limit, data.rows.size())
+                                    : static_cast<int64_t>(data.rows.size());
+
+  make_dirs(c.out_dir);
+  const std::string questions_path = c.out_dir + "/questions.jsonl";
+  check_same_settings(c.out_dir + "/config.json", settings(c, f));
+  std::vector<nlohmann::json> done = read_done(questions_path);
+  std::set<int64_t> done_index;
+  for (const auto& q : done) done_index.insert(q.value("index", int64_t{-1}));
+  std::vector<int64_t> todo;
+  for (int64_t i = 0; i < total; ++i)
+    if (!done_index.count(i)) todo.push_back(i);
+
+  if (!todo.empty()) {
+    Tokenizer tok = Tokenizer::load(c.model_dir);
+    Model model = load_model(c.model_dir, at::kCPU);
+    if (tok.vocab_size() > model.config.vocab_size)
+      fail("tokenizer has ", tok.vocab_size(), " tokens but the model's vocab_size is ",
+           model.config.vocab_size);
+    SamplingParams params;
+    params.temperature = static_cast<float>(c.temperature);
+    params.top_p = static_cast<float>(c.top_p);
+    params.max_new_tokens = c.max_new_tokens;
+    params.stop_token_ids = tok.special().eos_ids;
+    for (int64_t id : model.config.eos_token_ids)
+      if (std::find(params.stop_token_ids.begin(), params.stop_token_ids.end(), id) ==
+          params.stop_token_ids.end())
+        params.stop_token_ids.push_back(id);
+    params.validate();
+    GenerateOptions options;
+    options.max_batch = c.max_batch;
+    options.decode = [&](const std::vector<int64_t>& ids) { return tok.decode(ids, true); };
+    RewardFn reward = make_reward({f.reward, 1.0, {}});
+
+    std::ofstream out(questions_path, std::ios::app);
+    if (!out) fail(questions_path, ": cannot open for appending");
+    // A chunk fills one batch of k-sample rows; a kill loses at most one chunk.
+    const size_t chunk = static_cast<size_t>(std::max<int64_t>(1, c.max_batch / c.k));
+    at::NoGradGuard no_grad;
+    const auto start = std::chrono::steady_clock::now();
+    for (size_t first = 0; first < todo.size(); first += chunk) {
+      const size_t last = std::min(todo.size(), first + chunk);
+      std::vector<GenerateRequest> requests;
+      std::vector<nlohmann::json> rows;
+      std::vector<std::string> prompts;
+      for (size_t j = first; j < last; ++j) {
+        nlohmann::json row = data.rows[todo[j]];
+        if (!f.answer.empty()) row["answer"] = row[f.answer];  // where the rewards read it
+        prompts.push_back(render_prompt(c, f, row[f.prompt].get<std::string>(), tok));
+        requests.push_back(
+            {tok.encode(prompts.back(), true), c.k, c.seed + static_cast<uint64_t>(todo[j])});
+        rows.push_back(std::move(row));
+      }
+      auto results = generate(model, requests, params, options);
+      for (size_t q = 0; q < requests.size(); ++q) {
+        std::vector<RewardInput> inputs;
+        for (const Completion& comp : results[q])
+          inputs.push_back({prompts[q], comp.text, rows[q]});
+        std::vector<double> scores = reward(inputs);
+        nlohmann::json samples = nlohmann::json::array();
+        std::vector<std::string> keys;
+        std::vector<std::string> answers;
+        int64_t correct = 0;
+        for (size_t s = 0; s < results[q].size(); ++s) {
+          const Completion& comp = results[q][s];
+          auto [answer, key] = vote(f.reward, comp.text, rows[q]);
+          answers.push_back(answer);
+          keys.push_back(key);
+          correct += scores[s] >= 1.0;
+          samples.push_back({{"text", comp.text},
+                             {"answer", answer},
+                             {"reward", scores[s]},
+                             {"tokens", comp.tokens.size()},
+                             {"finish", finish_reason_name(comp.finish)},
+                             {"thinks", comp.text.find("</think>") != std::string::npos}});
+        }
+        int64_t winner = majority_vote(keys);
+        const auto& row = rows[q];
+        nlohmann::json gold = f.reward == "countdown"
+                                  ? row["target"]
+                                  : nlohmann::json(extract_reference(
+                                        row["answer"].is_string() ? row["answer"].get<std::string>()
+                                                                  : row["answer"].dump()));
+        nlohmann::json line = {{"index", todo[first + q]},
+                               {"question", row[f.prompt]},
+                               {"gold", gold},
+                               {"n", c.k},
+                               {"correct", correct},
+                               {"pass@1", static_cast<double>(correct) / c.k},
+                               {"cons_answer", winner < 0 ? "" : answers[winner]},
+                               {"cons_correct", winner >= 0 && scores[winner] >= 1.0},
+                               {"samples", samples}};
+        out << line.dump() << "\n";
+      }
+      out.flush();
+      if (!out) fail(questions_path, ": write failed");
+      if (!c.quiet) {
+        double secs =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        std::cerr << "eval: " << done_index.size() + last << "/" << total << " questions ("
+                  << static_cast<int64_t>(secs) << " s)\n";
+      }
+    }
+  }
+
+  std::vector<nlohmann::json> all = read_done(questions_path);
+  std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
+    return a["index"].template get<int64_t>() < b["index"].template get<int64_t>();
+  });
+  all.erase(
+      std::remove_if(all.begin(), all.end(),
+                     [&](const auto& q) { return q["index"].template get<int64_t>() >= total; }),
+      all.end());
+  nlohmann::json summary = summarize_eval(all);
+  nlohmann::json head = settings(c, f);
+  head.update(summary);
+  write_file_atomic(c.out_dir + "/summary.json", head.dump(2) + "\n");
+  return head;
+}
+
+}  // namespace r1

@@ -1,0 +1,49 @@
+// `r1 eval`: k sampled completions per question with the rollout engine,
+// scored by a verifier reward, reported as pass@1, cons@k, pass@k and response
+// length (DESIGN.md §1.5). Resumable: each question's line is appended to
+// OUT/questions.jsonl as soon as it is done, and a re-run skips those.
+//
+// Datasets: the synthetic tasks (prompt + answer, or prompt + numbers +
+// target), GSM8K (question / answer ending "#### n"), MATH, MATH-500 and AIME
+// (problem / answer, any capitalisation); fields are found automatically.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace r1 {
+
+struct EvalConfig {
+  std::string model_dir;
+  std::string data_path;
+  std::string out_dir;  // questions.jsonl, summary.json, config.json
+  int64_t k = 16;       // samples per question
+  double temperature = 0.6;
+  double top_p = 0.95;
+  int64_t max_new_tokens = 1024;
+  std::string template_name = "r1_zero";  // r1_zero | chat | raw
+  std::string reward = "auto";            // math | arithmetic | countdown | auto (from the rows)
+  std::string prompt_field;               // "" = the first of prompt / problem / question
+  std::string answer_field;               // "" = "answer" in any capitalisation
+  // Appended to each question after a newline. "auto": DESIGN.md §1.3's math
+  // instruction with the chat template and the math reward, else nothing.
+  std::string instruction = "auto";
+  uint64_t seed = 0;       // question i samples with seed + i: independent of batching
+  int64_t max_batch = 64;  // sequences decoded together (k per question)
+  int64_t limit = 0;       // evaluate the first `limit` questions only; 0 = all
+  bool quiet = false;      // no progress lines on stderr
+};
+
+// Runs (or resumes) the evaluation and returns the summary also written to
+// OUT/summary.json. Throws Error on bad data, config, or an OUT dir that holds
+// a run with different settings.
+nlohmann::json run_eval(const EvalConfig& config);
+
+// The summary of per-question lines (each with "n", "correct", "cons_correct",
+// "samples"[{"tokens", "finish", "thinks"}]): pass@1, cons@n, pass@k for
+// k in reported_ks(n), mean response tokens, think and truncation fractions.
+nlohmann::json summarize_eval(const std::vector<nlohmann::json>& questions);
+
+}  // namespace r1

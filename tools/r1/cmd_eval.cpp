@@ -1,0 +1,85 @@
+// r1 eval: pass@1, cons@k, pass@k and response length of a model on a JSONL
+// benchmark, sampled with the rollout engine (DESIGN.md §1.5). Resumable.
+#include <iostream>
+
+#include "args.h"
+#include "commands.h"
+#include "eval/evaluator.h"
+#include "eval/pass_at_k.h"
+
+namespace r1 {
+
+int cmd_eval(const Args& args) {
+  ArgParser p("r1 eval --model DIR --data BENCH.jsonl [-k 16] [flags]",
+              "Sample k completions per question (temperature 0.6, top-p 0.95: never greedy),\n"
+              "score them with a verifier and report pass@1 (mean over the k), cons@k\n"
+              "(majority vote; equivalent answers vote together; a tie goes to the answer\n"
+              "sampled first), pass@k (unbiased estimator) and mean response length.\n"
+              "Writes OUT/questions.jsonl (one line per question, appended as it goes: a\n"
+              "re-run skips questions already there) and OUT/summary.json.\n"
+              "Fields are found automatically: prompt / problem / question, and answer\n"
+              "(GSM8K's \"#### n\" is understood); countdown rows need numbers + target.");
+  p.add("--model", "DIR", "model directory (with its tokenizer)", "", true);
+  p.add("--data", "FILE", "JSONL benchmark (file or directory of shards)", "", true);
+  p.add("--out", "DIR", "output directory (default: eval-<data name>)");
+  p.add("-k", "N", "samples per question", "16");
+  p.add("--temperature", "X", "sampling temperature", "0.6");
+  p.add("--top-p", "X", "nucleus sampling mass", "0.95");
+  p.add("--max-new-tokens", "N", "tokens per completion at most", "1024");
+  p.add("--template", "NAME", "r1_zero | chat | raw", "r1_zero");
+  p.add("--reward", "NAME", "math | arithmetic | countdown | auto (from the rows)", "auto");
+  p.add("--prompt-field", "NAME", "question field (default: found automatically)");
+  p.add("--answer-field", "NAME", "answer field (default: answer, any case)");
+  p.add("--instruction", "TEXT",
+        "appended to each question; auto = the step-by-step \\boxed{} instruction with "
+        "--template chat and the math reward",
+        "auto");
+  p.add("--seed", "N", "question i samples with seed + i", "0");
+  p.add("--batch", "N", "sequences decoded together", "64");
+  p.add("--limit", "N", "only the first N questions (0 = all)", "0");
+  p.add_switch("--quiet", "no progress lines");
+  if (!p.parse(args)) return 0;
+
+  EvalConfig c;
+  c.model_dir = p.str("--model");
+  c.data_path = p.str("--data");
+  if (p.given("--out")) {
+    c.out_dir = p.str("--out");
+  } else {
+    std::string name = c.data_path;
+    while (name.size() > 1 && name.back() == '/') name.pop_back();
+    name = name.substr(name.find_last_of('/') + 1);
+    c.out_dir = "eval-" + name.substr(0, name.rfind(".jsonl"));
+  }
+  c.k = p.i64("-k");
+  c.temperature = p.f64("--temperature");
+  c.top_p = p.f64("--top-p");
+  c.max_new_tokens = p.i64("--max-new-tokens");
+  c.template_name = p.str("--template");
+  c.reward = p.str("--reward");
+  if (p.given("--prompt-field")) c.prompt_field = p.str("--prompt-field");
+  if (p.given("--answer-field")) c.answer_field = p.str("--answer-field");
+  c.instruction = p.str("--instruction");
+  c.seed = static_cast<uint64_t>(p.i64("--seed"));
+  c.max_batch = p.i64("--batch");
+  c.limit = p.i64("--limit");
+  c.quiet = p.on("--quiet");
+
+  nlohmann::json s = run_eval(c);
+  const std::string cons = "cons@" + std::to_string(c.k);
+  std::cout << "questions " << s["questions"] << "  k " << c.k << "  reward " << s["reward"]
+            << "\n";
+  if (s["questions"].get<int64_t>() > 0) {
+    std::cout << "pass@1 " << s["pass@1"].get<double>() << "  " << cons << " "
+              << s[cons].get<double>() << "\n";
+    for (int64_t k : reported_ks(c.k))
+      std::cout << "pass@" << k << " " << s["pass@k"][std::to_string(k)].get<double>() << "\n";
+    std::cout << "mean response tokens " << s["mean_response_tokens"].get<double>() << "  thinking "
+              << s["think_fraction"].get<double>() << "  truncated "
+              << s["truncated_fraction"].get<double>() << "\n";
+  }
+  std::cout << "wrote " << c.out_dir << "/summary.json\n";
+  return 0;
+}
+
+}  // namespace r1
