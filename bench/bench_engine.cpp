@@ -64,6 +64,7 @@ std::vector<int64_t> parse_list(const std::string& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  select_blas_kernels(argv);
   configure_threads();
   std::string save_dir, only_shape;
   std::vector<int64_t> seq_counts = {1, 8, 64};

@@ -142,6 +142,18 @@ at::Tensor positions_from_mask(const at::Tensor& mask) {
 
 namespace {
 
+// y = x W^T + b. A single row (batch-1 decode) goes through matrix-vector
+// BLAS: GEMM with one row first packs (copies) the whole weight matrix, which
+// made the LM head of a decode step several times slower than one read of it.
+at::Tensor dense(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b = {}) {
+  const int64_t in = x.size(-1);
+  if (x.numel() != in) return at::linear(x, w, b);
+  std::vector<int64_t> shape = x.sizes().vec();
+  shape.back() = w.size(0);
+  auto y = b.defined() ? at::addmv(b, w, x.reshape({in})) : at::mv(w, x.reshape({in}));
+  return y.view(shape);
+}
+
 at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
   auto variance = x.pow(2).mean(-1, /*keepdim=*/true);
   return x * at::rsqrt(variance + eps) * weight;
@@ -192,9 +204,9 @@ at::Tensor layer_forward(const ModelConfig& c, const LayerWeights& l, const at::
   const int64_t H = c.num_attention_heads, K = c.num_key_value_heads, D = c.head_dim;
 
   auto h = rms_norm(x, l.input_layernorm, c.rms_norm_eps);
-  auto q = at::linear(h, l.q_proj, l.q_bias).view({B, T, H, D});  // (B, T, H, D)
-  auto k = at::linear(h, l.k_proj, l.k_bias).view({B, T, K, D});  // (B, T, K, D)
-  auto v = at::linear(h, l.v_proj, l.v_bias).view({B, T, K, D});
+  auto q = dense(h, l.q_proj, l.q_bias).view({B, T, H, D});  // (B, T, H, D)
+  auto k = dense(h, l.k_proj, l.k_bias).view({B, T, K, D});  // (B, T, K, D)
+  auto v = dense(h, l.v_proj, l.v_bias).view({B, T, K, D});
   if (c.qk_norm) {
     q = rms_norm(q, l.q_norm, c.rms_norm_eps);
     k = rms_norm(k, l.k_norm, c.rms_norm_eps);
@@ -212,11 +224,10 @@ at::Tensor layer_forward(const ModelConfig& c, const LayerWeights& l, const at::
     v = values.narrow(2, 0, cache->length + T);
   }
   auto attn = attention(q, k, v, bias, K).transpose(1, 2).reshape({B, T, H * D});
-  auto x1 = x + at::linear(attn, l.o_proj);
+  auto x1 = x + dense(attn, l.o_proj);
 
   auto h2 = rms_norm(x1, l.post_attention_layernorm, c.rms_norm_eps);
-  auto mlp =
-      at::linear(at::silu(at::linear(h2, l.gate_proj)) * at::linear(h2, l.up_proj), l.down_proj);
+  auto mlp = dense(at::silu(dense(h2, l.gate_proj)) * dense(h2, l.up_proj), l.down_proj);
   return x1 + mlp;
 }
 
@@ -254,7 +265,7 @@ at::Tensor forward_hidden(const Model& model, const at::Tensor& ids, const at::T
 }
 
 at::Tensor lm_logits(const Model& model, const at::Tensor& hidden) {
-  return at::linear(hidden, model.lm_head);
+  return dense(hidden, model.lm_head);
 }
 
 at::Tensor token_logprobs(const Model& model, const at::Tensor& hidden, const at::Tensor& targets,

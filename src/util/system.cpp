@@ -3,6 +3,7 @@
 #include <ATen/Parallel.h>
 
 #include <sched.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -19,7 +20,10 @@ std::string blas_library() {
     if (slash == std::string::npos) continue;
     std::string path = line.substr(slash);
     if (path.find("blas") == std::string::npos) continue;
-    if (path.find("openblas") != std::string::npos) return "openblas (" + path + ")";
+    if (path.find("openblas") != std::string::npos) {
+      const char* core = std::getenv("OPENBLAS_CORETYPE");
+      return "openblas (" + path + (core ? std::string(", core ") + core : "") + ")";
+    }
     if (path.find("libblas") != std::string::npos) return "reference (" + path + ")";
     if (path.find("blis") != std::string::npos) return "blis (" + path + ")";
   }
@@ -35,6 +39,14 @@ void configure_threads() {
   cpu_set_t set;
   int cpus = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 1;
   at::set_num_threads(std::max(1, cpus));
+}
+
+void select_blas_kernels(char** argv) {
+  if (std::getenv("OPENBLAS_CORETYPE") || std::getenv("R1_NO_BLAS_REEXEC")) return;
+  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return;
+  if (blas_library().find("openblas") == std::string::npos) return;
+  ::setenv("OPENBLAS_CORETYPE", "Haswell", 1);
+  ::execv("/proc/self/exe", argv);  // only returns on failure: go on with the default kernels
 }
 
 int compute_threads() {

@@ -17,4 +17,12 @@ std::string blas_library();
 void configure_threads();
 int compute_threads();
 
+// Debian's OpenBLAS 0.3.21 does not recognise this CPU generation and falls
+// back to its Prescott (SSE3) kernels, 2-3x slower than its Haswell (AVX2+FMA)
+// ones on every matmul shape we measured. The core type is read once when the
+// library loads, so on such CPUs (AVX2 + FMA present, OPENBLAS_CORETYPE unset)
+// this sets it and re-executes the program; otherwise it returns. Call first
+// thing in main. OPENBLAS_CORETYPE set by the user always wins.
+void select_blas_kernels(char** argv);
+
 }  // namespace r1

@@ -22,6 +22,7 @@ const Command kCommands[] = {
     {"tokenize", r1::cmd_tokenize, "text -> token ids with a Hugging Face tokenizer.json"},
     {"tokenizer", r1::cmd_tokenizer, "train a tiny byte-level BPE tokenizer (r1 tokenizer train)"},
     {"train", r1::cmd_train, "GRPO training from a TOML run file (R1-Zero / reasoning RL)"},
+    {"sft", r1::cmd_sft, "supervised fine-tuning from a TOML run file (cold start, distillation)"},
     {"generate", r1::cmd_generate, "sample completions (streaming, or JSONL for many prompts)"},
     {"verify", r1::cmd_verify,
      "check answers against references (math, countdown, arithmetic) from JSONL"},
@@ -42,6 +43,7 @@ void print_usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  r1::select_blas_kernels(argv);
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
       !std::strcmp(argv[1], "help")) {
     print_usage();
