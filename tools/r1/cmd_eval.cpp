@@ -1,11 +1,13 @@
 // r1 eval: pass@1, cons@k, pass@k and response length of a model on a JSONL
 // benchmark, sampled with the rollout engine (DESIGN.md §1.5). Resumable.
+#include <cstdio>
 #include <iostream>
 
 #include "args.h"
 #include "commands.h"
 #include "eval/evaluator.h"
 #include "eval/pass_at_k.h"
+#include "util/error.h"
 
 namespace r1 {
 
@@ -67,16 +69,20 @@ int cmd_eval(const Args& args) {
 
   nlohmann::json s = run_eval(c);
   const std::string cons = "cons@" + std::to_string(c.k);
-  std::cout << "questions " << s["questions"] << "  k " << c.k << "  reward " << s["reward"]
-            << "\n";
+  std::printf("questions %lld  k %lld  reward %s\n", static_cast<long long>(s["questions"]),
+              static_cast<long long>(c.k), s["reward"].get<std::string>().c_str());
   if (s["questions"].get<int64_t>() > 0) {
-    std::cout << "pass@1 " << s["pass@1"].get<double>() << "  " << cons << " "
-              << s[cons].get<double>() << "\n";
+    std::printf("pass@1 %.3f  %s %.3f\n", s["pass@1"].get<double>(), cons.c_str(),
+                s[cons].get<double>());
+    std::string pass;
     for (int64_t k : reported_ks(c.k))
-      std::cout << "pass@" << k << " " << s["pass@k"][std::to_string(k)].get<double>() << "\n";
-    std::cout << "mean response tokens " << s["mean_response_tokens"].get<double>() << "  thinking "
-              << s["think_fraction"].get<double>() << "  truncated "
-              << s["truncated_fraction"].get<double>() << "\n";
+      if (k > 1)
+        pass += cat(pass.empty() ? "" : "  ", "pass@", k, " ",
+                    std::to_string(s["pass@k"][std::to_string(k)].get<double>()).substr(0, 5));
+    if (!pass.empty()) std::printf("%s\n", pass.c_str());
+    std::printf("mean response tokens %.1f  thinking %.3f  truncated %.3f\n",
+                s["mean_response_tokens"].get<double>(), s["think_fraction"].get<double>(),
+                s["truncated_fraction"].get<double>());
   }
   std::cout << "wrote " << c.out_dir << "/summary.json\n";
   return 0;
