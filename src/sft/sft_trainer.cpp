@@ -70,9 +70,10 @@ class SftTrainer {
     if (!resume_from.empty()) {
       auto state = nlohmann::json::parse(read_file(resume_from + "/trainer_state.json"));
       if (state["examples"] != train_.size() || state["total_steps"] != total_steps_)
-        fail(resume_from, ": saved with ", state["examples"], " examples and ",
-             state["total_steps"], " steps, but the run now has ", train_.size(), " and ",
-             total_steps_, "; resuming would not continue the same run");
+        fail(resume_from, ": saved by a run of ", state["examples"], " examples and ",
+             state["total_steps"], " steps, but this config gives ", train_.size(),
+             " examples and ", total_steps_,
+             " steps: resuming would not continue the same run (use a new train.output_dir)");
       step_ = state["step"];
       torch::load(*optimizer_, resume_from + "/optimizer.pt");
       truncate_jsonl_after_step(c_.output_dir + "/metrics.jsonl", step_);

@@ -15,6 +15,7 @@ int cmd_tokenize(const Args& args);
 int cmd_tokenizer(const Args& args);
 int cmd_generate(const Args& args);
 int cmd_train(const Args& args);
+int cmd_sft(const Args& args);
 int cmd_verify(const Args& args);
 int cmd_data(const Args& args);
 int cmd_eval(const Args& args);
