@@ -23,7 +23,6 @@ const Command kCommands[] = {
     {"tokenizer", r1::cmd_tokenizer, "train a tiny byte-level BPE tokenizer (r1 tokenizer train)"},
     {"train", r1::cmd_train, "GRPO training from a TOML run file (R1-Zero / reasoning RL)"},
     {"sft", r1::cmd_sft, "supervised fine-tuning from a TOML run file (cold start, distillation)"},
-    {"sft", r1::cmd_sft, "supervised fine-tuning from a TOML run file (cold start, distillation)"},
     {"generate", r1::cmd_generate, "sample completions (streaming, or JSONL for many prompts)"},
     {"verify", r1::cmd_verify,
      "check answers against references (math, countdown, arithmetic) from JSONL"},
