@@ -115,6 +115,61 @@ std::pair<std::string, std::string> vote(const std::string& reward, const std::s
   return {answer, answer.empty() ? "" : canonical_answer_key(answer)};
 }
 
+// DESIGN.md §1.5 sampling; generation stops at any of the tokenizer's and the
+// model config's end-of-sequence ids.
+SamplingParams sampling_params(const EvalConfig& c, const Tokenizer& tok, const Model& model) {
+  SamplingParams params;
+  params.temperature = static_cast<float>(c.temperature);
+  params.top_p = static_cast<float>(c.top_p);
+  params.max_new_tokens = c.max_new_tokens;
+  params.stop_token_ids = tok.special().eos_ids;
+  for (int64_t id : model.config.eos_token_ids)
+    if (std::find(params.stop_token_ids.begin(), params.stop_token_ids.end(), id) ==
+        params.stop_token_ids.end())
+      params.stop_token_ids.push_back(id);
+  params.validate();
+  return params;
+}
+
+// One question's line: every sample with its answer and reward, the count of
+// correct samples (reward 1) and the majority vote.
+nlohmann::json question_line(int64_t index, const nlohmann::json& row, const Fields& f,
+                             const std::vector<Completion>& completions,
+                             const std::vector<double>& scores) {
+  nlohmann::json samples = nlohmann::json::array();
+  std::vector<std::string> answers, keys;
+  int64_t correct = 0;
+  for (size_t s = 0; s < completions.size(); ++s) {
+    const Completion& comp = completions[s];
+    auto [answer, key] = vote(f.reward, comp.text, row);
+    answers.push_back(answer);
+    keys.push_back(key);
+    correct += scores[s] >= 1.0;
+    samples.push_back({{"text", comp.text},
+                       {"answer", answer},
+                       {"reward", scores[s]},
+                       {"tokens", comp.tokens.size()},
+                       {"finish", finish_reason_name(comp.finish)},
+                       {"thinks", comp.text.find("</think>") != std::string::npos}});
+  }
+  const int64_t winner = majority_vote(keys);
+  const int64_t n = static_cast<int64_t>(completions.size());
+  const auto& answer = row.contains("answer") ? row["answer"] : nlohmann::json();
+  nlohmann::json gold = f.reward == "countdown"
+                            ? row["target"]
+                            : nlohmann::json(extract_reference(
+                                  answer.is_string() ? answer.get<std::string>() : answer.dump()));
+  return {{"index", index},
+          {"question", row[f.prompt]},
+          {"gold", gold},
+          {"n", n},
+          {"correct", correct},
+          {"pass@1", static_cast<double>(correct) / n},
+          {"cons_answer", winner < 0 ? "" : answers[winner]},
+          {"cons_correct", winner >= 0 && scores[winner] >= 1.0},
+          {"samples", samples}};
+}
+
 // Lines already in questions.jsonl. A line cut short by a kill is dropped
 // (the file is rewritten without it) and that question runs again.
 std::vector<nlohmann::json> read_done(const std::string& path) {
@@ -232,16 +287,7 @@ nlohmann::json run_eval(const EvalConfig& c) {
     if (tok.vocab_size() > model.config.vocab_size)
       fail("tokenizer has ", tok.vocab_size(), " tokens but the model's vocab_size is ",
            model.config.vocab_size);
-    SamplingParams params;
-    params.temperature = static_cast<float>(c.temperature);
-    params.top_p = static_cast<float>(c.top_p);
-    params.max_new_tokens = c.max_new_tokens;
-    params.stop_token_ids = tok.special().eos_ids;
-    for (int64_t id : model.config.eos_token_ids)
-      if (std::find(params.stop_token_ids.begin(), params.stop_token_ids.end(), id) ==
-          params.stop_token_ids.end())
-        params.stop_token_ids.push_back(id);
-    params.validate();
+    const SamplingParams params = sampling_params(c, tok, model);
     GenerateOptions options;
     options.max_batch = c.max_batch;
     options.decode = [&](const std::vector<int64_t>& ids) { return tok.decode(ids, true); };
@@ -271,49 +317,17 @@ nlohmann::json run_eval(const EvalConfig& c) {
         std::vector<RewardInput> inputs;
         for (const Completion& comp : results[q])
           inputs.push_back({prompts[q], comp.text, rows[q]});
-        std::vector<double> scores = reward(inputs);
-        nlohmann::json samples = nlohmann::json::array();
-        std::vector<std::string> keys;
-        std::vector<std::string> answers;
-        int64_t correct = 0;
-        for (size_t s = 0; s < results[q].size(); ++s) {
-          const Completion& comp = results[q][s];
-          auto [answer, key] = vote(f.reward, comp.text, rows[q]);
-          answers.push_back(answer);
-          keys.push_back(key);
-          correct += scores[s] >= 1.0;
-          samples.push_back({{"text", comp.text},
-                             {"answer", answer},
-                             {"reward", scores[s]},
-                             {"tokens", comp.tokens.size()},
-                             {"finish", finish_reason_name(comp.finish)},
-                             {"thinks", comp.text.find("</think>") != std::string::npos}});
-        }
-        int64_t winner = majority_vote(keys);
-        const auto& row = rows[q];
-        nlohmann::json gold = f.reward == "countdown"
-                                  ? row["target"]
-                                  : nlohmann::json(extract_reference(
-                                        row["answer"].is_string() ? row["answer"].get<std::string>()
-                                                                  : row["answer"].dump()));
-        nlohmann::json line = {{"index", todo[first + q]},
-                               {"question", row[f.prompt]},
-                               {"gold", gold},
-                               {"n", c.k},
-                               {"correct", correct},
-                               {"pass@1", static_cast<double>(correct) / c.k},
-                               {"cons_answer", winner < 0 ? "" : answers[winner]},
-                               {"cons_correct", winner >= 0 && scores[winner] >= 1.0},
-                               {"samples", samples}};
-        out << line.dump() << "\n";
+        out << question_line(todo[first + q], rows[q], f, results[q], reward(inputs)).dump()
+            << "\n";
       }
       out.flush();
       if (!out) fail(questions_path, ": write failed");
       if (!c.quiet) {
         double secs =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        std::cerr << "eval: " << done_index.size() + last << "/" << total << " questions ("
-                  << static_cast<int64_t>(secs) << " s)\n";
+        std::cerr << "eval: "
+                  << total - static_cast<int64_t>(todo.size()) + static_cast<int64_t>(last) << "/"
+                  << total << " questions (" << static_cast<int64_t>(secs) << " s)\n";
       }
     }
   }
