@@ -16,6 +16,7 @@ Writes into tests/fixtures/tokenizer/:
                        each with the overrides applied and the expected ids
   chat_templates.json  transformers' apply_chat_template output for Qwen3,
                        Qwen2.5, Llama 3, Llama 3.2 and DeepSeek-R1-Distill conversations
+  chat_tools.json      the same with tools and tool calls (OpenAI-style JSON)
   jinja_probes.json    small templates probing Jinja features, rendered by
                        transformers' Jinja environment
   tiny/expected.jsonl  ids HF gives with the tokenizer `r1 tokenizer train` made
@@ -377,6 +378,47 @@ JINJA_PROBES = [
 ]
 
 
+TOOLS = [{"type": "function", "function": {
+    "name": "get_weather", "description": "Current weather for a city, in °C.",
+    "parameters": {"type": "object", "properties": {"city": {"type": "string"}},
+                   "required": ["city"]}}}]
+
+TOOL_CONVERSATIONS = [
+    [{"role": "system", "content": "You can call tools."},
+     {"role": "user", "content": "What's the weather in Paris?"}],
+    [{"role": "user", "content": "Weather in Zürich?"},
+     {"role": "assistant", "content": "",
+      "tool_calls": [{"type": "function",
+                      "function": {"name": "get_weather", "arguments": {"city": "Zürich"}}}]},
+     {"role": "tool", "content": "{\"temp\": 21}"}],
+]
+
+
+def make_chat_tools():
+    """OpenAI-style messages with tools and tool calls (render_json)."""
+    from transformers import AutoTokenizer
+    tok = AutoTokenizer.from_pretrained(QWEN3)
+    families = [("qwen3", tok.chat_template, "", "<|im_end|>", {}),
+                ("qwen2.5", QWEN25_TEMPLATE, "", "<|im_end|>", {}),
+                ("llama3.2", LLAMA32_TEMPLATE, "<|begin_of_text|>", "<|eot_id|>",
+                 {"date_string": "26 Jul 2024"})]
+    out = []
+    for name, template, bos, eos, variables in families:
+        cases = []
+        for messages in TOOL_CONVERSATIONS:
+            for gen in (True, False):
+                text = tok.apply_chat_template(messages, tools=TOOLS, chat_template=template,
+                                               tokenize=False, add_generation_prompt=gen,
+                                               bos_token=bos, eos_token=eos, **variables)
+                cases.append({"messages": messages, "tools": TOOLS, "add_generation_prompt": gen,
+                              "expected": text})
+        out.append({"name": name, "template": template, "bos_token": bos, "eos_token": eos,
+                    "variables": variables, "cases": cases})
+    with open(os.path.join(OUT, "chat_tools.json"), "w", encoding="utf-8") as f:
+        json.dump(out, f, ensure_ascii=False, indent=1)
+    print(f"chat tools: {sum(len(f['cases']) for f in out)} renders")
+
+
 def make_jinja_probes():
     from transformers.utils.chat_template_utils import _compile_jinja_template
     out = []
@@ -498,6 +540,7 @@ def main():
     make_variants(texts)
     make_chat_templates()
     make_jinja_probes()
+    make_chat_tools()
     make_tiny(args.r1)
 
 

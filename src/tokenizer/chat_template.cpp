@@ -1,5 +1,7 @@
 #include "tokenizer/chat_template.h"
 
+#include <nlohmann/json.hpp>
+
 #include "tokenizer/jinja.h"
 #include "tokenizer/tokenizer.h"
 #include "util/error.h"
@@ -59,16 +61,23 @@ const char* ChatTemplate::family_name() const {
 
 std::string ChatTemplate::render(const std::vector<ChatMessage>& messages,
                                  const ChatOptions& o) const {
-  // The variables transformers passes: messages, add_generation_prompt, the
-  // special tokens that are set, and the caller's extras.
-  nlohmann::ordered_json ctx;
   nlohmann::ordered_json list = nlohmann::ordered_json::array();
   for (const auto& m : messages) {
     nlohmann::ordered_json j = {{"role", m.role}, {"content", m.content}};
     if (m.reasoning_content) j["reasoning_content"] = *m.reasoning_content;
     list.push_back(j);
   }
-  ctx["messages"] = list;
+  return render_json(list, o);
+}
+
+std::string ChatTemplate::render_json(const nlohmann::ordered_json& messages, const ChatOptions& o,
+                                      const nlohmann::ordered_json* tools) const {
+  if (!messages.is_array()) fail("chat messages must be a JSON array");
+  // The variables transformers passes: messages, tools, add_generation_prompt,
+  // the special tokens that are set, and the caller's extras.
+  nlohmann::ordered_json ctx;
+  ctx["messages"] = messages;
+  if (tools) ctx["tools"] = *tools;
   ctx["add_generation_prompt"] = o.add_generation_prompt;
   if (!bos_.empty()) ctx["bos_token"] = bos_;
   if (!eos_.empty()) ctx["eos_token"] = eos_;

@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 namespace r1 {
 
 class Tokenizer;
@@ -47,6 +49,11 @@ class ChatTemplate {
   static ChatTemplate of(const Tokenizer& tok);
 
   std::string render(const std::vector<ChatMessage>& messages, const ChatOptions& options) const;
+  // The same from OpenAI-style JSON: `messages` is an array of message objects
+  // (any fields: tool_calls, name, ...); `tools`, if given, an array of tool
+  // specs (passed as {{ tools }}).
+  std::string render_json(const nlohmann::ordered_json& messages, const ChatOptions& options,
+                          const nlohmann::ordered_json* tools = nullptr) const;
   ChatFamily family() const { return family_; }
   const char* family_name() const;
 

@@ -52,6 +52,25 @@ TEST(ChatTemplate, RendersLikeTransformers) {
   EXPECT_EQ(families, (std::set<std::string>{"qwen3", "chatml", "llama3", "deepseek-r1"}));
 }
 
+TEST(ChatTemplate, ToolsAndToolCallsRenderLikeTransformers) {
+  // ordered: tool specs and arguments keep their key order through tojson.
+  const auto all = nlohmann::ordered_json::parse(
+      read_file(std::string(R1_FIXTURES) + "/tokenizer/chat_tools.json"));
+  ASSERT_GE(all.size(), 3u);
+  for (const auto& f : all) {
+    SCOPED_TRACE(f["name"].get<std::string>());
+    ChatTemplate t = ChatTemplate::from_jinja(f["template"], f["bos_token"], f["eos_token"]);
+    ChatOptions o;
+    for (auto it = f["variables"].begin(); it != f["variables"].end(); ++it)
+      o.variables.emplace_back(it.key(), it.value().get<std::string>());
+    for (const auto& c : f["cases"]) {
+      o.add_generation_prompt = c["add_generation_prompt"];
+      EXPECT_EQ(t.render_json(c["messages"], o, &c["tools"]), c["expected"].get<std::string>())
+          << c["messages"].dump();
+    }
+  }
+}
+
 TEST(Jinja, FeatureProbesRenderLikeTransformers) {
   // ordered: tojson keeps dict insertion order, as Python does.
   const auto all = nlohmann::ordered_json::parse(

@@ -17,22 +17,6 @@ namespace r1 {
 
 namespace {
 
-std::vector<ChatMessage> parse_messages(const nlohmann::json& j) {
-  if (!j.contains("messages") || !j["messages"].is_array())
-    fail("expected an object with a \"messages\" array");
-  std::vector<ChatMessage> out;
-  for (const auto& m : j["messages"]) {
-    if (!m.is_object() || !m.contains("role") || !m["role"].is_string() || !m.contains("content") ||
-        !m["content"].is_string())
-      fail("each message needs string \"role\" and \"content\"");
-    ChatMessage msg{m["role"], m["content"], std::nullopt};
-    if (m.contains("reasoning_content") && m["reasoning_content"].is_string())
-      msg.reasoning_content = m["reasoning_content"];
-    out.push_back(std::move(msg));
-  }
-  return out;
-}
-
 void print_pieces(const Tokenizer& tok, const std::vector<int64_t>& ids) {
   std::cout << "ids: " << nlohmann::json(ids).dump() << "\n";
   std::cout << ids.size() << " tokens\n";
@@ -45,14 +29,16 @@ void print_pieces(const Tokenizer& tok, const std::vector<int64_t>& ids) {
 }  // namespace
 
 int cmd_tokenize(const Args& args) {
-  ArgParser p("r1 tokenize --tokenizer DIR [\"text\" | --in F.jsonl [--out F]]",
-              "Encode text with a Hugging Face tokenizer.json. With a text argument, print the\n"
-              "ids and each token (id, vocabulary entry, decoded text). With --in, read lines\n"
-              "{\"text\": ...} (or {\"messages\": [...]} with --chat, rendered by the tokenizer's\n"
-              "chat template) and write {\"ids\": [...]} per line, in order. Special tokens are\n"
-              "added only with --add-special-tokens. --decode reads {\"ids\": [...]} and writes\n"
-              "{\"text\": ...}. A bad line gets {\"error\": ...} and processing continues\n"
-              "(exit code 1 at the end).");
+  ArgParser p(
+      "r1 tokenize --tokenizer DIR [\"text\" | --in F.jsonl [--out F]]",
+      "Encode text with a Hugging Face tokenizer.json. With a text argument, print the\n"
+      "ids and each token (id, vocabulary entry, decoded text). With --in, read lines\n"
+      "{\"text\": ...} (or {\"messages\": [...], \"tools\": [...]} with --chat, rendered by\n"
+      "the tokenizer's chat template) and write {\"ids\": [...]} per line, in order. Special "
+      "tokens are\n"
+      "added only with --add-special-tokens. --decode reads {\"ids\": [...]} and writes\n"
+      "{\"text\": ...}. A bad line gets {\"error\": ...} and processing continues\n"
+      "(exit code 1 at the end).");
   p.add("--tokenizer", "DIR", "directory with tokenizer.json (a model directory works)", "", true);
   p.add("--in", "FILE", "input JSONL, - for stdin");
   p.add("--out", "FILE", "output JSONL, - for stdout", "-");
@@ -104,7 +90,11 @@ int cmd_tokenize(const Args& args) {
         }
         result["text"] = tok.decode(ids, p.on("--skip-special-tokens"));
       } else if (chat) {
-        const std::string text = chat->render(parse_messages(j), chat_options);
+        if (!j.contains("messages") || !j["messages"].is_array())
+          fail("expected an object with a \"messages\" array");
+        const nlohmann::ordered_json line_json = nlohmann::ordered_json::parse(line);
+        const auto* tools = line_json.contains("tools") ? &line_json["tools"] : nullptr;
+        const std::string text = chat->render_json(line_json["messages"], chat_options, tools);
         result["text"] = text;
         result["ids"] = tok.encode(text, special, split);
       } else {
