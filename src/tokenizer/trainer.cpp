@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <unordered_map>
 
 #include "tokenizer/added_vocabulary.h"
@@ -95,22 +96,41 @@ std::string train_bpe(const std::vector<std::string>& texts, const BpeTrainerOpt
     vocab.push_back(byte_token(static_cast<uint8_t>(b)));
     ids[vocab.back()] = b;
   }
+  // Pair counts are kept up to date incrementally: a merge only rewrites the
+  // words that contain its pair. The most frequent pair (ties: smallest ids)
+  // is the first element of `ranked`, so the result equals a full recount.
   std::vector<std::pair<int32_t, int32_t>> merges;
   std::unordered_map<uint64_t, int64_t> pair_counts;
-  while (static_cast<int>(merges.size()) < max_merges) {
-    pair_counts.clear();
-    for (const auto& w : words)
-      for (size_t i = 0; i + 1 < w.syms.size(); ++i)
-        pair_counts[(static_cast<uint64_t>(w.syms[i]) << 32) |
-                    static_cast<uint32_t>(w.syms[i + 1])] += w.count;
-    uint64_t best = 0;
-    int64_t best_count = 0;
-    for (const auto& [key, count] : pair_counts)
-      if (count > best_count || (count == best_count && key < best)) {
-        best = key;
-        best_count = count;
-      }
-    if (best_count < std::max(1, o.min_frequency)) break;
+  std::unordered_map<uint64_t, std::vector<int32_t>> words_with;  // may hold stale entries
+  std::set<std::pair<int64_t, uint64_t>> ranked;                  // (-count, pair)
+  std::unordered_map<uint64_t, int64_t> before;                   // counts before this merge
+  auto key_of = [](int32_t x, int32_t y) {
+    return (static_cast<uint64_t>(x) << 32) | static_cast<uint32_t>(y);
+  };
+  auto add_word = [&](int32_t w, int64_t sign) {
+    const auto& s = words[w].syms;
+    for (size_t i = 0; i + 1 < s.size(); ++i) {
+      const uint64_t k = key_of(s[i], s[i + 1]);
+      auto [it, fresh] = pair_counts.try_emplace(k, 0);
+      before.try_emplace(k, it->second);
+      it->second += sign * words[w].count;
+      if (sign > 0) words_with[k].push_back(w);
+    }
+  };
+  auto commit = [&] {  // moves the changed pairs to their new place in `ranked`
+    for (const auto& [k, old] : before) {
+      if (old > 0) ranked.erase({-old, k});
+      const int64_t now = pair_counts[k];
+      if (now > 0) ranked.insert({-now, k});
+    }
+    before.clear();
+  };
+  for (int32_t w = 0; w < static_cast<int32_t>(words.size()); ++w) add_word(w, +1);
+  commit();
+  std::vector<int32_t> seen(words.size(), -1);
+  while (static_cast<int>(merges.size()) < max_merges && !ranked.empty()) {
+    const auto [neg_count, best] = *ranked.begin();
+    if (-neg_count < std::max(1, o.min_frequency)) break;
     const int32_t a = static_cast<int32_t>(best >> 32), b = static_cast<int32_t>(best & 0xffffffff);
     const std::string merged = vocab[a] + vocab[b];
     int32_t id;
@@ -122,9 +142,18 @@ std::string train_bpe(const std::vector<std::string>& texts, const BpeTrainerOpt
       vocab.push_back(merged);
       ids[merged] = id;
     }
+    const int32_t step = static_cast<int32_t>(merges.size());
     merges.emplace_back(a, b);
-    for (auto& w : words) {
-      auto& s = w.syms;
+    const std::vector<int32_t> candidates = std::move(words_with[best]);
+    words_with.erase(best);
+    for (int32_t w : candidates) {
+      if (seen[w] == step) continue;
+      seen[w] = step;
+      auto& s = words[w].syms;
+      bool has = false;
+      for (size_t i = 0; i + 1 < s.size() && !has; ++i) has = s[i] == a && s[i + 1] == b;
+      if (!has) continue;
+      add_word(w, -1);
       size_t out = 0;
       for (size_t i = 0; i < s.size(); ++i) {
         if (i + 1 < s.size() && s[i] == a && s[i + 1] == b) {
@@ -135,7 +164,9 @@ std::string train_bpe(const std::vector<std::string>& texts, const BpeTrainerOpt
         }
       }
       s.resize(out);
+      add_word(w, +1);
     }
+    commit();
   }
 
   ordered_json j;
