@@ -143,6 +143,19 @@ int main(int argc, char** argv) {
                   << r1::bench::fixed(mb / warm, 2) << " | " << n << " |\n";
       };
       row("r1cpp", ours.load_s, ours.cold_s, ours.warm_s, ours.ids.size());
+      if (!whole) {  // the same documents through encode_batch on 2 threads
+        r1::Tokenizer tok = r1::Tokenizer::load(tok_dir);
+        size_t n = 0;
+        const double t2 = r1::bench::median_seconds(
+            [&] {
+              n = 0;
+              for (const auto& ids : tok.encode_batch(docs, false, 2)) n += ids.size();
+            },
+            3, 2.0);
+        std::cout << "| " << mode << " | r1cpp encode_batch, 2 threads | | | "
+                  << r1::bench::fixed(t2, 3) << " | " << r1::bench::fixed(mb / t2, 2) << " | " << n
+                  << " |\n";
+      }
       if (!have_python) continue;
       const std::string ids_path = text_path + ".hf.ids";
       const auto hf = nlohmann::json::parse(

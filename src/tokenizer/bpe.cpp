@@ -270,20 +270,21 @@ void Bpe::encode(std::string_view piece, std::vector<int32_t>& out) const {
     encode_uncached(piece, out);
     return;
   }
+  CacheShard& shard = cache_[std::hash<std::string_view>()(piece) % kCacheShards];
   const std::string key_str(piece);
   {
-    std::lock_guard<std::mutex> lock(cache_mutex_);
-    auto it = cache_.find(key_str);
-    if (it != cache_.end()) {
+    std::lock_guard<std::mutex> lock(shard.mutex);
+    auto it = shard.map.find(key_str);
+    if (it != shard.map.end()) {
       out.insert(out.end(), it->second.begin(), it->second.end());
       return;
     }
   }
   const size_t before = out.size();
   encode_uncached(piece, out);
-  std::lock_guard<std::mutex> lock(cache_mutex_);
-  if (cache_.size() >= kMaxCacheEntries) cache_.clear();
-  cache_.emplace(key_str, std::vector<int32_t>(out.begin() + before, out.end()));
+  std::lock_guard<std::mutex> lock(shard.mutex);
+  if (shard.map.size() >= kMaxCacheEntries / kCacheShards) shard.map.clear();
+  shard.map.emplace(key_str, std::vector<int32_t>(out.begin() + before, out.end()));
 }
 
 }  // namespace r1

@@ -58,9 +58,14 @@ class Bpe {
   // For ignore_merges: whole pieces (raw bytes if byte-level) that are tokens.
   std::unordered_map<std::string, int32_t> raw_vocab_;
 
-  // Pieces repeat a lot in text; caching them is most of the speed.
-  mutable std::mutex cache_mutex_;
-  mutable std::unordered_map<std::string, std::vector<int32_t>> cache_;
+  // Pieces repeat a lot in text; caching them is most of the speed. Sharded
+  // so threads encoding a batch rarely wait for each other.
+  struct CacheShard {
+    std::mutex mutex;
+    std::unordered_map<std::string, std::vector<int32_t>> map;
+  };
+  static constexpr size_t kCacheShards = 16;
+  mutable CacheShard cache_[kCacheShards];
 };
 
 }  // namespace r1
