@@ -13,6 +13,8 @@ FieldTable SftConfig::fields() {
       {"data.messages_field", &messages_field, "field holding a conversation [{role, content}]"},
       {"data.prompt_field", &prompt_field, "field holding the prompt (rows without messages)"},
       {"data.completion_field", &completion_field, "field holding the completion"},
+      {"data.chat_template", &chat_template_path,
+       "Jinja file replacing the model's chat template ('' = the model's)"},
       {"data.max_length", &max_length, "tokens per example, longer are cut (0 = model context)"},
       {"data.shuffle", &shuffle, "seeded shuffle each epoch"},
       {"data.length_window", &length_window, "steps whose examples are sorted by length together"},

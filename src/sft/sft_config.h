@@ -21,6 +21,7 @@ struct SftConfig {
   std::string messages_field = "messages";
   std::string prompt_field = "prompt";
   std::string completion_field = "completion";
+  std::string chat_template_path;  // Jinja file replacing the model's template; "" = the model's
   int64_t max_length = 0;  // tokens per example; longer ones are truncated; 0 = model context
   bool shuffle = true;
   int64_t length_window = 16;  // steps whose examples are sorted by length together

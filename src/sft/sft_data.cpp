@@ -44,9 +44,13 @@ std::vector<ChatMessage> parse_messages(const nlohmann::json& list, const std::s
 }  // namespace
 
 SftEncoder::SftEncoder(const Tokenizer& tok, const SftFormat& format) : tok_(tok), format_(format) {
-  if (format_.template_name == "chat")
+  const SpecialTokens& special = tok_.special();
+  if (format_.template_name == "chat" && !format_.chat_template.empty())
+    chat_ = ChatTemplate::from_jinja(format_.chat_template, special.bos_token, special.eos_token,
+                                     special.pad_token);
+  else if (format_.template_name == "chat")
     chat_ = ChatTemplate::of(tok_);
-  else if (tok_.special().eos_id < 0)
+  else if (special.eos_id < 0)
     fail("data.template = ", format_.template_name,
          ": completions end with the eos token, but the tokenizer declares none");
 }
@@ -90,9 +94,10 @@ SftExample SftEncoder::encode_chat(const std::vector<ChatMessage>& messages,
     if (full.compare(0, start.size(), start) != 0 || full.compare(0, end.size(), end) != 0 ||
         start.size() > end.size() || start.size() < previous_end)
       fail(where, ": the chat template renders the conversation up to message ", i,
-           " differently from the whole conversation (e.g. Qwen3 drops the reasoning of earlier "
-           "assistant turns), so its tokens cannot be masked; split the conversation into one "
-           "row per assistant turn");
+           " differently from the whole conversation, so its tokens cannot be masked (Qwen3 "
+           "drops the reasoning of earlier assistant turns: split the conversation into one row "
+           "per assistant turn; DeepSeek-R1-Distill drops it from every turn: set "
+           "data.chat_template to a template that keeps it)");
     spans.emplace_back(start.size(), end.size());
   }
 

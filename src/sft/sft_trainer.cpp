@@ -50,8 +50,9 @@ class SftTrainer {
       fail("data.max_length ", c_.max_length, " exceeds the model context (", context, ")");
     max_length_ = c_.max_length > 0 ? c_.max_length : context;
 
-    SftEncoder encoder(Tokenizer::load(c_.model_path),
-                       {c_.template_name, c_.messages_field, c_.prompt_field, c_.completion_field});
+    SftFormat format{c_.template_name, c_.messages_field, c_.prompt_field, c_.completion_field,
+                     c_.chat_template_path.empty() ? "" : read_file(c_.chat_template_path)};
+    SftEncoder encoder(Tokenizer::load(c_.model_path), format);
     train_ = load_examples(c_.data_path, encoder);
     lengths_ = lengths_of(train_);
     if (!c_.eval_path.empty()) eval_ = load_examples(c_.eval_path, encoder);

@@ -134,6 +134,29 @@ TEST(SftData, Qwen3ThinkingTurnAndItsPrefixProblem) {
                "data.jsonl:7: the chat template renders the conversation up to message 1");
 }
 
+TEST(SftData, TemplateThatDropsReasoningIsRejectedAndCanBeReplaced) {
+  Tokenizer tok = Tokenizer::load(kTiny);
+  auto cases =
+      nlohmann::json::parse(read_file(std::string(R1_FIXTURES) + "/tokenizer/chat_templates.json"));
+  SftFormat distill;
+  for (const auto& c : cases)
+    if (c["name"] == "deepseek_r1_distill") distill.chat_template = c["template"];
+  ASSERT_FALSE(distill.chat_template.empty());
+  auto row = nlohmann::json::parse(R"({"messages": [{"role": "user", "content": "2+3?"},
+      {"role": "assistant", "content": "<think>\nadd\n</think>\n\n5"}]})");
+  // DeepSeek-R1-Distill's template keeps only the text after </think>.
+  expect_error([&] { SftEncoder(tok, distill).encode(row, "d.jsonl:1"); },
+               "DeepSeek-R1-Distill drops it from every turn");
+
+  SftFormat plain;
+  plain.chat_template =
+      "{% for m in messages %}[{{ m.role }}]{{ m.content }}{% endfor %}"
+      "{% if add_generation_prompt %}[assistant]{% endif %}";
+  SftExample ex = SftEncoder(tok, plain).encode(row, "d.jsonl:1");
+  EXPECT_EQ(tok.decode(ex.ids), "[user]2+3?[assistant]<think>\nadd\n</think>\n\n5");
+  EXPECT_EQ(trained_text(tok, ex), "<think>\nadd\n</think>\n\n5");
+}
+
 TEST(SftData, BadRowsNameFileAndLine) {
   test::TempDir dir;
   Tokenizer tok = Tokenizer::load(kTiny);
