@@ -53,23 +53,30 @@ std::string join_numbers(const std::vector<int64_t>& v, const char* sep) {
 }
 
 // Distinct problems of one split: draw until `n` keys are new and in `split`.
-// `draw` returns a problem's key and fills its row.
-std::vector<nlohmann::json> collect(int64_t n, Split split, const char* task,
-                                    const std::function<std::string(nlohmann::json&)>& draw) {
+// `draw(row, wanted)` draws a problem, asks wanted(key) before paying for its
+// row (or its solver), and returns the key with `row` filled, or "".
+using Wanted = std::function<bool(const std::string&)>;
+std::vector<nlohmann::json> collect(
+    int64_t n, Split split, const char* task,
+    const std::function<std::string(nlohmann::json&, const Wanted&)>& draw) {
   if (n < 0) fail(task, ": --n must be >= 0");
   std::vector<nlohmann::json> rows;
   std::set<std::string> seen;
+  const Wanted wanted = [&](const std::string& key) {
+    return split_of(key) == split && !seen.count(key);
+  };
   int64_t fruitless = 0;
   while (static_cast<int64_t>(rows.size()) < n) {
     nlohmann::json row;
-    std::string key = draw(row);
-    if (key.empty() || split_of(key) != split || !seen.insert(key).second) {
+    std::string key = draw(row, wanted);
+    if (key.empty()) {
       if (++fruitless >= kMaxFruitlessDraws)
         fail(task, ": only ", rows.size(), " distinct problems of this split found after ",
              kMaxFruitlessDraws, " draws without a new one; widen the knobs or lower --n");
       continue;
     }
     fruitless = 0;
+    seen.insert(key);
     rows.push_back(std::move(row));
   }
   return rows;
@@ -159,10 +166,12 @@ std::vector<nlohmann::json> generate_arithmetic(const ArithmeticOptions& o, int6
     int d = static_cast<int>(rng.uniform(o.min_digits, o.max_digits));
     return rng.uniform(d == 1 ? 0 : pow10(d - 1), pow10(d) - 1);
   };
-  auto rows = collect(n, split, "arithmetic", [&](nlohmann::json& row) {
+  auto rows = collect(n, split, "arithmetic", [&](nlohmann::json& row, const Wanted& wanted) {
     char op = o.ops[rng.uniform(0, static_cast<int64_t>(o.ops.size()) - 1)];
     int64_t a = operand(), b = operand();
     if (op == '-' && a < b) std::swap(a, b);
+    std::string key = op == '-' ? cat(a, "-", b) : cat(std::min(a, b), op, std::max(a, b));
+    if (!wanted(key)) return std::string();
     int64_t answer = op == '+' ? a + b : op == '-' ? a - b : a * b;
     row = {{"task", "arithmetic"},
            {"prompt", cat("Compute ", a, " ", op, " ", b)},
@@ -170,7 +179,7 @@ std::vector<nlohmann::json> generate_arithmetic(const ArithmeticOptions& o, int6
            {"a", a},
            {"op", std::string(1, op)},
            {"b", b}};
-    return op == '-' ? cat(a, "-", b) : cat(std::min(a, b), op, std::max(a, b));
+    return key;
   });
   add_completion(
       rows, solution, seed,
@@ -183,86 +192,104 @@ std::vector<nlohmann::json> generate_arithmetic(const ArithmeticOptions& o, int6
 
 namespace {
 
-// A value on the countdown board with how it was made; prec 3 = literal,
-// 2 = product/quotient, 1 = sum/difference (for minimal parentheses).
-struct Term {
+// A value the search made, kept in an arena so that strings are built only for
+// the solution found, never for the branches tried.
+struct Node {
   int64_t value;
-  std::string expr;
-  int prec;
+  char op = 0;  // 0 = a given number
+  int left = -1, right = -1;
 };
-
-Term combine(const Term& x, char op, const Term& y, int64_t value) {
-  auto wrap = [](const Term& t, bool paren) { return paren ? "(" + t.expr + ")" : t.expr; };
-  bool left = (op == '*' || op == '/') && x.prec == 1;
-  bool right = op == '-' ? y.prec == 1 : op == '*' ? y.prec == 1 : op == '/' ? y.prec < 3 : false;
-  return {value, wrap(x, left) + op + wrap(y, right), op == '+' || op == '-' ? 1 : 2};
-}
 
 class CountdownSolver {
  public:
   CountdownSolver(int64_t target, bool use_all) : target_(target), use_all_(use_all) {}
 
-  // Depth-first over pairs and operations with exactly `ops` operations left.
-  bool search(std::vector<Term>& board, int ops, std::vector<std::string>& steps, Term& found) {
+  // Depth-first over pairs and operations with exactly `ops` operations left;
+  // `board` holds node indices. On success `path` holds the operations in order.
+  bool search(const std::vector<int>& board, int ops) {
     std::vector<int64_t> values;
-    for (const auto& t : board) values.push_back(t.value);
+    for (int i : board) values.push_back(nodes[i].value);
     std::sort(values.begin(), values.end());
-    std::string key = join_numbers(values, ",") + "|" + std::to_string(ops);
+    auto key = std::make_pair(ops, values);
     if (failed_.count(key)) return false;
     for (size_t i = 0; i < board.size(); ++i)
       for (size_t j = i + 1; j < board.size(); ++j) {
-        const Term& big = board[i].value >= board[j].value ? board[i] : board[j];
-        const Term& small = board[i].value >= board[j].value ? board[j] : board[i];
+        bool i_big = nodes[board[i]].value >= nodes[board[j]].value;
+        const int big = i_big ? board[i] : board[j], small = i_big ? board[j] : board[i];
+        const int64_t x = nodes[big].value, y = nodes[small].value;
         for (char op : {'+', '-', '*', '/'}) {
           int64_t v;
           if (op == '+') {
-            if (__builtin_add_overflow(big.value, small.value, &v)) continue;
+            if (__builtin_add_overflow(x, y, &v)) continue;
           } else if (op == '-') {
-            if (big.value == small.value) continue;  // 0 helps no positive target
-            v = big.value - small.value;
+            if (x == y) continue;  // 0 helps no positive target
+            v = x - y;
           } else if (op == '*') {
-            if (__builtin_mul_overflow(big.value, small.value, &v)) continue;
+            if (__builtin_mul_overflow(x, y, &v)) continue;
           } else {
-            if (small.value <= 1 || big.value % small.value) continue;
-            v = big.value / small.value;
+            if (y <= 1 || x % y) continue;
+            v = x / y;
           }
-          Term t = combine(big, op, small, v);
-          std::vector<Term> next;
+          nodes.push_back({v, op, big, small});
+          std::vector<int> next;
           for (size_t k = 0; k < board.size(); ++k)
             if (k != i && k != j) next.push_back(board[k]);
-          next.push_back(t);
-          steps.push_back(cat(big.value, op, small.value, "=", v));
-          bool done = ops == 1 ? v == target_ && (!use_all_ || next.size() == 1)
-                               : search(next, ops - 1, steps, found);
-          if (done) {
-            if (ops == 1) found = t;
+          next.push_back(static_cast<int>(nodes.size()) - 1);
+          path.push_back(next.back());
+          if (ops == 1 ? v == target_ && (!use_all_ || next.size() == 1) : search(next, ops - 1))
             return true;
-          }
-          steps.pop_back();
+          path.pop_back();
+          nodes.pop_back();
         }
       }
     failed_.insert(key);
     return false;
   }
 
+  std::vector<Node> nodes;  // the given numbers first
+  std::vector<int> path;
+
  private:
   int64_t target_;
   bool use_all_;
-  std::set<std::string> failed_;
+  std::set<std::pair<int, std::vector<int64_t>>> failed_;
 };
+
+// The expression of `node` and its precedence: 3 = number, 2 = product or
+// quotient, 1 = sum or difference; parentheses only where they change the value.
+std::pair<std::string, int> render(const std::vector<Node>& nodes, int node) {
+  const Node& n = nodes[node];
+  if (!n.op) return {std::to_string(n.value), 3};
+  auto [l, lp] = render(nodes, n.left);
+  auto [r, rp] = render(nodes, n.right);
+  bool left_paren = (n.op == '*' || n.op == '/') && lp == 1;
+  bool right_paren = n.op == '/' ? rp < 3 : n.op != '+' && rp == 1;
+  if (left_paren) l = "(" + l + ")";
+  if (right_paren) r = "(" + r + ")";
+  return {l + n.op + r, n.op == '+' || n.op == '-' ? 1 : 2};
+}
 
 }  // namespace
 
 CountdownSolution solve_countdown(const std::vector<int64_t>& numbers, int64_t target,
                                   bool use_all) {
-  std::vector<Term> board;
-  for (int64_t x : numbers) board.push_back({x, std::to_string(x), 3});
-  CountdownSolver solver(target, use_all);
   const int most = static_cast<int>(numbers.size()) - 1;
   for (int ops = use_all ? most : 1; ops <= most; ++ops) {
-    std::vector<std::string> steps;
-    Term found{};
-    if (solver.search(board, ops, steps, found)) return {found.expr, steps};
+    CountdownSolver solver(target, use_all);
+    std::vector<int> board;
+    for (int64_t x : numbers) {
+      board.push_back(static_cast<int>(solver.nodes.size()));
+      solver.nodes.push_back({x});
+    }
+    if (!solver.search(board, ops)) continue;
+    CountdownSolution s;
+    for (int node : solver.path) {
+      const Node& n = solver.nodes[node];
+      s.steps.push_back(
+          cat(solver.nodes[n.left].value, n.op, solver.nodes[n.right].value, "=", n.value));
+    }
+    s.expression = render(solver.nodes, solver.path.back()).first;
+    return s;
   }
   return {};
 }
@@ -275,28 +302,29 @@ std::vector<nlohmann::json> generate_countdown(const CountdownOptions& o, int64_
   if (o.max_target < 1 || o.max_target > 1000000)
     fail("countdown: max target must be in 1..1000000, got ", o.max_target);
   Rng rng(seed);
-  auto rows = collect(n, split, "countdown", [&](nlohmann::json& row) -> std::string {
-    std::vector<int64_t> numbers;
-    for (int i = 0; i < o.count; ++i) numbers.push_back(rng.uniform(1, o.max_value));
-    int64_t target = rng.uniform(1, o.max_target);
-    // A target on the board needs no arithmetic.
-    if (std::find(numbers.begin(), numbers.end(), target) != numbers.end()) return "";
-    std::vector<int64_t> sorted = numbers;
-    std::sort(sorted.begin(), sorted.end());
-    std::string key = join_numbers(sorted, ",") + "->" + std::to_string(target);
-    if (split_of(key) != split) return "";  // before the solver, which costs more
-    CountdownSolution s = solve_countdown(numbers, target, o.use_all);
-    if (s.expression.empty()) return "";
-    row = {{"task", "countdown"},
-           {"prompt", cat("Using the numbers [", join_numbers(numbers, ", "), "], make ", target,
-                          " with + - * / and parentheses, using each number ",
-                          o.use_all ? "exactly once" : "at most once")},
-           {"numbers", numbers},
-           {"target", target},
-           {"solution", s.expression},
-           {"steps", s.steps}};
-    return key;
-  });
+  auto rows =
+      collect(n, split, "countdown", [&](nlohmann::json& row, const Wanted& wanted) -> std::string {
+        std::vector<int64_t> numbers;
+        for (int i = 0; i < o.count; ++i) numbers.push_back(rng.uniform(1, o.max_value));
+        int64_t target = rng.uniform(1, o.max_target);
+        // A target on the board needs no arithmetic.
+        if (std::find(numbers.begin(), numbers.end(), target) != numbers.end()) return "";
+        std::vector<int64_t> sorted = numbers;
+        std::sort(sorted.begin(), sorted.end());
+        std::string key = join_numbers(sorted, ",") + "->" + std::to_string(target);
+        if (!wanted(key)) return "";
+        CountdownSolution s = solve_countdown(numbers, target, o.use_all);
+        if (s.expression.empty()) return "";
+        row = {{"task", "countdown"},
+               {"prompt", cat("Using the numbers [", join_numbers(numbers, ", "), "], make ",
+                              target, " with + - * / and parentheses, using each number ",
+                              o.use_all ? "exactly once" : "at most once")},
+               {"numbers", numbers},
+               {"target", target},
+               {"solution", s.expression},
+               {"steps", s.steps}};
+        return key;
+      });
   add_completion(
       rows, solution, seed,
       [](const nlohmann::json& r) {
