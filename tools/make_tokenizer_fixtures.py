@@ -101,6 +101,7 @@ def variants(base):
                 split(LLAMA3_PATTERN), byte_level()]},
             "post_processor": {"type": "Sequence", "processors": [
                 byte_level(), bos_template("<|endoftext|>", 151643)]},
+            "decoder": {"type": "Sequence", "decoders": [byte_level()]},
             "model.ignore_merges": True,
         }),
         ("deepseek_v3_style", {

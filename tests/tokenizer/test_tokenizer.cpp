@@ -220,6 +220,16 @@ TEST(Variants, EncodeLikeHuggingFace) {
   }
 }
 
+TEST(Variants, MergesAsStringsEqualMergesAsPairs) {
+  // Older files write merges as "a b"; the ids must not change.
+  json merges = json::array();
+  for (const auto& m : qwen3_json()["model"]["merges"])
+    merges.push_back(m[0].get<std::string>() + " " + m[1].get<std::string>());
+  Tokenizer tok = variant(json{{"model.merges", merges}});
+  for (const auto& r : read_jsonl(kFixtures + "/qwen3_corpus.jsonl"))
+    EXPECT_EQ(tok.encode(r["text"].get<std::string>()), ids_of(r["ids"]));
+}
+
 TEST(Variants, RandomTextRoundTripsByteExact) {
   // Without a normalizer, byte-level BPE must give back every valid UTF-8 text.
   Tokenizer tok = variant(json{{"normalizer", nullptr}});
