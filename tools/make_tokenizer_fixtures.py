@@ -134,6 +134,14 @@ def variants(base):
                 {"type": "Digits", "individual_digits": True},
                 byte_level()]},
         }),
+        ("replace_prepend_bert", {
+            "normalizer": {"type": "Sequence", "normalizers": [
+                {"type": "Replace", "pattern": {"String": "  "}, "content": " "},
+                {"type": "Replace", "pattern": {"Regex": r"\d{3,}"}, "content": "#"},
+                {"type": "Prepend", "prepend": "▁"}]},
+            "post_processor": {"type": "BertProcessing", "sep": ["<|im_end|>", 151645],
+                               "cls": ["<|im_start|>", 151644]},
+        }),
         ("nfkc_lowercase", {
             "normalizer": {"type": "Sequence", "normalizers": [
                 {"type": "NFKC"}, {"type": "Lowercase"}]},
