@@ -68,9 +68,13 @@ Fields resolve_fields(const EvalConfig& c, const Dataset& data) {
   if (f.reward != "math" && f.reward != "arithmetic" && f.reward != "countdown")
     fail("unknown eval reward '", f.reward, "' (known: math, arithmetic, countdown, auto)");
   if (f.reward != "countdown") {
-    f.answer = c.answer_field.empty() ? find_key(first, "answer") : c.answer_field;
+    // Hendrycks MATH has only a worked "solution"; its \boxed{} is the answer.
+    f.answer = c.answer_field;
+    for (const char* name : {"answer", "solution"})
+      if (f.answer.empty()) f.answer = find_key(first, name);
     if (f.answer.empty())
-      fail(c.data_path, ":1: no answer field (looked for answer; set one with --answer-field)");
+      fail(c.data_path,
+           ":1: no answer field (looked for answer, solution; set one with --answer-field)");
   }
   for (size_t i = 0; i < data.rows.size(); ++i) {
     const auto& row = data.rows[i];

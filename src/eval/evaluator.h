@@ -4,8 +4,9 @@
 // OUT/questions.jsonl as soon as it is done, and a re-run skips those.
 //
 // Datasets: the synthetic tasks (prompt + answer, or prompt + numbers +
-// target), GSM8K (question / answer ending "#### n"), MATH, MATH-500 and AIME
-// (problem / answer, any capitalisation); fields are found automatically.
+// target), GSM8K (question / answer ending "#### n"), MATH-500 and AIME
+// (problem / answer, any capitalisation), MATH (problem / solution with a
+// \boxed{} answer); fields are found automatically.
 #pragma once
 
 #include <cstdint>
@@ -26,7 +27,7 @@ struct EvalConfig {
   std::string template_name = "r1_zero";  // r1_zero | chat | raw
   std::string reward = "auto";            // math | arithmetic | countdown | auto (from the rows)
   std::string prompt_field;               // "" = the first of prompt / problem / question
-  std::string answer_field;               // "" = "answer" in any capitalisation
+  std::string answer_field;               // "" = answer, else solution (its \boxed{}), any case
   // Appended to each question after a newline. "auto": DESIGN.md §1.3's math
   // instruction with the chat template and the math reward, else nothing.
   std::string instruction = "auto";

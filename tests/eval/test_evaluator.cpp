@@ -1,7 +1,7 @@
 // r1 eval end to end on a tiny random model: the summary has every field, a
 // resumed run skips finished questions and matches an uninterrupted one, a
 // line cut short by a kill is redone, and benchmark fields are found in the
-// GSM8K and AIME layouts.
+// GSM8K, AIME and MATH layouts.
 #include "eval/evaluator.h"
 
 #include <ATen/ATen.h>
@@ -111,7 +111,7 @@ TEST(Eval, ResumeSkipsDoneQuestionsAndMatchesOneRun) {
   EXPECT_THROW(run_eval(parts.config), Error);
 }
 
-TEST(Eval, FindsGsm8kAndAimeFields) {
+TEST(Eval, FindsGsm8kAimeAndMathFields) {
   TinyEval gsm(std::vector<nlohmann::json>{nlohmann::json{
       {"question", "Tom has 3 apples and buys 4. How many?"}, {"answer", "3 + 4 = 7\n#### 7"}}});
   gsm.config.k = 1;
@@ -130,6 +130,16 @@ TEST(Eval, FindsGsm8kAndAimeFields) {
   EXPECT_EQ(s["answer_field"], "Answer");
   q = nlohmann::json::parse(lines_of(aime.dir.file("out/questions.jsonl"))[0]);
   EXPECT_EQ(q["gold"], "204");
+
+  TinyEval math(
+      std::vector<nlohmann::json>{nlohmann::json{{"problem", "Halve 1."},
+                                                 {"level", "Level 1"},
+                                                 {"solution", "It is $\\boxed{\\frac{1}{2}}$."}}});
+  math.config.k = 1;
+  s = run_eval(math.config);
+  EXPECT_EQ(s["answer_field"], "solution");
+  q = nlohmann::json::parse(lines_of(math.dir.file("out/questions.jsonl"))[0]);
+  EXPECT_EQ(q["gold"], "\\frac{1}{2}");
 
   TinyEval bad(std::vector<nlohmann::json>{nlohmann::json{{"text", "no question here"}}});
   EXPECT_THROW(run_eval(bad.config), Error);

@@ -31,7 +31,7 @@ int cmd_eval(const Args& args) {
   p.add("--template", "NAME", "r1_zero | chat | raw", "r1_zero");
   p.add("--reward", "NAME", "math | arithmetic | countdown | auto (from the rows)", "auto");
   p.add("--prompt-field", "NAME", "question field (default: found automatically)");
-  p.add("--answer-field", "NAME", "answer field (default: answer, any case)");
+  p.add("--answer-field", "NAME", "answer field (default: answer, else solution; any case)");
   p.add("--instruction", "TEXT",
         "appended to each question; auto = the step-by-step \\boxed{} instruction with "
         "--template chat and the math reward",
