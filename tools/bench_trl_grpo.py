@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""GRPO step time: r1cpp `r1 train` against Hugging Face TRL's GRPOTrainer on
+the same model files, dataset, group size, lengths and loss, one after the
+other in the same run, on CPU.
+
+  .venv/bin/pip install trl
+  .venv/bin/python tools/bench_trl_grpo.py --r1 build/tools/r1/r1 [--steps 5] [--hidden 64]
+
+The model is a tiny Qwen2 made by `r1 init` with the tiny test tokenizer; the
+task is 2-digit addition ({"prompt": "a+b=", "answer": "c"}) with an
+exact-answer reward; G = 8, 8 questions per step, 64 new tokens, mu = 1, beta = 0.
+"""
+import argparse
+import json
+import os
+import random
+import re
+import subprocess
+import tempfile
+import time
+
+TOKENIZER = os.path.join(os.path.dirname(__file__), "..", "tests", "fixtures", "tokenizer", "tiny")
+
+
+def make_data(path, n=512):
+    rng = random.Random(0)
+    with open(path, "w") as f:
+        for _ in range(n):
+            a, b = rng.randint(10, 99), rng.randint(10, 99)
+            f.write(json.dumps({"prompt": f"{a}+{b}=", "answer": str(a + b)}) + "\n")
+
+
+def run_r1(r1, d, args):
+    cfg = f"""
+[model]
+path = "{d}/model"
+[data]
+path = "{d}/train.jsonl"
+template = "raw"
+shuffle = false
+[rollout]
+group_size = {args.group}
+questions_per_step = {args.questions}
+max_new_tokens = {args.new_tokens}
+max_batch = 64
+[rl]
+loss_type = "grpo"
+beta = 0.0
+[optim]
+lr = 1e-5
+micro_batch_size = 64
+[train]
+steps = {args.steps}
+output_dir = "{d}/r1-run"
+[[rewards]]
+name = "arithmetic"
+"""
+    open(f"{d}/run.toml", "w").write(cfg)
+    subprocess.run([r1, "train", f"{d}/run.toml"], check=True, stderr=subprocess.DEVNULL)
+    steps = [json.loads(l) for l in open(f"{d}/r1-run/metrics.jsonl")]
+    times = [s["time"]["total"] for s in steps[1:]]  # first step warms up
+    return sum(times) / len(times), steps
+
+
+def run_trl(d, args):
+    import torch
+    from datasets import load_dataset
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from trl import GRPOConfig, GRPOTrainer
+
+    torch.set_num_threads(2)
+    tok = AutoTokenizer.from_pretrained(f"{d}/model")
+    model = AutoModelForCausalLM.from_pretrained(f"{d}/model", dtype=torch.float32)
+
+    def exact(completions, answer, **_):
+        out = []
+        for c, a in zip(completions, answer):
+            m = re.findall(r"-?\d+", c)
+            out.append(1.0 if m and m[-1] == a else 0.0)
+        return out
+
+    step_times = []
+
+    from transformers import TrainerCallback
+
+    class Timer(TrainerCallback):
+        def on_step_begin(self, *_, **__):
+            self.t = time.perf_counter()
+
+        def on_step_end(self, *_, **__):
+            step_times.append(time.perf_counter() - self.t)
+
+    config = GRPOConfig(output_dir=f"{d}/trl-run", per_device_train_batch_size=args.group * args.questions,
+                        num_generations=args.group, max_completion_length=args.new_tokens,
+                        learning_rate=1e-5, beta=0.0, loss_type="grpo", max_steps=args.steps,
+                        temperature=1.0, logging_steps=1, report_to="none", use_cpu=True,
+                        save_strategy="no", bf16=False, seed=0)
+    trainer = GRPOTrainer(model=model, reward_funcs=exact, args=config,
+                          train_dataset=load_dataset("json", data_files=f"{d}/train.jsonl")["train"],
+                          processing_class=tok, callbacks=[Timer()])
+    trainer.train()
+    return sum(step_times[1:]) / len(step_times[1:])
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--r1", required=True)
+    ap.add_argument("--steps", type=int, default=5)
+    ap.add_argument("--group", type=int, default=8)
+    ap.add_argument("--questions", type=int, default=8)
+    ap.add_argument("--new-tokens", type=int, default=64)
+    ap.add_argument("--hidden", type=int, default=64)
+    ap.add_argument("--layers", type=int, default=2)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as d:
+        subprocess.run([args.r1, "init", "--family", "qwen2", "--tokenizer", TOKENIZER, "--out",
+                        f"{d}/model", "--hidden", str(args.hidden), "--layers", str(args.layers)],
+                       check=True, stdout=subprocess.DEVNULL)
+        make_data(f"{d}/train.jsonl")
+        r1_step, _ = run_r1(args.r1, d, args)
+        trl_step = run_trl(d, args)
+    import trl
+    print(f"TRL {trl.__version__}; G={args.group}, {args.questions} questions/step, "
+          f"{args.new_tokens} new tokens, hidden {args.hidden} x {args.layers} layers")
+    print("| trainer | s/step | ratio |")
+    print("|---|---|---|")
+    print(f"| r1cpp | {r1_step:.3f} | 1.00 |")
+    print(f"| TRL GRPOTrainer | {trl_step:.3f} | {trl_step / r1_step:.1f}x slower |")
