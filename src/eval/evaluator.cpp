@@ -96,8 +96,7 @@ std::string render_prompt(const EvalConfig& c, const Fields& f, const std::strin
   std::string text = instruction.empty() ? question : question + "\n" + instruction;
   if (c.template_name == "r1_zero") return render_r1_zero(text);
   if (c.template_name == "chat") return ChatTemplate::of(tok).render({{"user", text, {}}}, {});
-  if (c.template_name == "raw") return text;
-  fail("unknown template '", c.template_name, "' (known: r1_zero, chat, raw)");
+  return text;  // raw
 }
 
 // The answer a sample votes for, extracted the way its reward reads it, and
@@ -212,8 +211,10 @@ nlohmann::json settings(const EvalConfig& c, const Fields& f) {
           {"seed", c.seed}};
 }
 
-void check_same_settings(const std::string& path, const nlohmann::json& now) {
-  if (!file_exists(path)) {
+// Records the settings; once a question is done, later runs must match them
+// (before that, a run that failed early leaves nothing to mix with).
+void check_same_settings(const std::string& path, const nlohmann::json& now, bool started) {
+  if (!started || !file_exists(path)) {
     write_file_atomic(path, now.dump(2) + "\n");
     return;
   }
@@ -272,13 +273,15 @@ nlohmann::json run_eval(const EvalConfig& c) {
   if (c.out_dir.empty()) fail("eval needs an output directory");
   Dataset data = load_jsonl(c.data_path, {});
   const Fields f = resolve_fields(c, data);
+  if (c.template_name != "r1_zero" && c.template_name != "chat" && c.template_name != "raw")
+    fail("unknown template '", c.template_name, "' (known: r1_zero, chat, raw)");
   const int64_t total = c.limit > 0 ? std::min<int64_t>(c.limit, data.rows.size())
                                     : static_cast<int64_t>(data.rows.size());
 
   make_dirs(c.out_dir);
   const std::string questions_path = c.out_dir + "/questions.jsonl";
-  check_same_settings(c.out_dir + "/config.json", settings(c, f));
   std::vector<nlohmann::json> done = read_done(questions_path);
+  check_same_settings(c.out_dir + "/config.json", settings(c, f), !done.empty());
   std::set<int64_t> done_index;
   for (const auto& q : done) done_index.insert(q.value("index", int64_t{-1}));
   std::vector<int64_t> todo;

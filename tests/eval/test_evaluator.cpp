@@ -111,6 +111,18 @@ TEST(Eval, ResumeSkipsDoneQuestionsAndMatchesOneRun) {
   EXPECT_THROW(run_eval(parts.config), Error);
 }
 
+TEST(Eval, AFailedStartDoesNotLockTheOutputDir) {
+  TinyEval e(generate_arithmetic({}, 2, 1, Split::kTest));
+  const std::string model = e.config.model_dir;
+  e.config.template_name = "nope";
+  EXPECT_THROW(run_eval(e.config), Error);
+  e.config.template_name = "raw";
+  e.config.model_dir = e.dir.file("missing");
+  EXPECT_THROW(run_eval(e.config), Error);  // after config.json, before any question
+  e.config.model_dir = model;
+  EXPECT_EQ(run_eval(e.config)["questions"], 2);
+}
+
 TEST(Eval, FindsGsm8kAimeAndMathFields) {
   TinyEval gsm(std::vector<nlohmann::json>{nlohmann::json{
       {"question", "Tom has 3 apples and buys 4. How many?"}, {"answer", "3 + 4 = 7\n#### 7"}}});
