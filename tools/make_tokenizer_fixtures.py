@@ -383,6 +383,10 @@ JINJA_PROBES = [
      "{% set m = messages[-1] %}{{ m['role'] }}{{ messages | length - 1 }}",
      {"messages": [{"role": "system", "content": "  sys  "}, {"role": "user", "content": "u"}]}),
     ("{% generation %}gen {{ 1 }}{% endgeneration %}|{%- if x -%}  yes  {%- endif -%}  |", {"x": True}),
+    ("{% macro item(name, tag='p', sep=': ') %}<{{ tag }}>{{ name }}{{ sep }}{{ g }}</{{ tag }}>{% endmacro %}"
+     "{{ item('a') }}|{{ item('b', 'q') }}|{{ item('c', sep='=') }}|{{ item(name='d', tag='t') }}|"
+     "{% set block %}\n  x={{ g }}\n{% endset %}[{{ block }}]{{ block | length }}",
+     {"g": "G"}),
     ("{{ 'straße'.upper() }} {{ 'ÉCOLE ΟΔΟΣ'.lower() }} {{ s | upper }} {{ s | lower }}",
      {"s": "Füße Ñandú"}),
 ]

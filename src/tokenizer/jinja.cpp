@@ -85,6 +85,16 @@ class Renderer {
       case Stmt::kFor:
         exec_for(s, out);
         return;
+      case Stmt::kSetBlock: {
+        std::string text;
+        run(s.body, text);
+        scopes_.back()[s.targets[0]] = val(text);
+        return;
+      }
+      case Stmt::kMacro:
+        macros_[s.targets[0]] = &s;
+        scopes_.back()[s.targets[0]] = val(json{{"__macro__", s.targets[0]}});
+        return;
     }
   }
 
@@ -310,6 +320,39 @@ class Renderer {
     return nullptr;
   }
 
+  // A macro renders its body with the template's top-level variables and its
+  // parameters (positional, keyword, defaults) and returns the text.
+  Value call_macro(const std::string& name, const Expr& e) {
+    auto it = macros_.find(name);
+    if (it == macros_.end()) error_at(e.line, "unknown macro " + name);
+    const Stmt& m = *it->second;
+    const size_t n_params = m.targets.size() - 1;
+    const auto args = positional(e, 1);
+    if (args.size() > n_params) error_at(e.line, "too many arguments to macro " + name);
+    Scope params;
+    for (size_t i = 0; i < n_params; ++i) {
+      const std::string& p = m.targets[i + 1];
+      if (i < args.size()) {
+        params[p] = args[i];
+      } else if (const Expr* k = kwarg(e, p.c_str())) {
+        params[p] = eval(*k);
+      } else {
+        params[p] = m.defaults[i] ? eval(*m.defaults[i]) : Value::undef();
+      }
+    }
+    std::vector<Scope> saved = std::move(scopes_);
+    scopes_ = {saved.front(), std::move(params)};
+    std::string text;
+    try {
+      run(m.body, text);
+    } catch (...) {
+      scopes_ = std::move(saved);
+      throw;
+    }
+    scopes_ = std::move(saved);
+    return val(text);
+  }
+
   Value call(const Expr& e) {
     const Expr& callee = *e.args[0];
     if (callee.kind == Expr::kAttr) {  // a method
@@ -318,6 +361,7 @@ class Renderer {
       return method(obj, callee.name, positional(e, 1), e);
     }
     Value f = eval(callee);
+    if (f.j.is_object() && f.j.contains("__macro__")) return call_macro(f.j["__macro__"], e);
     if (!f.j.is_object() || !f.j.contains("__function__"))
       error_at(e.line, "'" + (callee.kind == Expr::kName ? callee.name : std::string("value")) +
                            "' is not a function r1cpp knows");
@@ -707,6 +751,7 @@ class Renderer {
   }
 
   std::vector<Scope> scopes_;
+  std::map<std::string, const Stmt*> macros_;
 };
 
 }  // namespace

@@ -3,7 +3,7 @@
 // lstrip_blocks, loopcontrols, tojson as json.dumps, raise_exception,
 // strftime_now). Values are JSON plus "undefined"; Python semantics for
 // truthiness, str(), comparisons, string methods and slicing. A construct
-// outside the subset (macros, call blocks, unknown filters...) is an Error
+// outside the subset (call blocks, imports, unknown filters...) is an Error
 // naming it and its line, never a silent misrender.
 #pragma once
 

@@ -44,12 +44,13 @@ struct Expr {
 using ExprPtr = std::unique_ptr<Expr>;
 
 struct Stmt {
-  enum Kind { kText, kOutput, kIf, kFor, kSet, kBreak, kContinue, kBody } kind;
+  enum Kind { kText, kOutput, kIf, kFor, kSet, kSetBlock, kMacro, kBreak, kContinue, kBody } kind;
   std::string text;
   ExprPtr expr;  // output value, set value, for iterable
   std::vector<std::pair<ExprPtr, std::vector<std::unique_ptr<Stmt>>>> branches;  // if
   std::vector<std::unique_ptr<Stmt>> body, else_body;
-  std::vector<std::string> targets;  // for targets, or set target (name[, attr])
+  std::vector<std::string> targets;  // for targets, set target (name[, attr]), macro name + params
+  std::vector<ExprPtr> defaults;     // macro parameter defaults (null: none)
   ExprPtr filter;                    // for ... if cond
   int line = 0;
 };

@@ -590,9 +590,30 @@ class Parser {
       s->kind = Stmt::kSet;
       s->targets.push_back(p.expect_name());
       if (p.accept_op(".")) s->targets.push_back(p.expect_name());
-      if (!p.accept_op("=")) error_at(t.line, "block {% set %} (without '=') is not supported");
+      if (!p.accept_op("=")) {  // {% set x %}...{% endset %}
+        if (s->targets.size() != 1) error_at(t.line, "block set needs a plain name");
+        p.expect_end();
+        s->kind = Stmt::kSetBlock;
+        s->body = parse_block({"endset"});
+        ++i_;
+        return s;
+      }
       s->expr = p.parse_expression();
       p.expect_end();
+    } else if (kw == "macro") {
+      s->kind = Stmt::kMacro;
+      s->targets.push_back(p.expect_name());
+      p.expect_op("(");
+      if (!p.accept_op(")")) {
+        do {
+          s->targets.push_back(p.expect_name());
+          s->defaults.push_back(p.accept_op("=") ? p.parse_expression() : nullptr);
+        } while (p.accept_op(","));
+        p.expect_op(")");
+      }
+      p.expect_end();
+      s->body = parse_block({"endmacro"});
+      ++i_;
     } else if (kw == "break" || kw == "continue") {
       s->kind = kw == "break" ? Stmt::kBreak : Stmt::kContinue;
       p.expect_end();

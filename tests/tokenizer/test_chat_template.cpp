@@ -100,8 +100,8 @@ TEST(Jinja, UnsupportedOrBrokenTemplatesAreClearErrors) {
   auto has = [](const std::string& msg, const std::string& part) {
     return msg.find(part) != std::string::npos;
   };
-  std::string e = jinja_error("ok\n{% macro f() %}x{% endmacro %}");
-  EXPECT_TRUE(has(e, "line 2: the 'macro' statement is not supported")) << e;
+  std::string e = jinja_error("ok\n{% call f() %}x{% endcall %}");
+  EXPECT_TRUE(has(e, "line 2: the 'call' statement is not supported")) << e;
   e = jinja_error("{{ x | wordwrap }}");
   EXPECT_TRUE(has(e, "the 'wordwrap' filter is not supported")) << e;
   e = jinja_error("{% if x %}never closed");
