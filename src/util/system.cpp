@@ -42,11 +42,20 @@ void configure_threads() {
 }
 
 void select_blas_kernels(char** argv) {
-  if (std::getenv("OPENBLAS_CORETYPE") || std::getenv("R1_NO_BLAS_REEXEC")) return;
-  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return;
-  if (blas_library().find("openblas") == std::string::npos) return;
-  ::setenv("OPENBLAS_CORETYPE", "Haswell", 1);
-  ::execv("/proc/self/exe", argv);  // only returns on failure: go on with the default kernels
+  if (std::getenv("R1_NO_BLAS_REEXEC")) return;
+  bool changed = false;
+  if (!std::getenv("OPENBLAS_CORETYPE") && __builtin_cpu_supports("avx2") &&
+      __builtin_cpu_supports("fma") && blas_library().find("openblas") != std::string::npos) {
+    ::setenv("OPENBLAS_CORETYPE", "Haswell", 1);
+    changed = true;
+  }
+  if (!std::getenv("OMP_WAIT_POLICY")) {
+    ::setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+    changed = true;
+  }
+  if (!changed) return;
+  ::setenv("R1_NO_BLAS_REEXEC", "1", 1);  // never loop
+  ::execv("/proc/self/exe", argv);       // only returns on failure: go on as we are
 }
 
 int compute_threads() {

@@ -21,8 +21,10 @@ int compute_threads();
 // back to its Prescott (SSE3) kernels, 2-3x slower than its Haswell (AVX2+FMA)
 // ones on every matmul shape we measured. The core type is read once when the
 // library loads, so on such CPUs (AVX2 + FMA present, OPENBLAS_CORETYPE unset)
-// this sets it and re-executes the program; otherwise it returns. Call first
-// thing in main. OPENBLAS_CORETYPE set by the user always wins.
+// this sets it and re-executes the program. It also sets OMP_WAIT_POLICY=PASSIVE:
+// torch's OpenMP threads otherwise spin (38% of a decode profile) while
+// OpenBLAS's own threads do the matmuls on the same two cores. Call first
+// thing in main. Values the user set always win.
 void select_blas_kernels(char** argv);
 
 }  // namespace r1
