@@ -316,7 +316,8 @@ nlohmann::json run_eval(const EvalConfig& c) {
         if (!f.answer.empty()) row["answer"] = row[f.answer];  // where the rewards read it
         prompts.push_back(render_prompt(c, f, row[f.prompt].get<std::string>(), tok));
         requests.push_back(
-            {tok.encode(prompts.back(), true), c.k, c.seed + static_cast<uint64_t>(todo[j])});
+            {tok.encode(prompts.back(), /*add_special_tokens=*/c.template_name != "chat"), c.k,
+             c.seed + static_cast<uint64_t>(todo[j])});
         rows.push_back(std::move(row));
       }
       auto results = generate(model, requests, params, options);

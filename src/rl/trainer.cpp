@@ -208,7 +208,9 @@ class Trainer {
 
   Question make_question(const nlohmann::json& row) {
     Question q{row, prompt_for(c_, row, tok_), {}};
-    q.ids = tok_.encode(q.prompt, true);
+    // A rendered chat template already holds its BOS; plain prompts get the
+    // tokenizer's own (as transformers' apply_chat_template / encode do).
+    q.ids = tok_.encode(q.prompt, /*add_special_tokens=*/c_.template_name != "chat");
     return q;
   }
 

@@ -21,6 +21,12 @@ void ArgParser::add(const std::string& name, const std::string& value_name, cons
   order_.push_back(name);
 }
 
+void ArgParser::add_repeated(const std::string& name, const std::string& value_name,
+                             const std::string& help) {
+  add(name, value_name, help);
+  flags_[name].repeated = true;
+}
+
 void ArgParser::add_switch(const std::string& name, const std::string& help) {
   Flag f;
   f.help = help;
@@ -62,6 +68,7 @@ bool ArgParser::parse(const std::vector<std::string>& args) {
         if (i + 1 >= args.size()) fail(usage_, ": ", arg, " needs a value (", f.value_name, ")");
         f.value = args[++i];
       }
+      if (f.repeated) f.values.push_back(f.value);
       continue;
     }
     if (positional_name_.empty()) fail(usage_, ": unexpected argument '", arg, "' (see --help)");
@@ -110,6 +117,10 @@ bool ArgParser::on(const std::string& name) const {
 }
 bool ArgParser::given(const std::string& name) const {
   return flag(name).given;
+}
+
+const std::vector<std::string>& ArgParser::all(const std::string& name) const {
+  return flag(name).values;
 }
 
 std::string ArgParser::help() const {

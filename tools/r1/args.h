@@ -16,6 +16,9 @@ class ArgParser {
   // A flag taking a value (`--name VALUE` or `--name=VALUE`).
   void add(const std::string& name, const std::string& value_name, const std::string& help,
            const std::string& default_value = "", bool required = false);
+  // A flag that may be given many times (`--set a=1 --set b=2`); see all().
+  void add_repeated(const std::string& name, const std::string& value_name,
+                    const std::string& help);
   // A switch (`--name`), false unless given.
   void add_switch(const std::string& name, const std::string& help);
   // Allows (and documents) positional arguments.
@@ -29,6 +32,7 @@ class ArgParser {
   double f64(const std::string& name) const;
   bool on(const std::string& name) const;
   bool given(const std::string& name) const;
+  const std::vector<std::string>& all(const std::string& name) const;
   const std::vector<std::string>& positional() const { return positional_; }
 
   std::string help() const;
@@ -36,7 +40,8 @@ class ArgParser {
  private:
   struct Flag {
     std::string value_name, help, value;
-    bool is_switch = false, required = false, given = false;
+    std::vector<std::string> values;  // every occurrence, for repeated flags
+    bool is_switch = false, required = false, given = false, repeated = false;
   };
   std::string usage_, summary_, positional_name_, positional_help_;
   std::vector<std::string> order_;

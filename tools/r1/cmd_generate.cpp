@@ -90,7 +90,7 @@ int cmd_generate(const Args& args) {
 
   if (p.given("--prompt")) {
     std::string text = prompt_text({{"prompt", p.str("--prompt")}}, p, tok);
-    GenerateRequest request{tok.encode(text, true), n, seed};
+    GenerateRequest request{tok.encode(text, !p.on("--chat")), n, seed};
     StreamDecoder stream(tok, /*skip_special_tokens=*/true);
     if (n == 1)
       options.on_token = [&](size_t, int64_t, int64_t id) {
@@ -114,7 +114,10 @@ int cmd_generate(const Args& args) {
     try {
       nlohmann::json j = nlohmann::json::parse(line);
       texts.push_back(prompt_text(j, p, tok));
-      requests.push_back({tok.encode(texts.back(), true), n, seed + static_cast<uint64_t>(number)});
+      // A chat-rendered prompt already holds its BOS.
+      bool chat = j.contains("messages") || p.on("--chat");
+      requests.push_back(
+          {tok.encode(texts.back(), !chat), n, seed + static_cast<uint64_t>(number)});
     } catch (const nlohmann::json::exception&) {
       fail(p.str("--prompts"), ":", number, ": not valid JSON");
     } catch (const Error& e) {

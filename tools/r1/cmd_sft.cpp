@@ -17,22 +17,13 @@ int cmd_sft(const Args& args) {
               "checkpoints/step-N/ in Hugging Face layout. Ctrl-C saves a checkpoint and\n"
               "exits; --resume continues from the latest one.");
   p.allow_positional("RUN.toml", "the run configuration");
-  p.add("--set", "KEY=VALUE", "override a config field, e.g. --set optim.lr=1e-5 (repeatable)");
+  p.add_repeated("--set", "KEY=VALUE",
+                 "override a config field, e.g. --set optim.lr=1e-5 (repeatable)");
   p.add_switch("--resume", "continue from the latest checkpoint in the run directory");
   p.add_switch("--print-config", "print the resolved configuration and exit");
-  std::vector<std::string> overrides;
-  Args rest;
-  for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--set" && i + 1 < args.size())
-      overrides.push_back(args[++i]);
-    else if (args[i].rfind("--set=", 0) == 0)
-      overrides.push_back(args[i].substr(6));
-    else
-      rest.push_back(args[i]);
-  }
-  if (!p.parse(rest)) return 0;
+  if (!p.parse(args)) return 0;
   if (p.positional().size() != 1) fail("r1 sft: give exactly one RUN.toml");
-  SftConfig config = load_sft_config(p.positional()[0], overrides);
+  SftConfig config = load_sft_config(p.positional()[0], p.all("--set"));
   if (p.on("--print-config")) {
     std::cout << dump_sft_config(config);
     return 0;

@@ -14,22 +14,13 @@ int cmd_train(const Args& args) {
               "metrics.jsonl, samples.jsonl and checkpoints/step-N/ in Hugging Face layout.\n"
               "Ctrl-C saves a checkpoint and exits; --resume continues from the latest one.");
   p.allow_positional("RUN.toml", "the run configuration");
-  p.add("--set", "KEY=VALUE", "override a config field, e.g. --set rl.beta=0.001 (repeatable)");
+  p.add_repeated("--set", "KEY=VALUE",
+                 "override a config field, e.g. --set rl.beta=0.001 (repeatable)");
   p.add_switch("--resume", "continue from the latest checkpoint in the run directory");
   p.add_switch("--print-config", "print the resolved configuration and exit");
-  std::vector<std::string> overrides;
-  Args rest;
-  for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--set" && i + 1 < args.size())
-      overrides.push_back(args[++i]);
-    else if (args[i].rfind("--set=", 0) == 0)
-      overrides.push_back(args[i].substr(6));
-    else
-      rest.push_back(args[i]);
-  }
-  if (!p.parse(rest)) return 0;
+  if (!p.parse(args)) return 0;
   if (p.positional().size() != 1) fail("r1 train: give exactly one RUN.toml");
-  TrainConfig config = load_train_config(p.positional()[0], overrides);
+  TrainConfig config = load_train_config(p.positional()[0], p.all("--set"));
   if (p.on("--print-config")) {
     std::cout << dump_train_config(config);
     return 0;
