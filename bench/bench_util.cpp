@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <thread>
 #include <vector>
 
 namespace r1::bench {
@@ -28,15 +29,42 @@ double median_seconds(const std::function<void()>& fn, int min_runs, double min_
 
 double sgemm_gflops(int n) {
   auto a = at::randn({n, n}), b = at::randn({n, n});
-  double t = median_seconds([&] { at::mm(a, b); }, 5, 0.5);
+  double t = median_seconds([&] { at::mm(a, b); }, 10, 1.0);
   return 2.0 * n * n * n / t / 1e9;
 }
 
+// Each thread sums its half of the buffer with independent accumulators so the
+// loop vectorises and is bound by memory, not by the add latency.
+static float sum_range(const float* p, int64_t n) {
+  float acc[16] = {};
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (int j = 0; j < 16; ++j) acc[j] += p[i + j];
+  float total = 0;
+  for (int j = 0; j < 16; ++j) total += acc[j];
+  for (; i < n; ++i) total += p[i];
+  return total;
+}
+
 double read_gbps() {
-  const int64_t n = int64_t(256) << 20;  // 1 GiB of fp32
-  auto x = at::ones({n / 4});
-  double t = median_seconds([&] { x.sum(); }, 5, 0.5);
-  return static_cast<double>(n) / t / 1e9;
+  const int64_t n = int64_t(256) << 20;  // 1 GiB of fp32, far beyond the caches
+  std::vector<float> data(n, 1.0f);
+  const int threads = std::max(1u, std::thread::hardware_concurrency());
+  volatile float sink = 0;
+  double t = median_seconds(
+      [&] {
+        std::vector<std::thread> pool;
+        std::vector<float> partial(threads);
+        for (int k = 0; k < threads; ++k)
+          pool.emplace_back([&, k] {
+            int64_t begin = n * k / threads, end = n * (k + 1) / threads;
+            partial[k] = sum_range(data.data() + begin, end - begin);
+          });
+        for (auto& th : pool) th.join();
+        for (float x : partial) sink = sink + x;
+      },
+      5, 0.5);
+  return static_cast<double>(n) * sizeof(float) / t / 1e9;
 }
 
 std::string fixed(double x, int decimals) {
