@@ -13,5 +13,5 @@ $R1 data gen --task arithmetic --digits 2 --ops + --n 400 --seed 0 --out "$OUT/t
 $R1 train examples/grpo/arithmetic.toml
 echo
 echo "reward by step (metrics in $OUT/grpo/metrics.jsonl, samples in $OUT/grpo/samples.jsonl):"
-grep -o '"reward":[0-9.e-]*,' "$OUT/grpo/metrics.jsonl" | cut -d: -f2 | tr -d , |
+grep '"reward_std"' "$OUT/grpo/metrics.jsonl" | sed 's/,"reward_std".*//; s/.*"reward"://' |
   awk '{ printf "%s%.2f", (NR > 1 ? " " : ""), $1 } END { print "" }'
