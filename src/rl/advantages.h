@@ -14,8 +14,8 @@ struct AdvantageStats {
 
 // rewards: (N * G) laid out group by group. scale: "group" (divide by the
 // group's std), "batch" (by the std over all rewards), "none" (Dr. GRPO).
-at::Tensor group_advantages(const at::Tensor& rewards, int64_t group_size,
-                            const std::string& scale, AdvantageStats* stats = nullptr);
+at::Tensor group_advantages(const at::Tensor& rewards, int64_t group_size, const std::string& scale,
+                            AdvantageStats* stats = nullptr);
 
 // Which groups have non-constant rewards (DAPO dynamic sampling keeps these): (N) bool.
 at::Tensor groups_with_signal(const at::Tensor& rewards, int64_t group_size);

@@ -14,8 +14,8 @@ struct GrpoLossConfig {
   double epsilon_high = 0.2;       // upper clip: ratio <= 1 + epsilon_high (DAPO clip-higher)
   double beta = 0.0;               // k3 KL weight; 0 = no reference model
   std::string importance_sampling_level = "token";  // token | sequence (GSPO)
-  int64_t max_completion_length = 256;  // dr_grpo's constant normaliser
-  void validate() const;               // throws Error naming the bad field
+  int64_t max_completion_length = 256;              // dr_grpo's constant normaliser
+  void validate() const;                            // throws Error naming the bad field
 };
 
 struct GrpoLossInputs {
@@ -30,9 +30,9 @@ struct GrpoLossInputs {
 };
 
 struct GrpoLossStats {
-  double kl = 0;              // mean k3 KL over active tokens (0 if beta = 0)
-  double clip_low = 0;        // fraction of active tokens clipped at 1 - epsilon (A < 0)
-  double clip_high = 0;       // fraction clipped at 1 + epsilon_high (A > 0)
+  double kl = 0;         // mean k3 KL over active tokens (0 if beta = 0)
+  double clip_low = 0;   // fraction of active tokens clipped at 1 - epsilon (A < 0)
+  double clip_high = 0;  // fraction clipped at 1 + epsilon_high (A > 0)
   double ratio_mean = 0;
 };
 

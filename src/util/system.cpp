@@ -55,7 +55,7 @@ void select_blas_kernels(char** argv) {
   }
   if (!changed) return;
   ::setenv("R1_NO_BLAS_REEXEC", "1", 1);  // never loop
-  ::execv("/proc/self/exe", argv);       // only returns on failure: go on as we are
+  ::execv("/proc/self/exe", argv);        // only returns on failure: go on as we are
 }
 
 int compute_threads() {
