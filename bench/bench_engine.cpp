@@ -21,25 +21,6 @@ using namespace r1;
 
 namespace {
 
-struct Shape {
-  std::string name;
-  int64_t hidden, layers, heads, kv_heads, ffn;
-};
-
-ModelConfig qwen2_config(const Shape& s) {
-  ModelConfig c = default_config("qwen2");
-  c.vocab_size = 151936;
-  c.hidden_size = s.hidden;
-  c.num_hidden_layers = s.layers;
-  c.num_attention_heads = s.heads;
-  c.num_key_value_heads = s.kv_heads;
-  c.head_dim = s.hidden / s.heads;
-  c.intermediate_size = s.ffn;
-  c.tie_word_embeddings = true;
-  c.max_position_embeddings = 4096;
-  return c;
-}
-
 // Multiply-add FLOPs of decoding one token at context length S.
 double decode_flops(const ModelConfig& c, double S) {
   const double C = c.hidden_size, D = c.head_dim, H = c.num_attention_heads,
@@ -89,11 +70,10 @@ int main(int argc, char** argv) {
   std::cout << "| model | seqs | prefill tok/s | decode tok/s | decode vs ceiling |\n"
             << "|---|---|---|---|---|\n";
 
-  const Shape shapes[] = {{"small", 384, 6, 6, 2, 1024}, {"0.5B", 896, 24, 14, 2, 4864}};
-  for (const Shape& s : shapes) {
+  for (const bench::BenchShape& s : bench::bench_shapes()) {
     if (!only_shape.empty() && only_shape != s.name) continue;
     if (quick && s.name == "0.5B") continue;
-    ModelConfig c = qwen2_config(s);
+    ModelConfig c = bench::qwen2_bench_config(s);
     Model model = init_model(c, 0);
     if (!save_dir.empty()) save_model(model, save_dir + "/" + s.name, {});
     std::vector<int64_t> prompt(kPrompt);

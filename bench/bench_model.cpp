@@ -16,11 +16,6 @@ using namespace r1;
 
 namespace {
 
-struct Shape {
-  const char* name;
-  int64_t hidden, layers, heads, kv_heads, ffn;
-};
-
 // FLOPs of one forward over B x T tokens: 2 per multiply-add in every linear
 // layer and the LM head, plus the two attention products (QK^T and PV, full
 // T x T as computed here).
@@ -43,20 +38,11 @@ int main(int argc, char** argv) {
   const double gemm = bench::sgemm_gflops();
   std::cout << "baseline sgemm 1024^3: " << bench::fixed(gemm, 1) << " GFLOP/s\n\n";
 
-  const Shape shapes[] = {{"small", 384, 6, 6, 2, 1024}, {"0.5B", 896, 24, 14, 2, 4864}};
   std::cout << "| model | pass | B x T | tokens/s | GFLOP/s | vs sgemm |\n"
             << "|---|---|---|---|---|---|\n";
-  for (const Shape& s : shapes) {
+  for (const bench::BenchShape& s : bench::bench_shapes()) {
     if (quick && std::string(s.name) == "0.5B") continue;
-    ModelConfig c = default_config("qwen2");
-    c.vocab_size = 151936;
-    c.hidden_size = s.hidden;
-    c.num_hidden_layers = s.layers;
-    c.num_attention_heads = s.heads;
-    c.num_key_value_heads = s.kv_heads;
-    c.head_dim = s.hidden / s.heads;
-    c.intermediate_size = s.ffn;
-    c.tie_word_embeddings = true;
+    ModelConfig c = bench::qwen2_bench_config(s);
     Model model = init_model(c, 0);
     for (auto [B, T] : {std::pair<int64_t, int64_t>{1, 128}, {8, 128}}) {
       auto ids = at::randint(c.vocab_size, {B, T}, at::kLong);

@@ -67,6 +67,26 @@ double read_gbps() {
   return static_cast<double>(n) * sizeof(float) / t / 1e9;
 }
 
+const std::vector<BenchShape>& bench_shapes() {
+  static const std::vector<BenchShape> shapes = {{"small", 384, 6, 6, 2, 1024},
+                                                 {"0.5B", 896, 24, 14, 2, 4864}};
+  return shapes;
+}
+
+ModelConfig qwen2_bench_config(const BenchShape& s) {
+  ModelConfig c = default_config("qwen2");
+  c.vocab_size = 151936;
+  c.hidden_size = s.hidden;
+  c.num_hidden_layers = s.layers;
+  c.num_attention_heads = s.heads;
+  c.num_key_value_heads = s.kv_heads;
+  c.head_dim = s.hidden / s.heads;
+  c.intermediate_size = s.ffn;
+  c.tie_word_embeddings = true;
+  c.max_position_embeddings = 4096;
+  return c;
+}
+
 std::string fixed(double x, int decimals) {
   char buf[64];
   std::snprintf(buf, sizeof(buf), "%.*f", decimals, x);

@@ -3,6 +3,9 @@
 
 #include <functional>
 #include <string>
+#include <vector>
+
+#include "model/config.h"
 
 namespace r1::bench {
 
@@ -16,5 +19,15 @@ double sgemm_gflops(int n = 1024);
 double read_gbps();
 
 std::string fixed(double x, int decimals);
+
+// The benchmark models: random Qwen2 with the real Qwen2.5 vocabulary (151,936,
+// tied embeddings). "small": hidden 384, 6 layers, 6/2 heads, FFN 1024;
+// "0.5B": exactly Qwen2.5-0.5B's shape.
+struct BenchShape {
+  std::string name;
+  int64_t hidden, layers, heads, kv_heads, ffn;
+};
+const std::vector<BenchShape>& bench_shapes();
+ModelConfig qwen2_bench_config(const BenchShape& shape);
 
 }  // namespace r1::bench
