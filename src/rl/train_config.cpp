@@ -15,6 +15,8 @@ FieldTable TrainConfig::fields() {
       {"data.eval_path", &eval_path, "held-out JSONL for periodic evaluation"},
       {"data.eval_every", &eval_every, "evaluate every N steps (0 = never)"},
       {"data.eval_size", &eval_size, "held-out questions per evaluation"},
+      {"data.eval_samples", &eval_samples, "completions per held-out question (pass@1 = mean)"},
+      {"data.eval_temperature", &eval_temperature, "evaluation temperature (0 = greedy)"},
       {"data.eval_reward", &eval_reward, "reward that decides correctness ('' = first)"},
       {"rollout.group_size", &group_size, "G: completions per question"},
       {"rollout.questions_per_step", &questions_per_step, "questions per step"},
@@ -68,6 +70,8 @@ void TrainConfig::validate() const {
   if (num_iterations < 1) fail("rl.num_iterations must be >= 1");
   if (micro_batch_size < 1) fail("optim.micro_batch_size must be >= 1");
   if (steps < 1) fail("train.steps must be >= 1");
+  if (eval_samples < 1) fail("data.eval_samples must be >= 1");
+  if (eval_temperature < 0) fail("data.eval_temperature must be >= 0");
   if (rewards.empty()) fail("no [[rewards]] configured");
 }
 

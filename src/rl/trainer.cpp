@@ -422,8 +422,10 @@ class Trainer {
 
   void log_reward_metrics(nlohmann::json& m, const std::vector<Rollout>& rs) {
     const double n = std::max<size_t>(1, rs.size());
-    double mean = 0, sq = 0, correct = 0, len = 0, len_min = 1e18, len_max = 0, truncated = 0;
+    double mean = 0, sq = 0, correct = 0, len = 0, len_min = 1e18, len_max = 0, truncated = 0,
+           thinks = 0;
     for (const auto& r : rs) {
+      thinks += r.text.find("</think>") != std::string::npos ? 1 : 0;
       mean += r.reward / n;
       sq += r.reward * r.reward / n;
       correct += r.scores[eval_reward_] >= 1.0 ? 1 : 0;
@@ -443,24 +445,29 @@ class Trainer {
     m["accuracy"] = correct / n;
     m["completion_length"] = {{"mean", len}, {"min", rs.empty() ? 0 : len_min}, {"max", len_max}};
     m["truncated_fraction"] = truncated / n;
+    // R1-Zero's signature (DESIGN.md §1.5): the share of answers that reason first.
+    m["think_fraction"] = thinks / n;
   }
 
-  // Greedy pass@1 on the first eval_size held-out questions.
+  // pass@1 on the first eval_size held-out questions: greedy, or the mean over
+  // eval_samples completions at eval_temperature. Question i always samples
+  // with seed i, so the curve does not depend on the training step's RNG.
   double evaluate() {
     std::vector<Question> qs;
     for (int64_t i = 0; i < std::min<int64_t>(c_.eval_size, eval_.rows.size()); ++i)
       qs.push_back(make_question(eval_.rows[i]));
     std::vector<GenerateRequest> requests;
-    for (auto& q : qs) requests.push_back({q.ids, 1, 0});
+    for (size_t i = 0; i < qs.size(); ++i) requests.push_back({qs[i].ids, c_.eval_samples, i});
     SamplingParams p = sampling();
-    p.temperature = 0.0f;
+    p.temperature = static_cast<float>(c_.eval_temperature);
     GenerateOptions gen;
     gen.max_batch = c_.max_batch;
     at::NoGradGuard no_grad;
     auto results = generate(policy_, requests, p, gen);
     std::vector<RewardInput> inputs;
     for (size_t i = 0; i < qs.size(); ++i)
-      inputs.push_back({qs[i].prompt, tok_.decode(results[i][0].tokens, true), qs[i].row});
+      for (const auto& completion : results[i])
+        inputs.push_back({qs[i].prompt, tok_.decode(completion.tokens, true), qs[i].row});
     auto scores = rewards_[eval_reward_].second(inputs);
     double correct = 0;
     for (double s : scores) correct += s >= 1.0 ? 1 : 0;

@@ -79,6 +79,40 @@ TEST(Trainer, LearnsAToyTaskFromRewardAlone) {
   EXPECT_TRUE(file_exists(s.dir.file("run/config.toml")));
 }
 
+// Reward 1 when the completion closes a <think> block: the thinking fraction
+// the trainer reports must be exactly its mean, and it is learnable.
+TEST(Trainer, ReportsThinkFractionAndSampledHeldOutAccuracy) {
+  TinyRun s;
+  s.config.steps = 40;
+  s.config.max_new_tokens = 6;
+  s.config.eval_path = s.config.data_path;
+  s.config.eval_every = 40;
+  s.config.eval_size = 5;
+  s.config.eval_samples = 4;
+  s.config.eval_temperature = 1.0;
+  s.config.rewards = {{"closes_think", 1.0, {}}};
+  TrainOptions o;
+  o.quiet = true;
+  o.rewards = {{{"closes_think", 1.0, {}}, [](const std::vector<RewardInput>& in) {
+                  std::vector<double> out;
+                  for (const auto& x : in)
+                    out.push_back(x.completion.find("</think>") != std::string::npos ? 1.0 : 0.0);
+                  return out;
+                }}};
+  auto metrics = train_grpo(s.config, o);
+  ASSERT_EQ(metrics.size(), 41u) << "step 0 (held-out accuracy of the start) + 40 steps";
+  EXPECT_LT(metrics[0]["eval_accuracy"].get<double>(), 0.3);
+  for (size_t i = 1; i < metrics.size(); ++i) {
+    const auto& m = metrics[i];
+    EXPECT_DOUBLE_EQ(m["think_fraction"].get<double>(), m["rewards"]["closes_think"].get<double>());
+  }
+  EXPECT_GT(metrics.back()["think_fraction"].get<double>(), 0.8) << "learned to close a think";
+  // 5 questions x 4 samples: pass@1 is a multiple of 1/20, and high once learned.
+  double eval = metrics.back()["eval_accuracy"].get<double>();
+  EXPECT_NEAR(eval * 20, std::round(eval * 20), 1e-9);
+  EXPECT_GT(eval, 0.6);
+}
+
 // Metrics without wall-clock fields.
 nlohmann::json comparable(nlohmann::json m) {
   m.erase("time");
