@@ -117,40 +117,41 @@ Split split_of(const std::string& problem_key) {
 }
 
 std::string arithmetic_steps(int64_t a, char op, int64_t b) {
-  std::string s;
+  // Compact on purpose: every step is a token the policy pays for in each
+  // rollout, and the demo's response length is counted in these steps.
+  std::vector<std::string> steps;
   auto digit = [](int64_t x, int i) { return static_cast<int>(x / pow10(i) % 10); };
   auto width = [](int64_t x) { return static_cast<int>(std::to_string(x).size()); };
   if (op == '+') {
     int carry = 0;
     for (int i = 0; i < std::max(width(a), width(b)); ++i) {
       int x = digit(a, i), y = digit(b, i), sum = x + y + carry;
-      s += cat(x, "+", y, "+", carry, "=", sum, ", write ", sum % 10, ", carry ", sum / 10, ". ");
+      steps.push_back(cat(x, "+", y, "+", carry, "=", sum));
       carry = sum / 10;
     }
-    if (carry) s += cat("write ", carry, ". ");
+    if (carry) steps.push_back(cat("0+0+", carry, "=", carry));
   } else if (op == '-') {
     int borrow = 0;
     for (int i = 0; i < width(a); ++i) {
       int x = digit(a, i), y = digit(b, i), r = x - y - borrow;
-      if (r < 0) {
-        s += cat(x, "+10-", y, "-", borrow, "=", r + 10, ", write ", r + 10, ", borrow 1. ");
-        borrow = 1;
-      } else {
-        s += cat(x, "-", y, "-", borrow, "=", r, ", write ", r, ", borrow 0. ");
-        borrow = 0;
-      }
+      steps.push_back(r < 0 ? cat(x, "+10-", y, "-", borrow, "=", r + 10)
+                            : cat(x, "-", y, "-", borrow, "=", r));
+      borrow = r < 0;
     }
   } else {
     std::vector<int64_t> partials;
     for (int i = 0; i < width(b); ++i) {
       int64_t part = a * digit(b, i) * pow10(i);
-      s += cat(a, "*", digit(b, i) * pow10(i), "=", part, ". ");
+      steps.push_back(cat(a, "*", digit(b, i) * pow10(i), "=", part));
       partials.push_back(part);
     }
-    if (partials.size() > 1) s += join_numbers(partials, "+") + "=" + std::to_string(a * b) + ". ";
+    if (partials.size() > 1)
+      steps.push_back(join_numbers(partials, "+") + "=" + std::to_string(a * b));
   }
+  std::string s;
+  for (const auto& step : steps) s += step + ", ";
   int64_t result = op == '+' ? a + b : op == '-' ? a - b : a * b;
-  return s + "The result is " + std::to_string(result) + ".";
+  return s + "so " + std::to_string(result);
 }
 
 std::vector<nlohmann::json> generate_arithmetic(const ArithmeticOptions& o, int64_t n,

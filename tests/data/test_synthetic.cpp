@@ -110,23 +110,16 @@ TEST(Synthetic, ArithmeticAnswersAreRight) {
     EXPECT_LE(std::to_string(y).size(), 5u);
     const std::string completion = r["completion"];
     EXPECT_TRUE(arithmetic_correct(completion, r["answer"])) << completion;
-    EXPECT_NE(completion.find("The result is " + std::to_string(want) + ".</think>"),
-              std::string::npos);
+    EXPECT_NE(completion.find(", so " + std::to_string(want) + "</think>"), std::string::npos);
   }
   EXPECT_EQ(ops.size(), 3u);
 }
 
 TEST(Synthetic, WorkedStepsByHand) {
-  EXPECT_EQ(arithmetic_steps(4567, '+', 891),
-            "7+1+0=8, write 8, carry 0. 6+9+0=15, write 5, carry 1. 5+8+1=14, write 4, carry 1. "
-            "4+0+1=5, write 5, carry 0. The result is 5458.");
-  EXPECT_EQ(arithmetic_steps(95, '+', 7),
-            "5+7+0=12, write 2, carry 1. 9+0+1=10, write 0, carry 1. write 1. The result is 102.");
-  EXPECT_EQ(arithmetic_steps(503, '-', 78),
-            "3+10-8-0=5, write 5, borrow 1. 0+10-7-1=2, write 2, borrow 1. 5-0-1=4, write 4, "
-            "borrow 0. The result is 425.");
-  EXPECT_EQ(arithmetic_steps(123, '*', 45),
-            "123*5=615. 123*40=4920. 615+4920=5535. The result is 5535.");
+  EXPECT_EQ(arithmetic_steps(4567, '+', 891), "7+1+0=8, 6+9+0=15, 5+8+1=14, 4+0+1=5, so 5458");
+  EXPECT_EQ(arithmetic_steps(95, '+', 7), "5+7+0=12, 9+0+1=10, 0+0+1=1, so 102");
+  EXPECT_EQ(arithmetic_steps(503, '-', 78), "3+10-8-0=5, 0+10-7-1=2, 5-0-1=4, so 425");
+  EXPECT_EQ(arithmetic_steps(123, '*', 45), "123*5=615, 123*40=4920, 615+4920=5535, so 5535");
 }
 
 TEST(Synthetic, ThinkFractionControlsHowManyRowsReason) {

@@ -20,7 +20,8 @@ bool ends_with(const std::string& s, const std::string& suffix) {
          s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-std::vector<std::string> read_corpus(const std::string& path, const std::string& field) {
+std::vector<std::string> read_corpus(const std::string& path,
+                                     const std::vector<std::string>& fields) {
   std::vector<std::string> texts;
   if (!ends_with(path, ".jsonl")) {
     texts.push_back(read_file(path));
@@ -34,9 +35,11 @@ std::vector<std::string> read_corpus(const std::string& path, const std::string&
     } catch (const nlohmann::json::exception&) {
       fail(path, ":", number, ": not valid JSON");
     }
-    if (!j.is_object() || !j.contains(field) || !j[field].is_string())
-      fail(path, ":", number, ": expected an object with a string \"", field, "\"");
-    texts.push_back(j[field]);
+    for (const auto& field : fields) {
+      if (!j.is_object() || !j.contains(field) || !j[field].is_string())
+        fail(path, ":", number, ": expected an object with a string \"", field, "\"");
+      texts.push_back(j[field]);
+    }
   });
   return texts;
 }
@@ -46,19 +49,21 @@ int train(const Args& args) {
               "Train a byte-level BPE tokenizer: 256 byte tokens, the most frequent merges, then\n"
               "<|endoftext|> (eos), <|pad|> (pad), <|im_start|>, <|im_end|> (special) and\n"
               "<think>, </think>, <answer>, </answer>. CORPUS is a text file (one document) or\n"
-              "JSONL (one document per line in --field). Writes DIR/tokenizer.json and\n"
+              "JSONL (each --field of each line is one document). Writes DIR/tokenizer.json and\n"
               "DIR/tokenizer_config.json (ChatML chat template). Deterministic.");
   p.add("--in", "FILE", "corpus: .jsonl or plain text", "", true);
   p.add("--out", "DIR", "output directory (created if missing)", "", true);
   p.add("--vocab-size", "N", "total tokens: bytes + merges + added tokens", "512");
   p.add("--min-frequency", "N", "do not merge pairs seen fewer times", "2");
-  p.add("--field", "NAME", "JSONL field holding the text", "text");
+  p.add_repeated("--field", "NAME", "JSONL field holding a document (repeatable) [default: text]");
   if (!p.parse(args)) return 0;
 
   BpeTrainerOptions o;
   o.vocab_size = static_cast<int>(p.i64("--vocab-size"));
   o.min_frequency = static_cast<int>(p.i64("--min-frequency"));
-  const auto texts = read_corpus(p.str("--in"), p.str("--field"));
+  const auto texts =
+      read_corpus(p.str("--in"),
+                  p.all("--field").empty() ? std::vector<std::string>{"text"} : p.all("--field"));
   const std::string json = train_bpe(texts, o);
   const std::string dir = p.str("--out");
   make_dirs(dir);
