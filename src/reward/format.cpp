@@ -1,7 +1,10 @@
 // Format rewards (DESIGN.md §1.2, issue 5 item 2). All three look only at the
 // completion. Param think_in_prompt (bool, default false): the prompt already
 // ends with "<think>" (chat templates of R1-style models add it), so the
-// completion is scored as if it began with it.
+// completion is scored as if it began with it. "format" also takes
+// require_think (bool, default true); false also accepts a bare
+// "<answer> ... </answer>", so the format reward stays neutral on whether
+// to think and only accuracy can teach it (the embedded R1-Zero demo).
 #include <cctype>
 
 #include "reward/rewards.h"
@@ -17,12 +20,11 @@ bool blank(const std::string& s, size_t b, size_t e) {
   return true;
 }
 
-bool think_in_prompt(const std::string& reward, const nlohmann::json& params) {
-  check_params(reward, params, {"think_in_prompt"});
-  if (!params.contains("think_in_prompt")) return false;
-  if (!params["think_in_prompt"].is_boolean())
-    fail("reward '", reward, "': think_in_prompt must be true or false");
-  return params["think_in_prompt"].get<bool>();
+bool bool_param(const std::string& reward, const nlohmann::json& params, const char* name,
+                bool fallback) {
+  if (!params.contains(name)) return fallback;
+  if (!params[name].is_boolean()) fail("reward '", reward, "': ", name, " must be true or false");
+  return params[name].get<bool>();
 }
 
 // R1-Zero: "<think> ... </think> <answer> ... </answer>" and nothing else
@@ -34,6 +36,14 @@ double r1_zero_format(const std::string& c) {
          a1 = c.find("</answer>");
   if (!(t0 < t1 && t1 < a0 && a0 < a1)) return 0.0;
   if (!blank(c, 0, t0) || !blank(c, t1 + 8, a0) || !blank(c, a1 + 9, c.size())) return 0.0;
+  return blank(c, a0 + 8, a1) ? 0.0 : 1.0;
+}
+
+// "<answer> ... </answer>" alone, non-empty, nothing around it but whitespace.
+double bare_answer_format(const std::string& c) {
+  if (count_occurrences(c, "<answer>") != 1 || count_occurrences(c, "</answer>") != 1) return 0.0;
+  size_t a0 = c.find("<answer>"), a1 = c.find("</answer>");
+  if (a1 < a0 || !blank(c, 0, a0) || !blank(c, a1 + 9, c.size())) return 0.0;
   return blank(c, a0 + 8, a1) ? 0.0 : 1.0;
 }
 
@@ -61,7 +71,8 @@ double tag_count(const std::string& c) {
 
 RewardFn make(const std::string& name, const nlohmann::json& params,
               double (*score)(const std::string&)) {
-  bool prefix = think_in_prompt(name, params);
+  check_params(name, params, {"think_in_prompt"});
+  bool prefix = bool_param(name, params, "think_in_prompt", false);
   return per_item([prefix, score](const RewardInput& in) {
     return score(prefix ? "<think>" + in.completion : in.completion);
   });
@@ -70,7 +81,15 @@ RewardFn make(const std::string& name, const nlohmann::json& params,
 }  // namespace
 
 RewardFn make_format_reward(const nlohmann::json& params) {
-  return make("format", params, r1_zero_format);
+  check_params("format", params, {"think_in_prompt", "require_think"});
+  bool prefix = bool_param("format", params, "think_in_prompt", false);
+  bool require_think = bool_param("format", params, "require_think", true);
+  return per_item([prefix, require_think](const RewardInput& in) {
+    const std::string c = prefix ? "<think>" + in.completion : in.completion;
+    if (!require_think && !prefix && c.find("think>") == std::string::npos)
+      return bare_answer_format(c);
+    return r1_zero_format(c);
+  });
 }
 RewardFn make_think_format_reward(const nlohmann::json& params) {
   return make("think_format", params, think_format);

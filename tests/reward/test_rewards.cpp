@@ -69,6 +69,15 @@ TEST(Format, R1Zero) {
   EXPECT_EQ(score("format", "<think> a </think> <answer> 5"), 0.0);  // truncated
   EXPECT_EQ(score("format", " a </think> <answer> 5 </answer>", {}, {{"think_in_prompt", true}}),
             1.0);
+  EXPECT_EQ(score("format", "<answer> 5 </answer>"), 0.0);  // thinking is required by default
+  const nlohmann::json optional = {{"require_think", false}};
+  EXPECT_EQ(score("format", "<answer> 5 </answer>", {}, optional), 1.0);
+  EXPECT_EQ(score("format", "<think> a </think> <answer> 5 </answer>", {}, optional), 1.0);
+  EXPECT_EQ(score("format", "<answer> </answer>", {}, optional), 0.0);
+  EXPECT_EQ(score("format", "x <answer> 5 </answer>", {}, optional), 0.0);
+  EXPECT_EQ(score("format", "<answer> 5 </answer> <answer> 6 </answer>", {}, optional), 0.0);
+  EXPECT_EQ(score("format", "a </think> <answer> 5 </answer>", {}, optional), 0.0);  // half a think
+  EXPECT_THROW(make_reward({"format", 1.0, {{"require_think", 1}}}), Error);
 }
 
 TEST(Format, ThinkThenBoxed) {
