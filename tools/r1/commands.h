@@ -19,5 +19,6 @@ int cmd_sft(const Args& args);
 int cmd_verify(const Args& args);
 int cmd_data(const Args& args);
 int cmd_eval(const Args& args);
+int cmd_sample(const Args& args);
 
 }  // namespace r1

@@ -28,6 +28,7 @@ const Command kCommands[] = {
      "check answers against references (math, countdown, arithmetic) from JSONL"},
     {"data", r1::cmd_data, "generate synthetic reasoning tasks as JSONL (r1 data gen)"},
     {"eval", r1::cmd_eval, "pass@1, cons@k, pass@k of a model on a JSONL benchmark"},
+    {"sample", r1::cmd_sample, "rejection sampling: keep verified completions as SFT JSONL"},
 };
 
 void print_usage() {

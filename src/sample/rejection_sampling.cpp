@@ -1,0 +1,348 @@
+// run_sample: templating, generation in batches of prompts, scoring, the
+// filters, and the two append-only files that make a run resumable.
+#include "sample/rejection_sampling.h"
+
+#include <ATen/ATen.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <set>
+
+#include "data/dataset.h"
+#include "model/checkpoint.h"
+#include "sample/sample_filter.h"
+#include "tokenizer/chat_template.h"
+#include "tokenizer/tokenizer.h"
+#include "util/atomic_file.h"
+#include "util/error.h"
+#include "util/io.h"
+
+namespace r1 {
+namespace {
+
+// As r1 train renders it, so SFT on the output with the same data.template
+// trains on exactly the context the samples were drawn in.
+std::string render_prompt(const SampleConfig& c, const std::string& question,
+                          const Tokenizer& tok) {
+  if (c.template_name == "r1_zero") return render_r1_zero(question);
+  if (c.template_name == "chat") return ChatTemplate::of(tok).render({{"user", question, {}}}, {});
+  return question;
+}
+
+// The complete lines of a JSONL file we append to. A last line without its
+// newline was cut short by a kill: it is removed from the file.
+std::vector<nlohmann::json> read_complete_lines(const std::string& path) {
+  std::vector<nlohmann::json> lines;
+  if (!file_exists(path)) return lines;
+  std::string text = read_file(path);
+  size_t end = text.rfind('\n');
+  std::string complete = end == std::string::npos ? "" : text.substr(0, end + 1);
+  if (complete.size() != text.size()) write_file_atomic(path, complete);
+  size_t pos = 0;
+  for (int64_t number = 1; pos < complete.size(); ++number) {
+    size_t eol = complete.find('\n', pos);
+    try {
+      lines.push_back(nlohmann::json::parse(complete.substr(pos, eol - pos)));
+    } catch (const nlohmann::json::exception&) {
+      fail(path, ":", number, ": not valid JSON (remove the output dir to start over)");
+    }
+    pos = eol + 1;
+  }
+  return lines;
+}
+
+// Appends lines and makes them durable: fsync before the prompts that
+// produced them are recorded as done.
+class Appender {
+ public:
+  explicit Appender(const std::string& path) : path_(path), f_(std::fopen(path.c_str(), "a")) {
+    if (!f_) fail(path, ": cannot open for appending");
+  }
+  ~Appender() { std::fclose(f_); }
+  void line(const nlohmann::json& j) {
+    std::string s = j.dump() + "\n";
+    if (std::fwrite(s.data(), 1, s.size(), f_) != s.size()) fail(path_, ": write failed");
+  }
+  void commit() {
+    if (std::fflush(f_) != 0 || ::fsync(fileno(f_)) != 0) fail(path_, ": write failed");
+  }
+
+ private:
+  std::string path_;
+  FILE* f_;
+};
+
+// Config fields that change which samples are written; a resumed run must
+// match them (max_batch, limit and the output dir do not change results).
+nlohmann::json settings(SampleConfig& c) {
+  nlohmann::json s = nlohmann::json::object();
+  for (const Field& f : c.fields()) {
+    if (f.key == "sampling.max_batch" || f.key == "data.limit" || f.key == "output.dir") continue;
+    std::visit([&](auto* ptr) { s[f.key] = *ptr; }, f.value);
+  }
+  if (c.min_reward == -std::numeric_limits<double>::infinity()) s["filter.min_reward"] = "-inf";
+  nlohmann::json rewards = nlohmann::json::array();
+  for (const auto& r : c.rewards)
+    rewards.push_back({{"name", r.name}, {"weight", r.weight}, {"params", r.params}});
+  s["rewards"] = rewards;
+  return s;
+}
+
+void check_same_settings(const std::string& path, const nlohmann::json& now, bool started) {
+  if (!started || !file_exists(path)) {
+    write_file_atomic(path, now.dump(2) + "\n");
+    return;
+  }
+  nlohmann::json before;
+  try {
+    before = nlohmann::json::parse(read_file(path));
+  } catch (const nlohmann::json::exception&) {
+    fail(path, ": not valid JSON");
+  }
+  for (const auto& [key, value] : now.items())
+    if (before.value(key, nlohmann::json()) != value)
+      fail(path, ": this output dir holds a run with ", key, " = ",
+           before.value(key, nlohmann::json()).dump(), ", not ", value.dump(),
+           "; use another output.dir to start a new run");
+}
+
+// The checkpoint step of a model dir written by r1 train / r1 sft, or -1.
+int64_t model_step(const std::string& dir) {
+  const std::string path = dir + "/trainer_state.json";
+  if (!file_exists(path)) return -1;
+  try {
+    return nlohmann::json::parse(read_file(path)).value("step", int64_t{-1});
+  } catch (const nlohmann::json::exception&) {
+    return -1;
+  }
+}
+
+nlohmann::json summarize(const std::vector<nlohmann::json>& prompts) {
+  int64_t sampled = 0, passed = 0, kept = 0, with_kept = 0;
+  double reward = 0;
+  std::map<std::string, int64_t> rejected;
+  for (const auto& p : prompts) {
+    sampled += p["sampled"].get<int64_t>();
+    passed += p["passed"].get<int64_t>();
+    kept += p["kept"].get<int64_t>();
+    with_kept += p["kept"].get<int64_t>() > 0;
+    reward += p["mean_reward"].get<double>() * p["sampled"].get<double>();
+    for (const auto& [reason, n] : p["rejected"].items()) rejected[reason] += n.get<int64_t>();
+  }
+  return {{"prompts", prompts.size()},
+          {"sampled", sampled},
+          {"passed", passed},
+          {"kept", kept},
+          {"prompts_with_kept", with_kept},
+          {"pass_rate", sampled ? static_cast<double>(passed) / sampled : 0.0},
+          {"mean_reward", sampled ? reward / sampled : 0.0},
+          {"rejected", rejected}};
+}
+
+}  // namespace
+
+nlohmann::json run_sample(SampleConfig& c, const SampleOptions& options) {
+  c.validate();
+  std::vector<std::string> required = {c.prompt_field};
+  if (!c.answer_field.empty()) required.push_back(c.answer_field);
+  Dataset data = load_jsonl(c.data_path, required);
+  for (size_t i = 0; i < data.rows.size(); ++i)
+    if (!data.rows[i][c.prompt_field].is_string())
+      fail(data.where(i), ": field '", c.prompt_field, "' must be a string");
+  const int64_t total = c.limit > 0 ? std::min<int64_t>(c.limit, data.rows.size())
+                                    : static_cast<int64_t>(data.rows.size());
+
+  // Rewards first: an unknown name fails before any file is touched.
+  std::vector<std::pair<RewardSpec, RewardFn>> rewards = options.rewards;
+  if (rewards.empty())
+    for (const auto& spec : c.rewards) rewards.emplace_back(spec, make_reward(spec));
+  size_t accuracy = 0;
+  for (size_t r = 0; r < rewards.size(); ++r)
+    if (rewards[r].first.name == c.accuracy_reward) accuracy = r;
+  RewardFn language;
+  if (!c.language.empty()) language = make_reward({"language", 1.0, {{"target", c.language}}});
+  Tokenizer tok = Tokenizer::load(c.model_path);
+
+  make_dirs(c.output_dir);
+  const std::string prompts_path = c.output_dir + "/prompts.jsonl";
+  const std::string samples_path = c.output_dir + "/samples.jsonl";
+  std::vector<nlohmann::json> done = read_complete_lines(prompts_path);
+  if (!done.empty() && !options.resume)
+    fail(c.output_dir, ": holds ", done.size(),
+         " prompts of an earlier run; resume it with --resume or choose another output.dir");
+  std::set<int64_t> done_index;
+  for (const auto& p : done) done_index.insert(p.value("index", int64_t{-1}));
+  {
+    // Sample lines of prompts not recorded as done are the batch in flight at a crash.
+    std::vector<nlohmann::json> lines = read_complete_lines(samples_path);
+    std::string keep;
+    size_t kept = 0;
+    for (const auto& l : lines)
+      if (done_index.count(l.value("index", int64_t{-1}))) {
+        keep += l.dump() + "\n";
+        ++kept;
+      }
+    if (kept != lines.size() || !file_exists(samples_path)) write_file_atomic(samples_path, keep);
+  }
+  check_same_settings(c.output_dir + "/settings.json", settings(c), !done.empty());
+  write_file_atomic(c.output_dir + "/config.toml", dump_sample_config(c));
+
+  std::vector<int64_t> todo;
+  for (int64_t i = 0; i < total; ++i)
+    if (!done_index.count(i)) todo.push_back(i);
+
+  if (!todo.empty()) {
+    Model model;
+    SampleGenerateFn gen = options.generate;
+    if (!gen) {
+      model = load_model(c.model_path, at::kCPU);
+      if (tok.vocab_size() > model.config.vocab_size)
+        fail("tokenizer has ", tok.vocab_size(), " tokens but the model's vocab_size is ",
+             model.config.vocab_size);
+      SamplingParams params;
+      params.temperature = static_cast<float>(c.temperature);
+      params.top_p = static_cast<float>(c.top_p);
+      params.top_k = c.top_k;
+      params.max_new_tokens = c.max_new_tokens;
+      params.stop_token_ids = tok.special().eos_ids;
+      for (int64_t id : model.config.eos_token_ids)
+        if (std::find(params.stop_token_ids.begin(), params.stop_token_ids.end(), id) ==
+            params.stop_token_ids.end())
+          params.stop_token_ids.push_back(id);
+      params.validate();
+      GenerateOptions gopts;
+      gopts.max_batch = c.max_batch;
+      gopts.decode = [&tok](const std::vector<int64_t>& ids) { return tok.decode(ids, true); };
+      gen = [&model, params, gopts](const std::vector<GenerateRequest>& requests) {
+        at::NoGradGuard no_grad;
+        return generate(model, requests, params, gopts);
+      };
+    }
+    const int64_t step = model_step(c.model_path);
+
+    Appender samples_out(samples_path), prompts_out(prompts_path);
+    // A batch fills one wave of k-sample rows; a crash loses at most one batch.
+    const size_t chunk = static_cast<size_t>(std::max<int64_t>(1, c.max_batch / c.k));
+    const auto start = std::chrono::steady_clock::now();
+    int64_t batches = 0, kept_total = 0;
+    for (size_t first = 0; first < todo.size(); first += chunk) {
+      const size_t last = std::min(todo.size(), first + chunk);
+      std::vector<GenerateRequest> requests;
+      std::vector<nlohmann::json> rows;
+      std::vector<std::string> prompts;
+      for (size_t j = first; j < last; ++j) {
+        nlohmann::json row = data.rows[todo[j]];
+        if (!c.answer_field.empty()) row["answer"] = row[c.answer_field];  // where rewards read it
+        prompts.push_back(render_prompt(c, row[c.prompt_field].get<std::string>(), tok));
+        requests.push_back(
+            {tok.encode(prompts.back(), /*add_special_tokens=*/c.template_name != "chat"), c.k,
+             static_cast<uint64_t>(c.seed + todo[j])});
+        rows.push_back(std::move(row));
+      }
+      auto results = gen(requests);
+      if (results.size() != requests.size()) fail("sample: generator returned too few results");
+
+      // Every reward scores the whole batch at once (the code reward runs in parallel).
+      std::vector<RewardInput> inputs;
+      for (size_t q = 0; q < results.size(); ++q)
+        for (const Completion& comp : results[q])
+          inputs.push_back({prompts[q], comp.text, rows[q]});
+      std::vector<std::vector<double>> scores;  // (reward, sample)
+      for (const auto& [spec, fn] : rewards) scores.push_back(fn(inputs));
+      std::vector<double> lang = language ? language(inputs) : std::vector<double>();
+
+      size_t flat = 0;
+      for (size_t q = 0; q < results.size(); ++q) {
+        const int64_t index = todo[first + q];
+        std::vector<ScoredSample> scored;
+        std::vector<nlohmann::json> reward_values;
+        std::vector<bool> passed;
+        std::map<std::string, int64_t> rejected;
+        double reward_sum = 0;
+        for (const Completion& comp : results[q]) {
+          ScoredSample s;
+          s.text = comp.text;
+          s.tokens = static_cast<int64_t>(comp.tokens.size());
+          s.truncated = comp.finish == FinishReason::kLength;
+          nlohmann::json values = nlohmann::json::object();
+          for (size_t r = 0; r < rewards.size(); ++r) {
+            const double v = scores[r][flat];
+            s.reward += rewards[r].first.weight * v;
+            values[rewards[r].first.name] = v;
+          }
+          s.accuracy = scores[accuracy][flat];
+          if (language) s.language = lang[flat];
+          const std::string reason = rejection_reason(c, s);
+          if (!reason.empty()) ++rejected[reason];
+          passed.push_back(reason.empty());
+          reward_sum += s.reward;
+          scored.push_back(std::move(s));
+          reward_values.push_back(values);
+          ++flat;
+        }
+        int64_t duplicates = 0;
+        const auto kept = choose_kept(c.keep, c.dedupe, scored, passed,
+                                      static_cast<uint64_t>(c.seed + index), &duplicates);
+        if (duplicates) rejected["duplicate"] = duplicates;
+        const nlohmann::json& row = rows[q];
+        const std::string question = row[c.prompt_field];
+        for (size_t s : kept) {
+          nlohmann::json line = nlohmann::json::object();
+          if (c.format == "pair") {
+            line["prompt"] = question;
+            line["completion"] = scored[s].text;
+          } else {
+            line["messages"] = {{{"role", "user"}, {"content", question}},
+                                {{"role", "assistant"}, {"content", scored[s].text}}};
+          }
+          if (row.contains("answer")) line["answer"] = row["answer"];
+          line["index"] = index;
+          line["sample"] = s;
+          line["seed"] = c.seed + index;
+          line["model"] = c.model_path;
+          if (step >= 0) line["model_step"] = step;
+          line["reward"] = scored[s].reward;
+          line["rewards"] = reward_values[s];
+          line["tokens"] = scored[s].tokens;
+          samples_out.line(line);
+        }
+        const int64_t n_passed = std::count(passed.begin(), passed.end(), true);
+        prompts_out.line({{"index", index},
+                          {"sampled", scored.size()},
+                          {"passed", n_passed},
+                          {"kept", kept.size()},
+                          {"mean_reward", scored.empty() ? 0.0 : reward_sum / scored.size()},
+                          {"rejected", rejected}});
+        kept_total += static_cast<int64_t>(kept.size());
+      }
+      // Samples are durable before their prompts count as done.
+      samples_out.commit();
+      prompts_out.commit();
+      if (!options.quiet) {
+        double secs =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        std::cerr << "sample: "
+                  << total - static_cast<int64_t>(todo.size()) + static_cast<int64_t>(last) << "/"
+                  << total << " prompts, " << kept_total << " samples kept ("
+                  << static_cast<int64_t>(secs) << " s)\n";
+      }
+      if (options.stop_after > 0 && ++batches >= options.stop_after) break;
+    }
+  }
+
+  std::vector<nlohmann::json> all = read_complete_lines(prompts_path);
+  nlohmann::json summary = summarize(all);
+  summary["model"] = c.model_path;
+  summary["data"] = c.data_path;
+  summary["samples"] = samples_path;
+  summary["template"] = c.template_name;
+  summary["complete"] = static_cast<int64_t>(all.size()) >= total;
+  write_file_atomic(c.output_dir + "/summary.json", summary.dump(2) + "\n");
+  return summary;
+}
+
+}  // namespace r1

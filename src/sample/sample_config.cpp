@@ -1,0 +1,112 @@
+#include "sample/sample_config.h"
+
+#include "util/error.h"
+#include "util/io.h"
+
+namespace r1 {
+
+FieldTable SampleConfig::fields() {
+  return {
+      {"model.path", &model_path, "model directory (HF layout, with its tokenizer) to sample"},
+      {"data.path", &data_path, "prompts: JSONL file or directory of shards"},
+      {"data.prompt_field", &prompt_field, "field holding the question"},
+      {"data.answer_field", &answer_field,
+       "field holding the reference answer, given to the rewards as 'answer' ('' = none)"},
+      {"data.template", &template_name, "r1_zero | chat | raw: how prompts are rendered"},
+      {"data.limit", &limit, "only the first N prompts (0 = all)"},
+      {"sampling.k", &k, "completions sampled per prompt"},
+      {"sampling.temperature", &temperature, "sampling temperature"},
+      {"sampling.top_p", &top_p, "nucleus sampling mass"},
+      {"sampling.top_k", &top_k, "top-k sampling (0 = off)"},
+      {"sampling.max_new_tokens", &max_new_tokens, "tokens per completion at most"},
+      {"sampling.max_batch", &max_batch, "sequences decoded together"},
+      {"sampling.seed", &seed, "prompt i samples with seed + i"},
+      {"filter.keep", &keep, "all | best | random: which passing samples of a prompt are kept"},
+      {"filter.accuracy_reward", &accuracy_reward,
+       "reward that decides correctness ('' = the first [[rewards]])"},
+      {"filter.min_accuracy", &min_accuracy, "a sample passes when that reward is >= this"},
+      {"filter.min_reward", &min_reward, "and its weighted total reward is >= this"},
+      {"filter.drop_truncated", &drop_truncated, "drop completions cut by max_new_tokens"},
+      {"filter.max_tokens", &max_tokens, "drop completions longer than N tokens (0 = no limit)"},
+      {"filter.language", &language,
+       "'' = off; en | zh: drop chains of thought in mixed languages (R1 §2.3.3)"},
+      {"filter.min_language", &min_language,
+       "language-consistency score (share of CoT words in the language) needed"},
+      {"filter.drop_code_in_think", &drop_code_in_think,
+       "drop chains of thought holding ``` code blocks"},
+      {"filter.dedupe", &dedupe, "keep identical completions of a prompt once"},
+      {"output.dir", &output_dir, "samples.jsonl (SFT-ready), prompts.jsonl, summary.json"},
+      {"output.format", &format, "pair ({prompt, completion}) | messages ([user, assistant])"},
+  };
+}
+
+void SampleConfig::validate() const {
+  if (model_path.empty()) fail("model.path is required");
+  if (data_path.empty()) fail("data.path is required");
+  if (prompt_field.empty()) fail("data.prompt_field must not be empty");
+  if (template_name != "r1_zero" && template_name != "chat" && template_name != "raw")
+    fail("data.template: unknown '", template_name, "' (r1_zero, chat, raw)");
+  if (limit < 0) fail("data.limit must be >= 0");
+  if (k < 1) fail("sampling.k must be >= 1");
+  if (max_new_tokens < 1) fail("sampling.max_new_tokens must be >= 1");
+  if (max_batch < 1) fail("sampling.max_batch must be >= 1");
+  if (keep != "all" && keep != "best" && keep != "random")
+    fail("filter.keep: unknown '", keep, "' (all, best, random)");
+  if (max_tokens < 0) fail("filter.max_tokens must be >= 0");
+  if (!language.empty() && language != "en" && language != "zh")
+    fail("filter.language: unknown '", language, "' ('' = off, en, zh)");
+  if (format != "pair" && format != "messages")
+    fail("output.format: unknown '", format, "' (pair, messages)");
+  if (output_dir.empty()) fail("output.dir is required");
+  if (rewards.empty()) fail("no [[rewards]] configured: samples are kept only when verified");
+  if (!accuracy_reward.empty()) {
+    bool found = false;
+    for (const auto& r : rewards) found |= r.name == accuracy_reward;
+    if (!found) fail("filter.accuracy_reward '", accuracy_reward, "' is not among the [[rewards]]");
+  }
+}
+
+std::vector<RewardSpec> parse_reward_specs(const nlohmann::json& items, const std::string& source) {
+  std::vector<RewardSpec> specs;
+  for (const auto& item : items) {
+    if (!item.is_object() || !item.contains("name") || !item["name"].is_string())
+      fail(source, ": each [[rewards]] needs name = \"...\"");
+    RewardSpec spec;
+    spec.name = item["name"];
+    if (item.contains("weight") && !item["weight"].is_number())
+      fail(source, ": [[rewards]] '", spec.name, "': weight must be a number");
+    spec.weight = item.value("weight", 1.0);
+    for (const auto& [key, value] : item.items())
+      if (key != "name" && key != "weight") spec.params[key] = value;
+    specs.push_back(spec);
+  }
+  return specs;
+}
+
+SampleConfig parse_sample_config(const std::string& text, const std::string& source,
+                                 const std::vector<std::string>& overrides) {
+  SampleConfig c;
+  FieldTable table = c.fields();
+  nlohmann::json lists = apply_toml(table, text, source, {"rewards"});
+  for (const auto& o : overrides) apply_override(table, o);
+  if (lists.contains("rewards")) c.rewards = parse_reward_specs(lists["rewards"], source);
+  return c;
+}
+
+SampleConfig load_sample_config(const std::string& path,
+                                const std::vector<std::string>& overrides) {
+  return parse_sample_config(read_file(path), path, overrides);
+}
+
+std::string dump_sample_config(SampleConfig& config) {
+  nlohmann::json rewards = nlohmann::json::array();
+  for (const auto& r : config.rewards) {
+    nlohmann::json item = r.params;
+    item["name"] = r.name;
+    item["weight"] = r.weight;
+    rewards.push_back(item);
+  }
+  return dump_toml(config.fields(), {{"rewards", rewards}});
+}
+
+}  // namespace r1
