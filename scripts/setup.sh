@@ -14,6 +14,7 @@ PACKAGES=(
   nlohmann-json3-dev libtomlplusplus-dev libpcre2-dev libicu-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   bubblewrap libseccomp-dev python3   # the code reward's sandbox (g++ comes with build-essential)
+  gnuplot-nox             # r1 plot: the PNG curves of a run
 )
 
 missing=()

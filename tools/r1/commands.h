@@ -20,5 +20,6 @@ int cmd_verify(const Args& args);
 int cmd_data(const Args& args);
 int cmd_eval(const Args& args);
 int cmd_sample(const Args& args);
+int cmd_plot(const Args& args);
 
 }  // namespace r1

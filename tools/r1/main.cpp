@@ -29,6 +29,7 @@ const Command kCommands[] = {
     {"data", r1::cmd_data, "generate synthetic reasoning tasks as JSONL (r1 data gen)"},
     {"eval", r1::cmd_eval, "pass@1, cons@k, pass@k of a model on a JSONL benchmark"},
     {"sample", r1::cmd_sample, "rejection sampling: keep verified completions as SFT JSONL"},
+    {"plot", r1::cmd_plot, "draw a GRPO run's curves (reward, accuracy, length, thinking) as PNG"},
 };
 
 void print_usage() {
