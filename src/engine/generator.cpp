@@ -1,6 +1,7 @@
 #include "engine/generator.h"
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 
 #include <algorithm>
 #include <map>
@@ -66,6 +67,85 @@ bool check_finished(Row& row, const SamplingParams& params, const GenerateOption
   return false;
 }
 
+// Per-step sampling state for up to R rows, allocated once per wave: (R, V)
+// float buffers on the CPU, of which a step uses the first B rows.
+struct StepBuffers {
+  at::Tensor logits;     // model output
+  at::Tensor logp;       // log-softmax of logits: the policy log-probs GRPO records
+  at::Tensor penalized;  // logits after repetition/presence penalties (if any)
+  at::Tensor scaled;     // sampling logits / temperature (if not 1 or penalised)
+  at::Tensor probs;      // the sampling distribution (temperature > 0)
+
+  StepBuffers(int64_t R, int64_t V, const SamplingParams& params) {
+    auto opts = at::TensorOptions().dtype(at::kFloat);
+    logits = at::empty({R, V}, opts);
+    logp = at::empty({R, V}, opts);
+    if (params.uses_penalties()) penalized = at::empty({R, V}, opts);
+    if (params.temperature > 0.0f) {
+      probs = at::empty({R, V}, opts);
+      if (params.temperature != 1.0f || params.uses_penalties()) scaled = at::empty({R, V}, opts);
+    }
+  }
+};
+
+// out (B, V) = hidden (B, C) x lm_head^T, written in place. One row goes
+// through matrix-vector BLAS (GEMM would first pack the whole LM head).
+void lm_head_into(const Model& model, const at::Tensor& hidden, at::Tensor out) {
+  if (!hidden.device().is_cpu()) {
+    out.copy_(lm_logits(model, hidden));
+  } else if (hidden.size(0) == 1) {
+    auto row = out.view({out.size(1)});
+    at::mv_out(row, model.lm_head, hidden.reshape({hidden.size(1)}));
+  } else {
+    at::mm_out(out, hidden, model.lm_head.t());
+  }
+}
+
+// Samples the next token of the first B rows of buffers.logits (batch position
+// b is row live[b]) and records each token's policy log-prob: the log-softmax
+// at temperature 1 without penalties or filters, what GRPO's ratio needs.
+// Whole-vocabulary passes are vectorised torch kernels; the per-row draw runs
+// in parallel over rows (each row owns its random stream).
+void sample_step(StepBuffers& buf, int64_t B, int64_t V, const SamplingParams& params,
+                 const std::vector<GenerateRequest>& requests, std::vector<Row>& rows,
+                 const std::vector<int64_t>& live, std::vector<SampledToken>& sampled,
+                 std::vector<float>& policy_logprobs) {
+  auto logits = buf.logits.narrow(0, 0, B);
+  auto logp = buf.logp.narrow(0, 0, B);
+  at::_log_softmax_out(logp, logits, 1, false);
+  at::Tensor sampling_logits = logits;
+  if (params.uses_penalties()) {
+    sampling_logits = buf.penalized.narrow(0, 0, B);
+    sampling_logits.copy_(logits);
+    for (int64_t b = 0; b < B; ++b) {
+      const Row& row = rows[live[b]];
+      apply_penalties(sampling_logits.data_ptr<float>() + b * V, requests[row.request].prompt,
+                      row.out.tokens, params);
+    }
+  }
+  at::Tensor probs;
+  if (params.temperature > 0.0f) {
+    probs = buf.probs.narrow(0, 0, B);
+    if (buf.scaled.defined()) {
+      auto scaled = buf.scaled.narrow(0, 0, B);
+      at::div_out(scaled, sampling_logits, params.temperature);
+      at::_softmax_out(probs, scaled, 1, false);
+    } else {
+      at::exp_out(probs, logp);  // temperature 1, no penalties: softmax = exp(log-softmax)
+    }
+  }
+  const float* logits_ptr = sampling_logits.data_ptr<float>();
+  const float* probs_ptr = probs.defined() ? probs.data_ptr<float>() : nullptr;
+  at::parallel_for(0, B, 1, [&](int64_t begin, int64_t end) {
+    std::vector<int32_t> scratch;
+    for (int64_t b = begin; b < end; ++b)
+      sampled[b] = sample_from_probs(probs_ptr ? probs_ptr + b * V : nullptr, logits_ptr + b * V, V,
+                                     params, rows[live[b]].rng, scratch);
+  });
+  const float* logp_ptr = logp.data_ptr<float>();
+  for (int64_t b = 0; b < B; ++b) policy_logprobs[b] = logp_ptr[b * V + sampled[b].token];
+}
+
 void run_wave(const Model& model, const std::vector<GenerateRequest>& requests,
               std::vector<Row>& rows, const SamplingParams& params,
               const GenerateOptions& options) {
@@ -112,81 +192,76 @@ void run_wave(const Model& model, const std::vector<GenerateRequest>& requests,
   }
   cache.length = P;
   prefill = KVCache();
+  // The live rows are always the first B of these (R, ...) buffers, so a
+  // decode step allocates nothing the size of the cache or the vocabulary.
+  const std::vector<at::Tensor> all_keys = cache.keys, all_values = cache.values;
   auto key_mask = at::zeros({R, capacity}, long_opts.device(device));
   key_mask.narrow(1, 0, P).copy_(prompt_mask.index_select(0, row_slot));
-  auto logits = lm_logits(model, hidden.select(1, P - 1)).index_select(0, row_slot);  // (R, V)
+  StepBuffers buffers(R, V, params);
+  buffers.logits.copy_(lm_logits(model, hidden.select(1, P - 1)).index_select(0, row_slot));
 
   std::vector<int64_t> live(R);  // batch position -> row index
   for (int64_t i = 0; i < R; ++i) live[i] = i;
-  std::vector<int32_t> scratch;
-  std::vector<float> penalized;
+  std::vector<int64_t> next(R);
+  std::vector<SampledToken> sampled(R);
+  std::vector<float> policy_logprobs(R);
 
   for (int64_t step = 0; step < new_tokens; ++step) {
-    // logprob under the policy itself (temperature 1, no filtering): the
-    // quantity GRPO's ratio uses; the sampling distribution is separate.
-    auto lse = at::logsumexp(logits, 1).to(at::kCPU).contiguous();
-    auto logits_cpu = logits.to(at::kCPU).contiguous();
-    at::Tensor sampling_logits = logits_cpu;
-    if (params.uses_penalties()) {
-      sampling_logits = logits_cpu.clone();
-      for (size_t b = 0; b < live.size(); ++b) {
-        const Row& row = rows[live[b]];
-        apply_penalties(sampling_logits.data_ptr<float>() + b * V, requests[row.request].prompt,
-                        row.out.tokens, params);
-      }
-    }
-    at::Tensor probs;
-    if (params.temperature > 0.0f)
-      probs = at::softmax(sampling_logits / params.temperature, 1).contiguous();
-
-    std::vector<int64_t> next(live.size());
+    int64_t B = live.size();
+    sample_step(buffers, B, V, params, requests, rows, live, sampled, policy_logprobs);
     bool any_finished = false;
-    for (size_t b = 0; b < live.size(); ++b) {
+    for (int64_t b = 0; b < B; ++b) {
       Row& row = rows[live[b]];
-      const float* row_logits = sampling_logits.data_ptr<float>() + b * V;
-      const float* row_probs = probs.defined() ? probs.data_ptr<float>() + b * V : nullptr;
-      SampledToken s = sample_from_probs(row_probs, row_logits, V, params, row.rng, scratch);
-      next[b] = s.token;
-      row.out.tokens.push_back(s.token);
-      row.out.logprobs.push_back(logits_cpu.data_ptr<float>()[b * V + s.token] -
-                                 lse.data_ptr<float>()[b]);
-      row.out.sampling_logprobs.push_back(s.sampling_logprob);
-      if (options.on_token) options.on_token(row.request, row.sample, s.token);
+      next[b] = sampled[b].token;
+      row.out.tokens.push_back(sampled[b].token);
+      row.out.logprobs.push_back(policy_logprobs[b]);
+      row.out.sampling_logprobs.push_back(sampled[b].sampling_logprob);
+      if (options.on_token) options.on_token(row.request, row.sample, sampled[b].token);
       row.done = check_finished(row, params, options, new_tokens);
       any_finished |= row.done;
     }
 
-    // Drop finished rows from the batch: they stop costing compute.
+    // Finished rows leave the batch so they stop costing compute: the last
+    // live row moves into each hole, so one row's cache is copied per finished
+    // row rather than the whole batch shifted.
     if (any_finished) {
-      std::vector<int64_t> keep_batch, keep_rows;
-      for (size_t b = 0; b < live.size(); ++b) {
+      for (int64_t b = 0; b < B;) {
         if (!rows[live[b]].done) {
-          keep_batch.push_back(static_cast<int64_t>(b));
-          keep_rows.push_back(live[b]);
+          ++b;
+          continue;
+        }
+        if (b != --B) {
+          live[b] = live[B];
+          next[b] = next[B];
+          for (size_t l = 0; l < all_keys.size(); ++l) {
+            all_keys[l][b]
+                .narrow(1, 0, cache.length)
+                .copy_(all_keys[l][B].narrow(1, 0, cache.length));
+            all_values[l][b]
+                .narrow(1, 0, cache.length)
+                .copy_(all_values[l][B].narrow(1, 0, cache.length));
+          }
+          key_mask[b].copy_(key_mask[B]);
         }
       }
-      if (keep_rows.empty()) break;
-      auto index = at::tensor(keep_batch, long_opts).to(device);
-      for (size_t l = 0; l < cache.keys.size(); ++l) {
-        cache.keys[l] = cache.keys[l].index_select(0, index);
-        cache.values[l] = cache.values[l].index_select(0, index);
+      live.resize(B);
+      if (B == 0) break;
+      for (size_t l = 0; l < all_keys.size(); ++l) {
+        cache.keys[l] = all_keys[l].narrow(0, 0, B);
+        cache.values[l] = all_values[l].narrow(0, 0, B);
       }
-      key_mask = key_mask.index_select(0, index);
-      std::vector<int64_t> kept_next;
-      for (int64_t b : keep_batch) kept_next.push_back(next[b]);
-      next = kept_next;
-      live = keep_rows;
     }
 
-    const int64_t B = live.size();
     std::vector<int64_t> positions(B);
     for (int64_t b = 0; b < B; ++b) positions[b] = rows[live[b]].next_position++;
     key_mask.select(1, cache.length).fill_(1);
-    auto step_ids = at::tensor(next, long_opts).view({B, 1}).to(device);
+    auto step_ids = at::tensor(std::vector<int64_t>(next.begin(), next.begin() + B), long_opts)
+                        .view({B, 1})
+                        .to(device);
     auto step_pos = at::tensor(positions, long_opts).view({B, 1}).to(device);
-    auto h =
-        forward_hidden(model, step_ids, step_pos, key_mask.narrow(1, 0, cache.length + 1), &cache);
-    logits = lm_logits(model, h.select(1, 0));  // (B, V)
+    auto h = forward_hidden(model, step_ids, step_pos,
+                            key_mask.narrow(0, 0, B).narrow(1, 0, cache.length + 1), &cache);
+    lm_head_into(model, h.select(1, 0), buffers.logits.narrow(0, 0, B));
   }
 }
 

@@ -1,7 +1,9 @@
 #include "engine/sampler.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <cstring>
 #include <numeric>
 #include <unordered_set>
 
@@ -52,6 +54,63 @@ void apply_penalties(float* logits, const std::vector<int64_t>& prompt,
   }
 }
 
+namespace {
+
+// The inverse-CDF walk reads chunk sums first and then one chunk, instead of
+// accumulating the whole vocabulary in double, element by element.
+constexpr int64_t kChunk = 256;
+
+// Sum of p[0, n) with eight independent float accumulators (the compiler can
+// vectorise it; chunk sums are then combined in double).
+float chunk_sum(const float* p, int64_t n) {
+  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int j = 0; j < 8; ++j) acc[j] += p[i + j];
+  float total = 0;
+  for (; i < n; ++i) total += p[i];
+  for (float a : acc) total += a;
+  return total;
+}
+
+// Draws token i with probability probs[i] / sum(probs) (probs >= 0, not
+// necessarily normalised).
+SampledToken sample_unfiltered(const float* probs, int64_t V, SequenceRng& rng) {
+  const int64_t chunks = (V + kChunk - 1) / kChunk;
+  std::vector<double> sums(chunks);
+  double total = 0;
+  for (int64_t c = 0; c < chunks; ++c) {
+    sums[c] = chunk_sum(probs + c * kChunk, std::min(kChunk, V - c * kChunk));
+    total += sums[c];
+  }
+  const double target = rng.uniform() * total;
+  double acc = 0;
+  int64_t c = 0;
+  while (c + 1 < chunks && acc + sums[c] <= target) acc += sums[c++];
+  int64_t token = -1;
+  for (int64_t i = c * kChunk; i < std::min(V, (c + 1) * kChunk); ++i) {
+    if (probs[i] <= 0.0f) continue;
+    token = i;
+    acc += probs[i];
+    if (acc > target) break;
+  }
+  // Rounding between the float chunk sums and this walk: the last token with mass.
+  for (int64_t i = c * kChunk - 1; token < 0 && i >= 0; --i)
+    if (probs[i] > 0.0f) token = i;
+  return {token, static_cast<float>(std::log(probs[token] / total))};
+}
+
+// Binary exponent of a non-negative float: tokens are bucketed by it so that
+// the top-k / top-p cut is located in one pass, and only tokens at or above the
+// cut's bucket are sorted (the nucleus is usually a few hundred tokens of 150k).
+inline int exponent_bucket(float p) {
+  uint32_t bits;
+  std::memcpy(&bits, &p, sizeof bits);
+  return static_cast<int>(bits >> 23);
+}
+
+}  // namespace
+
 SampledToken sample_from_probs(const float* probs, const float* logits, int64_t V,
                                const SamplingParams& params, SequenceRng& rng,
                                std::vector<int32_t>& scratch) {
@@ -60,60 +119,69 @@ SampledToken sample_from_probs(const float* probs, const float* logits, int64_t 
     return {best, 0.0f};
   }
   const bool filtered = params.top_k > 0 || params.top_p < 1.0f || params.min_p > 0.0f;
-  if (!filtered) {
-    // Inverse CDF over the whole vocabulary: one pass.
-    double total = 0;
-    for (int64_t i = 0; i < V; ++i) total += probs[i];
-    double target = rng.uniform() * total, acc = 0;
-    int64_t token = V - 1;
-    for (int64_t i = 0; i < V; ++i) {
-      acc += probs[i];
-      if (acc > target) {
-        token = i;
-        break;
-      }
-    }
-    while (probs[token] <= 0.0f && token > 0) --token;  // rounding at the very end
-    return {token, static_cast<float>(std::log(probs[token] / total))};
-  }
+  if (!filtered) return sample_unfiltered(probs, V, rng);
 
-  // Candidates: tokens above the min-p floor.
-  const float top = *std::max_element(probs, probs + V);
-  const float floor = params.min_p * top;
-  scratch.clear();
-  for (int64_t i = 0; i < V; ++i)
-    if (probs[i] > 0.0f && probs[i] >= floor) scratch.push_back(static_cast<int32_t>(i));
-  auto by_prob = [&](int32_t a, int32_t b) {
-    return probs[a] > probs[b] || (probs[a] == probs[b] && a < b);
-  };
-  size_t keep = scratch.size();
-  if (params.top_k > 0 && static_cast<size_t>(params.top_k) < keep) {
-    std::nth_element(scratch.begin(), scratch.begin() + params.top_k, scratch.end(), by_prob);
-    keep = static_cast<size_t>(params.top_k);
-    scratch.resize(keep);
+  // Eligible tokens: positive and above the min-p floor; their mass and count
+  // per exponent bucket.
+  const float floor = params.min_p > 0.0f ? params.min_p * *std::max_element(probs, probs + V) : 0;
+  std::array<double, 256> mass{};
+  std::array<int64_t, 256> count{};
+  for (int64_t i = 0; i < V; ++i) {
+    const float p = probs[i];
+    if (!(p > 0.0f && p >= floor)) continue;
+    const int e = exponent_bucket(p);
+    mass[e] += p;
+    count[e] += 1;
   }
-  if (params.top_p < 1.0f) {
-    double total = 0;
-    for (int32_t t : scratch) total += probs[t];
-    const double need = params.top_p * total;
-    // The nucleus is usually small: sort a prefix first, the rest only if needed.
-    size_t prefix = std::min<size_t>(keep, 512);
-    while (true) {
-      std::partial_sort(scratch.begin(), scratch.begin() + prefix, scratch.end(), by_prob);
-      double acc = 0;
-      size_t n = 0;
-      while (n < prefix && acc < need) acc += probs[scratch[n++]];
-      if (acc >= need || prefix == keep) {
-        keep = n;
+  // Lowest bucket that can hold a kept token.
+  int lowest = 0;
+  if (params.top_k > 0) {
+    int64_t n = 0;
+    for (int e = 255; e >= 0; --e)
+      if ((n += count[e]) >= params.top_k) {
+        lowest = e;
         break;
       }
-      prefix = keep;
-    }
-    scratch.resize(keep);
   }
-  double mass = 0;
-  for (int32_t t : scratch) mass += probs[t];
-  double target = rng.uniform() * mass, acc = 0;
+  double eligible_mass = 0;
+  for (double m : mass) eligible_mass += m;
+  if (params.top_p < 1.0f && params.top_k == 0) {
+    double acc = 0;
+    for (int e = 255; e >= 0; --e)
+      if ((acc += mass[e]) >= params.top_p * eligible_mass) {
+        lowest = std::max(0, e - 1);  // one bucket of margin for rounding
+        break;
+      }
+  }
+  scratch.clear();
+  for (int64_t i = 0; i < V; ++i) {
+    const float p = probs[i];
+    if (p > 0.0f && p >= floor && exponent_bucket(p) >= lowest)
+      scratch.push_back(static_cast<int32_t>(i));
+  }
+  // Most likely first; ties towards the lower id.
+  std::sort(scratch.begin(), scratch.end(), [&](int32_t a, int32_t b) {
+    return probs[a] > probs[b] || (probs[a] == probs[b] && a < b);
+  });
+  if (params.top_k > 0 && static_cast<size_t>(params.top_k) < scratch.size())
+    scratch.resize(params.top_k);
+  if (params.top_p < 1.0f) {
+    // The nucleus is a fraction of the top-k set's mass, or of all eligible tokens'.
+    double total = 0;
+    if (params.top_k > 0)
+      for (int32_t t : scratch) total += probs[t];
+    else
+      total = eligible_mass;
+    const double need = params.top_p * total;
+    double acc = 0;
+    size_t n = 0;
+    while (n < scratch.size() && acc < need) acc += probs[scratch[n++]];
+    scratch.resize(n);
+  }
+  double kept = 0;
+  for (int32_t t : scratch) kept += probs[t];
+  const double target = rng.uniform() * kept;
+  double acc = 0;
   int32_t token = scratch.back();
   for (int32_t t : scratch) {
     acc += probs[t];
@@ -122,7 +190,7 @@ SampledToken sample_from_probs(const float* probs, const float* logits, int64_t 
       break;
     }
   }
-  return {token, static_cast<float>(std::log(probs[token] / mass))};
+  return {token, static_cast<float>(std::log(probs[token] / kept))};
 }
 
 }  // namespace r1
