@@ -5,11 +5,33 @@
 
 #include "args.h"
 #include "commands.h"
+#include "eval/compare.h"
 #include "eval/evaluator.h"
 #include "eval/pass_at_k.h"
 #include "util/error.h"
 
 namespace r1 {
+namespace {
+
+void print_comparison(const EvalComparison& c) {
+  auto number = [](const nlohmann::json& s, const std::string& key) {
+    return s.contains(key) && s[key].is_number() ? s[key].get<double>() : 0.0;
+  };
+  const std::string cons = "cons@" + std::to_string(c.after.value("k", 0));
+  std::printf("\n%-18s %8s %8s\n", "", "before", "after");
+  for (const std::string key : {std::string("pass@1"), cons})
+    std::printf("%-18s %8.3f %8.3f\n", key.c_str(), number(c.before, key), number(c.after, key));
+  std::printf("%-18s %8.1f %8.1f\n", "response tokens", number(c.before, "mean_response_tokens"),
+              number(c.after, "mean_response_tokens"));
+  std::printf("%-18s %8.3f %8.3f\n", "thinking", number(c.before, "think_fraction"),
+              number(c.after, "think_fraction"));
+  if (!c.example.found) return;
+  std::printf("\nexample: %s  (answer %s)\n  before: %s\n  after:  %s\n",
+              c.example.question.c_str(), c.example.gold.c_str(), c.example.before.c_str(),
+              c.example.after.c_str());
+}
+
+}  // namespace
 
 int cmd_eval(const Args& args) {
   ArgParser p("r1 eval --model DIR --data BENCH.jsonl [-k 16] [flags]",
@@ -40,6 +62,9 @@ int cmd_eval(const Args& args) {
   p.add("--batch", "N", "sequences decoded together", "64");
   p.add("--limit", "N", "only the first N questions (0 = all)", "0");
   p.add_switch("--quiet", "no progress lines");
+  p.add("--baseline", "DIR",
+        "an earlier eval's output dir on the same data: print both side by side and one "
+        "question it got wrong that this model solves");
   if (!p.parse(args)) return 0;
 
   EvalConfig c;
@@ -85,6 +110,7 @@ int cmd_eval(const Args& args) {
                 s["truncated_fraction"].get<double>());
   }
   std::cout << "wrote " << c.out_dir << "/summary.json\n";
+  if (p.given("--baseline")) print_comparison(compare_evals(p.str("--baseline"), c.out_dir));
   return 0;
 }
 
