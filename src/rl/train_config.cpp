@@ -76,9 +76,14 @@ void TrainConfig::validate() const {
 }
 
 TrainConfig load_train_config(const std::string& path, const std::vector<std::string>& overrides) {
+  return parse_train_config(read_file(path), path, overrides);
+}
+
+TrainConfig parse_train_config(const std::string& text, const std::string& path,
+                               const std::vector<std::string>& overrides) {
   TrainConfig c;
   FieldTable table = c.fields();
-  nlohmann::json lists = apply_toml(table, read_file(path), path, {"rewards"});
+  nlohmann::json lists = apply_toml(table, text, path, {"rewards"});
   for (const auto& o : overrides) apply_override(table, o);
   if (lists.contains("rewards")) {
     for (const auto& item : lists["rewards"]) {

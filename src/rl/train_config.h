@@ -68,6 +68,9 @@ struct TrainConfig {
 
 // Reads a TOML file (then applies --set overrides). Errors name file and key.
 TrainConfig load_train_config(const std::string& path, const std::vector<std::string>& overrides);
+// The same from TOML text; `path` names it in errors (r1 pipeline's inline stages).
+TrainConfig parse_train_config(const std::string& text, const std::string& path,
+                               const std::vector<std::string>& overrides);
 std::string dump_train_config(TrainConfig& config);
 
 }  // namespace r1

@@ -36,6 +36,12 @@ FieldTable SftConfig::fields() {
       {"train.output_dir", &output_dir, "run directory"},
       {"train.checkpoint_every", &checkpoint_every, "checkpoint every N steps (0 = end only)"},
       {"train.eval_every", &eval_every, "eval_loss every N steps (0 = end only)"},
+      {"distill.teacher", &teacher_path,
+       "teacher model for logit distillation ('' = plain SFT; same tokenizer required)"},
+      {"distill.kd_weight", &kd_weight,
+       "w in (1 - w) * CE + w * KL(teacher || student), per token (0 = plain SFT)"},
+      {"distill.kd_temperature", &kd_temperature,
+       "T: KL between softmax(logits / T) distributions, scaled by T^2"},
   };
 }
 
@@ -52,12 +58,19 @@ void SftConfig::validate() const {
   if (micro_batch_tokens < 1) fail("optim.micro_batch_tokens must be >= 1");
   if (epochs < 1) fail("train.epochs must be >= 1");
   if (max_steps < 0) fail("train.max_steps must be >= 0");
+  if (!(kd_weight >= 0 && kd_weight <= 1)) fail("distill.kd_weight must be in [0, 1]");
+  if (!(kd_temperature > 0)) fail("distill.kd_temperature must be > 0");
 }
 
 SftConfig load_sft_config(const std::string& path, const std::vector<std::string>& overrides) {
+  return parse_sft_config(read_file(path), path, overrides);
+}
+
+SftConfig parse_sft_config(const std::string& text, const std::string& path,
+                           const std::vector<std::string>& overrides) {
   SftConfig c;
   FieldTable table = c.fields();
-  apply_toml(table, read_file(path), path, {});
+  apply_toml(table, text, path, {});
   for (const auto& o : overrides) apply_override(table, o);
   return c;
 }

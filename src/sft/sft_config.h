@@ -41,6 +41,11 @@ struct SftConfig {
   std::string output_dir = "runs/sft";
   int64_t checkpoint_every = 0;  // 0 = only at the end
   int64_t eval_every = 0;        // 0 = only at the end (if data.eval_path is set)
+  // [distill] optional logit distillation (sft_loss.h): per trained token,
+  // (1 - kd_weight) * CE + kd_weight * T^2 * KL(teacher || student) at T.
+  std::string teacher_path;     // "" = plain SFT; same tokenizer and vocab size as the model
+  double kd_weight = 0.5;       // with a teacher; 0 = plain SFT (the teacher is not loaded)
+  double kd_temperature = 1.0;  // T: both distributions are softmax(logits / T)
 
   FieldTable fields();
   void validate() const;
@@ -48,6 +53,9 @@ struct SftConfig {
 
 // Reads a TOML file (then applies --set overrides). Errors name file and key.
 SftConfig load_sft_config(const std::string& path, const std::vector<std::string>& overrides);
+// The same from TOML text; `path` names it in errors (r1 pipeline's inline stages).
+SftConfig parse_sft_config(const std::string& text, const std::string& path,
+                           const std::vector<std::string>& overrides);
 std::string dump_sft_config(SftConfig& config);
 
 }  // namespace r1

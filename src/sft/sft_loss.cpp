@@ -6,8 +6,17 @@
 
 namespace r1 {
 
-// B = batch rows, L = longest row, C = hidden, N = trained tokens in the batch.
-at::Tensor sft_loss_sum(const Model& model, const std::vector<const SftExample*>& batch) {
+namespace {
+
+// B = batch rows, L = longest row, C = hidden, N = trained tokens in the batch,
+// V = vocabulary.
+struct PaddedBatch {
+  at::Tensor ids, mask, positions;  // (B, L) each
+  at::Tensor source;                // (N) flat index of the hidden state predicting each target
+  at::Tensor targets;               // (N)
+};
+
+PaddedBatch pad_batch(const Model& model, const std::vector<const SftExample*>& batch) {
   const int64_t B = batch.size();
   int64_t L = 0;
   for (const SftExample* ex : batch) L = std::max<int64_t>(L, ex->ids.size());
@@ -31,15 +40,46 @@ at::Tensor sft_loss_sum(const Model& model, const std::vector<const SftExample*>
     }
   }
   auto long_opts = at::TensorOptions().dtype(at::kLong);
-  auto id_tensor = at::tensor(ids, long_opts).view({B, L}).to(device);
-  auto mask_tensor = at::tensor(mask, long_opts).view({B, L}).to(device);
-  auto positions = at::arange(L, long_opts.device(device)).expand({B, L});
+  return {at::tensor(ids, long_opts).view({B, L}).to(device),
+          at::tensor(mask, long_opts).view({B, L}).to(device),
+          at::arange(L, long_opts.device(device)).expand({B, L}),
+          at::tensor(source, long_opts).to(device), at::tensor(targets, long_opts).to(device)};
+}
 
-  auto hidden = forward_hidden(model, id_tensor, positions, mask_tensor);  // (B, L, C)
-  auto picked = hidden.reshape({B * L, -1})
-                    .index_select(0, at::tensor(source, long_opts).to(device));        // (N, C)
-  auto lp = token_logprobs(model, picked, at::tensor(targets, long_opts).to(device));  // (N)
+// Hidden states of the positions that predict trained tokens, (N, C).
+at::Tensor picked_hidden(const Model& model, const PaddedBatch& p) {
+  auto hidden = forward_hidden(model, p.ids, p.positions, p.mask);  // (B, L, C)
+  return hidden.reshape({p.ids.numel(), -1}).index_select(0, p.source);
+}
+
+}  // namespace
+
+at::Tensor sft_loss_sum(const Model& model, const std::vector<const SftExample*>& batch) {
+  PaddedBatch p = pad_batch(model, batch);
+  auto lp = token_logprobs(model, picked_hidden(model, p), p.targets);  // (N)
   return -lp.sum();
+}
+
+at::Tensor kd_loss_sum(const at::Tensor& student_logits, const at::Tensor& teacher_logits,
+                       double temperature) {
+  auto log_ps = at::log_softmax(student_logits / temperature, -1);           // (N, V)
+  auto log_pt = at::log_softmax(teacher_logits.detach() / temperature, -1);  // (N, V)
+  return (log_pt.exp() * (log_pt - log_ps)).sum() * (temperature * temperature);
+}
+
+SftLossSums sft_distill_loss_sums(const Model& student, const Model& teacher,
+                                  const std::vector<const SftExample*>& batch, double temperature) {
+  PaddedBatch p = pad_batch(student, batch);
+  at::Tensor teacher_logits;
+  {
+    at::NoGradGuard no_grad;
+    teacher_logits = lm_logits(teacher, picked_hidden(teacher, p));  // (N, V)
+  }
+  // The full (N, V) student logits feed both terms: log p(target) is read from
+  // the same log-softmax the KL uses.
+  auto student_logits = lm_logits(student, picked_hidden(student, p));  // (N, V)
+  auto ce = -at::log_softmax(student_logits, -1).gather(1, p.targets.unsqueeze(1)).sum();
+  return {ce, kd_loss_sum(student_logits, teacher_logits, temperature)};
 }
 
 }  // namespace r1

@@ -52,7 +52,9 @@ class SftTrainer {
 
     SftFormat format{c_.template_name, c_.messages_field, c_.prompt_field, c_.completion_field,
                      c_.chat_template_path.empty() ? "" : read_file(c_.chat_template_path)};
-    SftEncoder encoder(Tokenizer::load(c_.model_path), format);
+    Tokenizer tok = Tokenizer::load(c_.model_path);
+    if (distilling()) load_teacher(tok);
+    SftEncoder encoder(tok, format);
     train_ = load_examples(c_.data_path, encoder);
     lengths_ = lengths_of(train_);
     if (!c_.eval_path.empty()) eval_ = load_examples(c_.eval_path, encoder);
@@ -128,6 +130,30 @@ class SftTrainer {
   int64_t step_ = 0;  // optimizer steps done
   int64_t planned_epoch_ = -1;
   std::vector<std::vector<int64_t>> plan_;
+  Model teacher_;  // loaded only when distilling
+
+  bool distilling() const { return !c_.teacher_path.empty() && c_.kd_weight > 0; }
+
+  // Logit distillation compares distributions over the same token ids: the
+  // teacher must have the student's vocabulary, id for id.
+  void load_teacher(const Tokenizer& student_tok) {
+    teacher_ = load_model(c_.teacher_path, at::kCPU);
+    for (auto& p : teacher_.parameters()) p.requires_grad_(false);
+    if (teacher_.config.vocab_size != model_.config.vocab_size)
+      fail("distill.teacher ", c_.teacher_path, ": vocab_size ", teacher_.config.vocab_size,
+           " but the student (", c_.model_path, ") has ", model_.config.vocab_size,
+           "; logit distillation needs the same vocabulary (use r1 sample + r1 sft instead)");
+    Tokenizer teacher_tok = Tokenizer::load(c_.teacher_path);
+    if (teacher_tok.vocab_size() != student_tok.vocab_size())
+      fail("distill.teacher ", c_.teacher_path, ": its tokenizer has ", teacher_tok.vocab_size(),
+           " tokens, the student's ", student_tok.vocab_size(),
+           "; logit distillation needs the same tokenizer");
+    for (int64_t id = 0; id < student_tok.vocab_size(); ++id)
+      if (teacher_tok.id_to_token(id) != student_tok.id_to_token(id))
+        fail("distill.teacher ", c_.teacher_path, ": token ", id, " is '",
+             teacher_tok.id_to_token(id), "' but the student's is '", student_tok.id_to_token(id),
+             "'; logit distillation needs the same tokenizer");
+  }
 
   void log(const std::string& s) {
     if (!opt_.quiet) std::cerr << s << "\n";
@@ -173,11 +199,19 @@ class SftTrainer {
       padded += static_cast<double>(mb.size()) * lengths_[mb[0]];
     }
     optimizer_->zero_grad();
-    double loss = 0;
+    double loss = 0, ce = 0, kd = 0;
     for (const auto& mb : micro) {
       std::vector<const SftExample*> batch;
       for (int64_t i : mb) batch.push_back(&train_[i]);
-      auto l = sft_loss_sum(model_, batch) / targets;
+      at::Tensor l;
+      if (distilling()) {
+        SftLossSums sums = sft_distill_loss_sums(model_, teacher_, batch, c_.kd_temperature);
+        l = ((1 - c_.kd_weight) * sums.ce + c_.kd_weight * sums.kd) / targets;
+        ce += sums.ce.item<double>() / targets;
+        kd += sums.kd.item<double>() / targets;
+      } else {
+        l = sft_loss_sum(model_, batch) / targets;
+      }
       l.backward();
       loss += l.item<double>();
     }
@@ -191,17 +225,22 @@ class SftTrainer {
     ++step_;
 
     const double seconds = seconds_since(t0);
-    return {{"step", step_},
-            {"epoch", static_cast<double>(step_) / steps_per_epoch_},
-            {"loss", loss},
-            {"tokens", targets},
-            {"sequence_tokens", tokens},
-            {"padding_fraction", 1 - tokens / padded},
-            {"micro_batches", micro.size()},
-            {"lr", lr},
-            {"grad_norm", grad_norm},
-            {"tokens_per_second", tokens / std::max(1e-9, seconds)},
-            {"time", seconds}};
+    nlohmann::json m = {{"step", step_},
+                        {"epoch", static_cast<double>(step_) / steps_per_epoch_},
+                        {"loss", loss},
+                        {"tokens", targets},
+                        {"sequence_tokens", tokens},
+                        {"padding_fraction", 1 - tokens / padded},
+                        {"micro_batches", micro.size()},
+                        {"lr", lr},
+                        {"grad_norm", grad_norm},
+                        {"tokens_per_second", tokens / std::max(1e-9, seconds)},
+                        {"time", seconds}};
+    if (distilling()) {
+      m["ce_loss"] = ce;
+      m["kd_loss"] = kd;
+    }
+    return m;
   }
 
   // Mean loss per trained token over the held-out examples.

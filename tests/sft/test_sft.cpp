@@ -410,5 +410,104 @@ TEST(SftTrainer, BadConfigsAreClearErrors) {
   expect_error([&] { train_sft(s.config, resume); }, "resuming would not continue the same run");
 }
 
+// The distillation term against the formula evaluated by hand in double:
+// T^2 * sum_v p_t[v] (log p_t[v] - log p_s[v]), p = softmax(logits / T); and
+// its gradient against the closed form T * (p_s - p_t).
+TEST(SftDistill, KdLossMatchesHandComputedValueAndGradient) {
+  const std::vector<std::vector<double>> s = {{1.0, 2.0, 0.0, -1.5}, {0.5, -1.0, 3.0, 0.25}};
+  const std::vector<std::vector<double>> t = {{2.0, 0.0, 1.0, 0.5}, {0.0, 0.0, 0.0, 0.0}};
+  for (double T : {1.0, 2.0, 0.5}) {
+    double want = 0;
+    std::vector<std::vector<double>> want_grad(2, std::vector<double>(4));
+    for (int n = 0; n < 2; ++n) {
+      double zs = 0, zt = 0;
+      for (int v = 0; v < 4; ++v) {
+        zs += std::exp(s[n][v] / T);
+        zt += std::exp(t[n][v] / T);
+      }
+      for (int v = 0; v < 4; ++v) {
+        const double ps = std::exp(s[n][v] / T) / zs, pt = std::exp(t[n][v] / T) / zt;
+        want += T * T * pt * (std::log(pt) - std::log(ps));
+        want_grad[n][v] = T * (ps - pt);
+      }
+    }
+    auto opts = at::TensorOptions().dtype(at::kDouble);
+    auto student = at::tensor({1.0, 2.0, 0.0, -1.5, 0.5, -1.0, 3.0, 0.25}, opts).view({2, 4});
+    auto teacher = at::tensor({2.0, 0.0, 1.0, 0.5, 0.0, 0.0, 0.0, 0.0}, opts).view({2, 4});
+    student.requires_grad_(true);
+    auto kd = kd_loss_sum(student, teacher, T);
+    EXPECT_NEAR(kd.item<double>(), want, 1e-12) << "T " << T;
+    kd.backward();
+    for (int n = 0; n < 2; ++n)
+      for (int v = 0; v < 4; ++v)
+        EXPECT_NEAR(student.grad()[n][v].item<double>(), want_grad[n][v], 1e-12);
+    EXPECT_NEAR(kd_loss_sum(student, student, T).item<double>(), 0.0, 1e-12) << "KL(p || p)";
+  }
+}
+
+TEST(SftDistill, LossSumsAgreeWithPlainSftAndVanishForTheSameModel) {
+  test::TempDir dir;
+  Model model = load_model(save_tiny_model(dir), at::kCPU);
+  Tokenizer tok = Tokenizer::load(kTiny);
+  auto examples = pair_examples(tok, 5);
+  std::vector<const SftExample*> batch;
+  for (const auto& ex : examples) batch.push_back(&ex);
+  at::NoGradGuard no_grad;
+  SftLossSums sums = sft_distill_loss_sums(model, model, batch, 2.0);
+  EXPECT_NEAR(sums.ce.item<double>(), sft_loss_sum(model, batch).item<double>(), 1e-4);
+  EXPECT_NEAR(sums.kd.item<double>(), 0.0, 1e-5);
+  Model other = init_model(model.config, 11);
+  EXPECT_GT(sft_distill_loss_sums(model, other, batch, 2.0).kd.item<double>(), 0.01);
+}
+
+// A teacher saved next to the TinyRun student: another random init, same tokenizer.
+std::string save_teacher(const test::TempDir& dir, int64_t vocab_size) {
+  ModelConfig c = default_config("qwen2");
+  c.vocab_size = vocab_size;
+  c.num_hidden_layers = 1;
+  Model teacher = init_model(c, 17);
+  SaveOptions save;
+  save.copy_from_dir = kTiny;
+  save_model(teacher, dir.file("teacher"), save);
+  return dir.file("teacher");
+}
+
+TEST(SftDistill, ZeroWeightIsPlainSftExactlyAndMixedLossIsLogged) {
+  TinyRun plain, zero, mixed;
+  for (TinyRun* r : {&plain, &zero, &mixed}) r->config.epochs = 2;
+  zero.config.teacher_path = mixed.config.teacher_path = save_teacher(mixed.dir, 600);
+  zero.config.kd_weight = 0;
+  mixed.config.kd_weight = 0.25;
+  mixed.config.kd_temperature = 2.0;
+  auto a = train_sft(plain.config, quiet());
+  auto b = train_sft(zero.config, quiet());
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i]["loss"].get<double>(), b[i]["loss"].get<double>()) << i;
+    EXPECT_FALSE(b[i].contains("kd_loss"));
+  }
+  auto wa = load_safetensors(plain.dir.file("run/checkpoints/step-4/model.safetensors"));
+  auto wb = load_safetensors(zero.dir.file("run/checkpoints/step-4/model.safetensors"));
+  for (const auto& [name, t] : wa) EXPECT_TRUE(at::equal(t, wb.at(name))) << name;
+
+  auto m = train_sft(mixed.config, quiet());
+  ASSERT_EQ(m.size(), a.size());
+  EXPECT_NEAR(m[0]["ce_loss"].get<double>(), a[0]["loss"].get<double>(), 1e-4) << "same start";
+  for (const auto& step : m) {
+    EXPECT_GT(step["kd_loss"].get<double>(), 0.0);
+    EXPECT_NEAR(step["loss"].get<double>(),
+                0.75 * step["ce_loss"].get<double>() + 0.25 * step["kd_loss"].get<double>(), 1e-5);
+  }
+}
+
+TEST(SftDistill, DifferentVocabularyIsAClearError) {
+  TinyRun s;
+  s.config.teacher_path = save_teacher(s.dir, 700);
+  expect_error([&] { train_sft(s.config, quiet()); },
+               "vocab_size 700 but the student (" + s.config.model_path + ") has 600");
+  s.config.kd_weight = 1.5;
+  expect_error([&] { train_sft(s.config, quiet()); }, "distill.kd_weight must be in [0, 1]");
+}
+
 }  // namespace
 }  // namespace r1
