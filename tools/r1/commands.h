@@ -20,6 +20,7 @@ int cmd_verify(const Args& args);
 int cmd_data(const Args& args);
 int cmd_eval(const Args& args);
 int cmd_sample(const Args& args);
+int cmd_pipeline(const Args& args);
 int cmd_plot(const Args& args);
 
 }  // namespace r1

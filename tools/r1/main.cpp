@@ -29,6 +29,7 @@ const Command kCommands[] = {
     {"data", r1::cmd_data, "generate synthetic reasoning tasks as JSONL (r1 data gen)"},
     {"eval", r1::cmd_eval, "pass@1, cons@k, pass@k of a model on a JSONL benchmark"},
     {"sample", r1::cmd_sample, "rejection sampling: keep verified completions as SFT JSONL"},
+    {"pipeline", r1::cmd_pipeline, "run ordered sft/train/sample/eval stages from one TOML file"},
     {"plot", r1::cmd_plot, "draw a GRPO run's curves (reward, accuracy, length, thinking) as PNG"},
 };
 
