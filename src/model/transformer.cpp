@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "model/decode_attention.h"
 #include "util/error.h"
 
 namespace r1 {
@@ -223,7 +224,11 @@ at::Tensor layer_forward(const ModelConfig& c, const LayerWeights& l, const at::
     k = keys.narrow(2, 0, cache->length + T);
     v = values.narrow(2, 0, cache->length + T);
   }
-  auto attn = attention(q, k, v, bias, K).transpose(1, 2).reshape({B, T, H * D});
+  // One new token per row (a decode step): a pass per (row, KV head), not B x K GEMMs.
+  const bool decode_step = cache && T == 1 && q.device().is_cpu() && q.scalar_type() == at::kFloat;
+  auto attn = decode_step ? decode_attention(q, k, v, bias.select(1, 0).select(1, 0))
+                          : attention(q, k, v, bias, K);
+  attn = attn.transpose(1, 2).reshape({B, T, H * D});
   auto x1 = x + dense(attn, l.o_proj);
 
   auto h2 = rms_norm(x1, l.post_attention_layernorm, c.rms_norm_eps);
