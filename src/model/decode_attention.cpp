@@ -4,6 +4,7 @@
 #include <ATen/Parallel.h>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "util/error.h"
@@ -14,25 +15,40 @@ namespace {
 // Compiled for AVX-512, AVX2 and baseline x86-64, chosen at load time (the
 // build targets baseline x86-64, which would leave these loops at SSE2).
 #if defined(__x86_64__) && defined(__GNUC__)
-#define R1_VECTOR_CLONES \
-  __attribute__((target_clones("arch=skylake-avx512", "arch=haswell", "default")))
+#define R1_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define R1_VECTOR_CLONES
 #endif
 
-constexpr int kLanes = 16;
+// 16 floats: one AVX-512 register, two AVX2 or four SSE registers per operation.
+typedef float Vec16 __attribute__((vector_size(64)));
+typedef float Vec8 __attribute__((vector_size(32)));
+typedef float Vec4 __attribute__((vector_size(16)));
 
-// Dot product of two length-D vectors: kLanes independent partial sums, which
-// the compiler turns into one vector register (a float reduction written as a
-// single sum would stay scalar without -ffast-math).
-inline float dot(const float* a, const float* b, int64_t D) {
-  float acc[kLanes] = {};
+__attribute__((always_inline)) inline Vec16 load16(const float* p) {
+  Vec16 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+__attribute__((always_inline)) inline void store16(float* p, Vec16 v) {
+  std::memcpy(p, &v, sizeof v);
+}
+
+__attribute__((always_inline)) inline float sum16(Vec16 v) {
+  Vec8 a = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7) +
+           __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
+  Vec4 b = __builtin_shufflevector(a, a, 0, 1, 2, 3) + __builtin_shufflevector(a, a, 4, 5, 6, 7);
+  return (b[0] + b[2]) + (b[1] + b[3]);
+}
+
+// Dot product of two length-D vectors.
+__attribute__((always_inline)) inline float dot(const float* a, const float* b, int64_t D) {
+  Vec16 acc = {};
   int64_t d = 0;
-  for (; d + kLanes <= D; d += kLanes)
-    for (int j = 0; j < kLanes; ++j) acc[j] += a[d + j] * b[d + j];
-  float sum = 0;
+  for (; d + 16 <= D; d += 16) acc += load16(a + d) * load16(b + d);
+  float sum = sum16(acc);
   for (; d < D; ++d) sum += a[d] * b[d];
-  for (int j = 0; j < kLanes; ++j) sum += acc[j];
   return sum;
 }
 
@@ -57,13 +73,16 @@ R1_VECTOR_CLONES
 void mix_block(const float* probs, const float* values, int64_t G, int64_t S, int64_t D,
                float* out) {
   for (int64_t i = 0; i < G * D; ++i) out[i] = 0.0f;
+  const int64_t vector_end = D / 16 * 16;
   for (int64_t s = 0; s < S; ++s) {
     const float* v = values + s * D;
     for (int64_t g = 0; g < G; ++g) {
       const float p = probs[g * S + s];
       if (p == 0.0f) continue;
       float* o = out + g * D;
-      for (int64_t d = 0; d < D; ++d) o[d] += p * v[d];
+      for (int64_t d = 0; d < vector_end; d += 16)
+        store16(o + d, load16(o + d) + p * load16(v + d));
+      for (int64_t d = vector_end; d < D; ++d) o[d] += p * v[d];
     }
   }
 }
