@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "model/decode_attention.h"
+#include "model/train_ops.h"
 #include "util/error.h"
 
 namespace r1 {
@@ -198,24 +199,40 @@ at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor&
   return at::matmul(probs, v).view({B, H, T, D});
 }
 
+// Without a cache (training, scoring) the layer runs on the fused functions of
+// model/train_ops.h, whose backward passes are hand-written, and attention
+// takes the key mask itself; the decode path keeps the plain ATen ops and the
+// additive bias.
 at::Tensor layer_forward(const ModelConfig& c, const LayerWeights& l, const at::Tensor& x,
-                         const at::Tensor& cos, const at::Tensor& sin, const at::Tensor& bias,
-                         KVCache* cache, size_t layer_index) {
+                         const at::Tensor& cos, const at::Tensor& sin, const at::Tensor& key_mask,
+                         const at::Tensor& bias, KVCache* cache, size_t layer_index) {
   const int64_t B = x.size(0), T = x.size(1);
   const int64_t H = c.num_attention_heads, K = c.num_key_value_heads, D = c.head_dim;
+  const bool fused = cache == nullptr;
+  auto norm = [&](const at::Tensor& t, const at::Tensor& w) {
+    return fused ? ops::rms_norm(t, w, c.rms_norm_eps) : rms_norm(t, w, c.rms_norm_eps);
+  };
+  auto proj = [&](const at::Tensor& t, const at::Tensor& w, const at::Tensor& b) {
+    return fused ? ops::linear(t, w, b) : dense(t, w, b);
+  };
 
-  auto h = rms_norm(x, l.input_layernorm, c.rms_norm_eps);
-  auto q = dense(h, l.q_proj, l.q_bias).view({B, T, H, D});  // (B, T, H, D)
-  auto k = dense(h, l.k_proj, l.k_bias).view({B, T, K, D});  // (B, T, K, D)
-  auto v = dense(h, l.v_proj, l.v_bias).view({B, T, K, D});
+  auto h = norm(x, l.input_layernorm);
+  auto q = proj(h, l.q_proj, l.q_bias).view({B, T, H, D});  // (B, T, H, D)
+  auto k = proj(h, l.k_proj, l.k_bias).view({B, T, K, D});  // (B, T, K, D)
+  auto v = proj(h, l.v_proj, l.v_bias).view({B, T, K, D});
   if (c.qk_norm) {
-    q = rms_norm(q, l.q_norm, c.rms_norm_eps);
-    k = rms_norm(k, l.k_norm, c.rms_norm_eps);
+    q = norm(q, l.q_norm);
+    k = norm(k, l.k_norm);
   }
-  q = apply_rope(q, cos, sin).transpose(1, 2);  // (B, H, T, D)
-  k = apply_rope(k, cos, sin).transpose(1, 2);  // (B, K, T, D)
-  v = v.transpose(1, 2);                        // (B, K, T, D)
-  if (cache) {
+  q = apply_rope(q, cos, sin);
+  k = apply_rope(k, cos, sin);
+  at::Tensor attn;  // (B, T, H*D)
+  if (fused) {
+    attn = ops::causal_attention(q, k, v, key_mask).reshape({B, T, H * D});
+  } else {
+    q = q.transpose(1, 2);  // (B, H, T, D)
+    k = k.transpose(1, 2);  // (B, K, T, D)
+    v = v.transpose(1, 2);  // (B, K, T, D)
     // Append, then attend over everything cached so far: (B, K, S, D).
     at::Tensor& keys = cache->keys[layer_index];
     at::Tensor& values = cache->values[layer_index];
@@ -223,16 +240,17 @@ at::Tensor layer_forward(const ModelConfig& c, const LayerWeights& l, const at::
     values.narrow(2, cache->length, T).copy_(v);
     k = keys.narrow(2, 0, cache->length + T);
     v = values.narrow(2, 0, cache->length + T);
+    // One new token per row (a decode step): a pass per (row, KV head), not B x K GEMMs.
+    const bool decode_step = T == 1 && q.device().is_cpu() && q.scalar_type() == at::kFloat;
+    attn = decode_step ? decode_attention(q, k, v, bias.select(1, 0).select(1, 0))
+                       : attention(q, k, v, bias, K);
+    attn = attn.transpose(1, 2).reshape({B, T, H * D});
   }
-  // One new token per row (a decode step): a pass per (row, KV head), not B x K GEMMs.
-  const bool decode_step = cache && T == 1 && q.device().is_cpu() && q.scalar_type() == at::kFloat;
-  auto attn = decode_step ? decode_attention(q, k, v, bias.select(1, 0).select(1, 0))
-                          : attention(q, k, v, bias, K);
-  attn = attn.transpose(1, 2).reshape({B, T, H * D});
-  auto x1 = x + dense(attn, l.o_proj);
+  auto x1 = x + proj(attn, l.o_proj, {});
 
-  auto h2 = rms_norm(x1, l.post_attention_layernorm, c.rms_norm_eps);
-  auto mlp = dense(at::silu(dense(h2, l.gate_proj)) * dense(h2, l.up_proj), l.down_proj);
+  auto h2 = norm(x1, l.post_attention_layernorm);
+  auto gate = proj(h2, l.gate_proj, {}), up = proj(h2, l.up_proj, {});
+  auto mlp = proj(fused ? ops::swiglu(gate, up) : at::silu(gate) * up, l.down_proj, {});
   return x1 + mlp;
 }
 
@@ -261,11 +279,12 @@ at::Tensor forward_hidden(const Model& model, const at::Tensor& ids, const at::T
   auto freqs = positions.to(at::kFloat).unsqueeze(-1) * model.rope_inv_freq;  // (B, T, D/2)
   auto emb = at::cat({freqs, freqs}, -1).unsqueeze(2);                        // (B, T, 1, D)
   auto cos = emb.cos(), sin = emb.sin();
-  auto bias = attention_bias(key_mask, B, T, past + T, ids.device());
+  auto bias = cache ? attention_bias(key_mask, B, T, past + T, ids.device()) : at::Tensor();
 
   for (size_t i = 0; i < model.layers.size(); ++i)
-    x = layer_forward(c, model.layers[i], x, cos, sin, bias, cache, i);
-  if (cache) cache->length += T;
+    x = layer_forward(c, model.layers[i], x, cos, sin, key_mask, bias, cache, i);
+  if (!cache) return ops::rms_norm(x, model.norm, c.rms_norm_eps);
+  cache->length += T;
   return rms_norm(x, model.norm, c.rms_norm_eps);
 }
 
@@ -283,12 +302,13 @@ at::Tensor token_logprobs(const Model& model, const at::Tensor& hidden, const at
   std::vector<at::Tensor> parts, entropies;
   for (int64_t start = 0; start < flat.size(0); start += rows) {
     int64_t n = std::min(rows, flat.size(0) - start);
-    auto logits = at::linear(flat.narrow(0, start, n), model.lm_head);  // (n, V)
-    auto lse = at::logsumexp(logits, 1, /*keepdim=*/true);              // (n, 1)
+    auto logits = ops::linear(flat.narrow(0, start, n), model.lm_head);  // (n, V)
+    auto lse = at::logsumexp(logits, 1, /*keepdim=*/true);               // (n, 1)
     auto picked = logits.gather(1, flat_targets.narrow(0, start, n));
     parts.push_back((picked - lse).squeeze(1));
     if (entropy) {
-      // H = -sum p log p = lse - sum p * logit
+      // H = -sum p log p = lse - sum p * logit; a metric, so no graph is kept for it.
+      at::NoGradGuard no_grad;
       auto probs = at::softmax(logits, 1);
       entropies.push_back(lse.squeeze(1) - (probs * logits).sum(1));
     }

@@ -1,0 +1,177 @@
+// The GRPO policy update (teacher-forced log-probs with autograd, the GRPO
+// loss, backward, gradient clipping, AdamW) on the workload of
+// tools/bench_trl_grpo.py: 64 sequences (8 questions x G = 8) of a 7-token
+// prompt and up to 64 completion tokens, on the tiny test tokenizer's
+// vocabulary, at the two model sizes that script runs. Reported against an
+// sgemm measured in the same run.
+//   build/bench/bench_grpo [--profile]
+// --profile prints the autograd profiler's top operators (self time) of one
+// update at each size.
+#include <ATen/ATen.h>
+#include <torch/csrc/autograd/profiler_legacy.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cstring>
+#include <iostream>
+#include <map>
+#include <random>
+
+#include "bench_util.h"
+#include "engine/scoring.h"
+#include "model/transformer.h"
+#include "rl/grpo_loss.h"
+#include "util/system.h"
+
+using namespace r1;
+
+namespace {
+
+struct Size {
+  int64_t hidden, layers;
+};
+
+ModelConfig tiny_qwen2(const Size& s) {
+  ModelConfig c = default_config("qwen2");
+  c.vocab_size = 600;  // the tiny test tokenizer, as `r1 init` sizes it
+  c.hidden_size = s.hidden;
+  c.num_hidden_layers = s.layers;
+  c.num_attention_heads = 4;
+  c.num_key_value_heads = 2;
+  c.head_dim = s.hidden / 4;
+  c.intermediate_size = 3 * s.hidden;
+  c.tie_word_embeddings = true;
+  return c;
+}
+
+// Useful FLOPs of forward + backward (3x forward) over the real tokens:
+// linear layers and LM head per token, causal attention per sequence.
+double update_flops(const ModelConfig& c, const std::vector<int64_t>& lengths, int64_t scored) {
+  const double C = c.hidden_size, D = c.head_dim, H = c.num_attention_heads,
+               K = c.num_key_value_heads, F = c.intermediate_size;
+  const double linear =
+      2 * c.num_hidden_layers * (C * H * D + 2 * C * K * D + H * D * C + 3 * C * F);
+  double f = 2.0 * c.vocab_size * C * scored;
+  for (int64_t L : lengths) f += L * linear + c.num_hidden_layers * 2.0 * H * D * L * L;
+  return 3 * f;
+}
+
+// Self time per operator from the legacy profiler's push/pop events.
+void print_profile(const torch::autograd::profiler::thread_event_lists& lists, double wall) {
+  using torch::autograd::profiler::EventKind;
+  using torch::autograd::profiler::LegacyEvent;
+  std::map<std::string, std::pair<double, int64_t>> self;  // us, calls
+  for (const auto& events : lists) {
+    struct Open {
+      const LegacyEvent* e;
+      double child_us;
+    };
+    std::vector<Open> stack;
+    for (const LegacyEvent& e : events) {
+      if (e.kind() == EventKind::PushRange) {
+        stack.push_back({&e, 0});
+      } else if (e.kind() == EventKind::PopRange && !stack.empty()) {
+        Open o = stack.back();
+        stack.pop_back();
+        double us = o.e->cpuElapsedUs(e);
+        auto& slot = self[o.e->name()];
+        slot.first += us - o.child_us;
+        slot.second += 1;
+        if (!stack.empty()) stack.back().child_us += us;
+      }
+    }
+  }
+  std::vector<std::pair<double, std::string>> rows;
+  double total = 0;
+  for (auto& [name, v] : self) {
+    rows.push_back({v.first, name});
+    total += v.first;
+  }
+  std::sort(rows.rbegin(), rows.rend());
+  std::cout << "profile: " << bench::fixed(wall * 1e3, 1) << " ms wall, "
+            << bench::fixed(total / 1e3, 1) << " ms in operators (self time)\n";
+  for (size_t i = 0; i < std::min<size_t>(25, rows.size()); ++i)
+    std::cout << "  " << bench::fixed(rows[i].first / 1e3, 2) << " ms  "
+              << bench::fixed(100 * rows[i].first / total, 1) << "%  " << rows[i].second << " x"
+              << self[rows[i].second].second << "\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  select_blas_kernels(argv);
+  configure_threads();
+  const bool profile = argc > 1 && !std::strcmp(argv[1], "--profile");
+  std::cout << "blas: " << blas_library() << ", threads: " << compute_threads() << "\n";
+  const double gemm = bench::sgemm_gflops();
+  std::cout << "baseline sgemm 1024^3: " << bench::fixed(gemm, 1) << " GFLOP/s\n\n";
+  std::cout << "| model | pass | ms | GFLOP/s | vs sgemm |\n|---|---|---|---|---|\n";
+
+  const int64_t kSeqs = 64, kPrompt = 7, kNew = 64;
+  for (Size size : {Size{64, 2}, Size{256, 4}}) {
+    ModelConfig c = tiny_qwen2(size);
+    Model model = init_model(c, 0);
+    // Completion lengths as a random model's rollouts have them: most run to
+    // the limit, a few stop early.
+    std::mt19937 rng(0);
+    std::vector<std::vector<int64_t>> prompts(kSeqs), completions(kSeqs);
+    std::vector<int64_t> lengths;
+    int64_t scored = 0;
+    for (int64_t i = 0; i < kSeqs; ++i) {
+      int64_t n = rng() % 4 ? kNew : 1 + rng() % kNew;
+      for (int64_t t = 0; t < kPrompt; ++t) prompts[i].push_back(rng() % c.vocab_size);
+      for (int64_t t = 0; t < n; ++t) completions[i].push_back(rng() % c.vocab_size);
+      lengths.push_back(kPrompt + n);
+      scored += n;
+    }
+    const double flops = update_flops(c, lengths, scored);
+    auto advantages = at::randn({kSeqs});
+
+    auto params = model.parameters();
+    for (auto& p : params) p.requires_grad_(true);
+    torch::optim::AdamW adamw(params, torch::optim::AdamWOptions(1e-5));
+    GrpoLossConfig loss_config;
+    auto update = [&] {
+      adamw.zero_grad();
+      ScoredBatch sb = score_completions(model, prompts, completions, /*with_entropy=*/true);
+      GrpoLossInputs in;
+      in.logprobs = sb.logprobs;
+      in.old_logprobs = sb.logprobs.detach();
+      in.advantages = advantages;
+      in.mask = sb.mask;
+      grpo_loss(loss_config, in).backward();
+      (sb.entropy * sb.mask).sum().item<double>();
+      torch::nn::utils::clip_grad_norm_(params, 1.0);
+      adamw.step();
+    };
+    auto forward = [&] {
+      at::NoGradGuard no_grad;
+      score_completions(model, prompts, completions);
+    };
+
+    const std::string name = "h" + std::to_string(size.hidden) + "x" + std::to_string(size.layers);
+    double t_fwd = bench::median_seconds(forward);
+    double t_update = bench::median_seconds(update);
+    std::cout << "| " << name << " | forward (no grad) | " << bench::fixed(t_fwd * 1e3, 1) << " | "
+              << bench::fixed(flops / 3 / t_fwd / 1e9, 1) << " | "
+              << bench::fixed(flops / 3 / t_fwd / 1e9 / gemm, 2) << " |\n";
+    std::cout << "| " << name << " | update | " << bench::fixed(t_update * 1e3, 1) << " | "
+              << bench::fixed(flops / t_update / 1e9, 1) << " | "
+              << bench::fixed(flops / t_update / 1e9 / gemm, 2) << " |" << std::endl;
+    if (profile) {
+      using namespace torch::autograd::profiler;
+      auto start = std::chrono::steady_clock::now();
+      thread_event_lists lists;
+      {
+        TLSLegacyProfilerGuard guard(
+            torch::profiler::impl::ProfilerConfig(torch::profiler::impl::ProfilerState::CPU),
+            [&](const thread_event_lists& l) { lists = l; });
+        update();
+      }
+      print_profile(
+          lists, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    }
+  }
+  std::cout << "\nGFLOP/s counts useful work over real tokens (update = 3x forward FLOPs).\n";
+  return 0;
+}

@@ -1,0 +1,356 @@
+// N = rows (all leading dims flattened), C = normalised width, F = FFN width;
+// attention: B = batch, T = tokens, H = query heads, K = KV heads, G = H / K,
+// D = head dim.
+#include "model/train_ops.h"
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <torch/csrc/autograd/custom_function.h>
+
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "model/gemm.h"
+#include "util/error.h"
+
+namespace r1::ops {
+
+namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+bool fused_dtype(const at::Tensor& t) {
+  return t.device().is_cpu() && (t.scalar_type() == at::kFloat || t.scalar_type() == at::kDouble);
+}
+
+// y = x W^T with both backward products on model/gemm.h: dx = dy W, dW = dy^T x.
+struct LinearFn : public torch::autograd::Function<LinearFn> {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& weight) {
+    const int64_t in = x.size(-1), out = weight.size(0);
+    auto x2 = x.reshape({-1, in});                             // (N, in)
+    auto y = matmul(x2, false, weight, /*transpose_b=*/true);  // (N, out)
+    ctx->save_for_backward({x2, weight});
+    std::vector<int64_t> shape = x.sizes().vec();
+    shape.back() = out;
+    return y.view(shape);
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    auto saved = ctx->get_saved_variables();
+    const at::Tensor &x2 = saved[0], &weight = saved[1];
+    auto dy = grads[0].reshape({-1, weight.size(0)});  // (N, out)
+    at::Tensor dx, dw;
+    if (ctx->needs_input_grad(0)) {
+      std::vector<int64_t> shape = grads[0].sizes().vec();
+      shape.back() = weight.size(1);
+      dx = matmul(dy, false, weight, false).view(shape);  // (N, in)
+    }
+    if (ctx->needs_input_grad(1)) dw = matmul(dy, /*transpose_a=*/true, x2, false);  // (out, in)
+    return {dx, dw};
+  }
+};
+
+// Rows are split into a fixed number of blocks (not per thread), so sums
+// across rows add up in the same order whatever the thread count or timing:
+// runs stay bit-for-bit reproducible.
+constexpr int64_t kRowBlocks = 32;
+
+template <typename T>
+void rms_norm_forward(const T* x, const T* w, T* y, T* inv, int64_t N, int64_t C, double eps) {
+  at::parallel_for(0, N, std::max<int64_t>(1, 16384 / C), [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      const T* xr = x + r * C;
+      double sum = 0;
+      for (int64_t c = 0; c < C; ++c) sum += static_cast<double>(xr[c]) * xr[c];
+      const T iv = static_cast<T>(1.0 / std::sqrt(sum / C + eps));
+      inv[r] = iv;
+      T* yr = y + r * C;
+      for (int64_t c = 0; c < C; ++c) yr[c] = (xr[c] * iv) * w[c];
+    }
+  });
+}
+
+// y_c = x_c inv w_c with inv = (mean(x^2) + eps)^(-1/2):
+//   dx_c = inv w_c dy_c - x_c inv^3 / C * sum_j dy_j w_j x_j
+//   dw_c = sum over rows of dy_c x_c inv
+template <typename T>
+void rms_norm_backward(const T* x, const T* w, const T* inv, const T* dy, T* dx, T* dw, int64_t N,
+                       int64_t C) {
+  const int64_t blocks = std::min(N, kRowBlocks);
+  std::vector<double> partial(blocks * C, 0.0);
+  at::parallel_for(0, blocks, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t blk = begin; blk < end; ++blk) {
+      double* pw = partial.data() + blk * C;
+      for (int64_t r = N * blk / blocks; r < N * (blk + 1) / blocks; ++r) {
+        const T *xr = x + r * C, *dyr = dy + r * C;
+        const double iv = inv[r];
+        double dot = 0;
+        for (int64_t c = 0; c < C; ++c) {
+          dot += static_cast<double>(dyr[c]) * w[c] * xr[c];
+          pw[c] += static_cast<double>(dyr[c]) * xr[c] * iv;
+        }
+        const double k = iv * iv * iv / C * dot;
+        T* dxr = dx + r * C;
+        for (int64_t c = 0; c < C; ++c) dxr[c] = static_cast<T>(iv * w[c] * dyr[c] - xr[c] * k);
+      }
+    }
+  });
+  for (int64_t c = 0; c < C; ++c) {
+    double s = 0;
+    for (int64_t blk = 0; blk < blocks; ++blk) s += partial[blk * C + c];
+    dw[c] = static_cast<T>(s);
+  }
+}
+
+struct RmsNormFn : public torch::autograd::Function<RmsNormFn> {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& weight,
+                            double eps) {
+    const int64_t C = x.size(-1);
+    auto xc = x.contiguous(), wc = weight.contiguous();
+    auto y = at::empty_like(xc);
+    auto inv = at::empty({xc.numel() / C}, xc.options());  // (N)
+    AT_DISPATCH_FLOATING_TYPES(xc.scalar_type(), "rms_norm_forward", [&] {
+      rms_norm_forward(xc.data_ptr<scalar_t>(), wc.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(),
+                       inv.data_ptr<scalar_t>(), inv.numel(), C, eps);
+    });
+    ctx->save_for_backward({xc, wc, inv});
+    return y;
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    auto saved = ctx->get_saved_variables();
+    const at::Tensor &x = saved[0], &weight = saved[1], &inv = saved[2];
+    auto dy = grads[0].contiguous();
+    auto dx = at::empty_like(x), dw = at::empty_like(weight);
+    AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "rms_norm_backward", [&] {
+      rms_norm_backward(x.data_ptr<scalar_t>(), weight.data_ptr<scalar_t>(),
+                        inv.data_ptr<scalar_t>(), dy.data_ptr<scalar_t>(), dx.data_ptr<scalar_t>(),
+                        dw.data_ptr<scalar_t>(), inv.numel(), x.size(-1));
+    });
+    return {dx, dw, at::Tensor()};
+  }
+};
+
+// y = g s u with s = sigmoid(g); s is kept for the backward pass:
+//   dg = dy u s (1 + g (1 - s)),  du = dy g s
+struct SwigluFn : public torch::autograd::Function<SwigluFn> {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& gate, const at::Tensor& up) {
+    auto g = gate.contiguous(), u = up.contiguous();
+    auto y = at::empty_like(g), s = at::empty_like(g);
+    AT_DISPATCH_FLOATING_TYPES(g.scalar_type(), "swiglu_forward", [&] {
+      const scalar_t *gp = g.data_ptr<scalar_t>(), *up_ = u.data_ptr<scalar_t>();
+      scalar_t *yp = y.data_ptr<scalar_t>(), *sp = s.data_ptr<scalar_t>();
+      at::parallel_for(0, g.numel(), 16384, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) {
+          const scalar_t si = scalar_t(1) / (scalar_t(1) + std::exp(-gp[i]));
+          sp[i] = si;
+          yp[i] = gp[i] * si * up_[i];
+        }
+      });
+    });
+    ctx->save_for_backward({g, u, s});
+    return y;
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    auto saved = ctx->get_saved_variables();
+    const at::Tensor &g = saved[0], &u = saved[1], &s = saved[2];
+    auto dy = grads[0].contiguous();
+    auto dg = at::empty_like(g), du = at::empty_like(u);
+    AT_DISPATCH_FLOATING_TYPES(g.scalar_type(), "swiglu_backward", [&] {
+      const scalar_t *gp = g.data_ptr<scalar_t>(), *up_ = u.data_ptr<scalar_t>(),
+                     *sp = s.data_ptr<scalar_t>(), *dyp = dy.data_ptr<scalar_t>();
+      scalar_t *dgp = dg.data_ptr<scalar_t>(), *dup = du.data_ptr<scalar_t>();
+      at::parallel_for(0, g.numel(), 16384, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) {
+          const scalar_t si = sp[i], gi = gp[i];
+          dup[i] = dyp[i] * gi * si;
+          dgp[i] = dyp[i] * up_[i] * si * (scalar_t(1) + gi * (scalar_t(1) - si));
+        }
+      });
+    });
+    return {dg, du};
+  }
+};
+
+// Shapes and pointers of one causal_attention call. Head h of row b in a
+// (B, T, heads, D) tensor is a (T, D) matrix with row stride heads * D.
+template <typename R>
+struct AttentionShapes {
+  int64_t B, T, H, K, D;
+  const int64_t* key_mask;  // (B, T) or null
+  R scale;
+  // Whether query t may see key s in row b.
+  bool allowed(int64_t b, int64_t t, int64_t s) const {
+    return s == t || (s < t && (!key_mask || key_mask[b * T + s]));
+  }
+};
+
+// Scores of head h of row b into S (T, T), scaled; then, per row, the masked
+// softmax in place (0 where not allowed). Row log-sum-exps go to lse (T) when
+// given; otherwise they are read from it (backward recomputation).
+template <typename R>
+void head_probs(const AttentionShapes<R>& a, const R* q, const R* k, int64_t b, int64_t h, R* S,
+                R* lse, bool compute_lse) {
+  const int64_t kh = h / (a.H / a.K);
+  gemm<R>(false, true, a.T, a.T, a.D, a.scale, q + (b * a.T * a.H + h) * a.D, a.H * a.D,
+          k + (b * a.T * a.K + kh) * a.D, a.K * a.D, R(0), S, a.T);
+  for (int64_t t = 0; t < a.T; ++t) {
+    R* row = S + t * a.T;
+    if (compute_lse) {
+      R max = -std::numeric_limits<R>::infinity();
+      for (int64_t s = 0; s <= t; ++s)
+        if (a.allowed(b, t, s)) max = std::max(max, row[s]);
+      double sum = 0;
+      for (int64_t s = 0; s <= t; ++s)
+        if (a.allowed(b, t, s)) sum += std::exp(row[s] - max);
+      lse[t] = max + static_cast<R>(std::log(sum));
+    }
+    for (int64_t s = 0; s < a.T; ++s)
+      row[s] = s <= t && a.allowed(b, t, s) ? std::exp(row[s] - lse[t]) : R(0);
+  }
+}
+
+template <typename R>
+void attention_forward(const AttentionShapes<R>& a, const R* q, const R* k, const R* v, R* out,
+                       R* lse) {
+  at::parallel_for(0, a.B * a.H, 1, [&](int64_t begin, int64_t end) {
+    std::vector<R> S(a.T * a.T);  // (T, T)
+    for (int64_t i = begin; i < end; ++i) {
+      const int64_t b = i / a.H, h = i % a.H, kh = h / (a.H / a.K);
+      head_probs(a, q, k, b, h, S.data(), lse + i * a.T, /*compute_lse=*/true);
+      gemm<R>(false, false, a.T, a.D, a.T, R(1), S.data(), a.T, v + (b * a.T * a.K + kh) * a.D,
+              a.K * a.D, R(0), out + (b * a.T * a.H + h) * a.D, a.H * a.D);
+    }
+  });
+}
+
+// With P the probabilities and dO the output gradient of one head:
+//   dV += P^T dO,  dP = dO V^T,  dS = P * (dP - rowsum(P * dP)),
+//   dQ = scale dS K,  dK += scale dS^T Q.
+// One task per (row, KV head), so the G query heads sharing dK and dV add
+// into them in a fixed order.
+template <typename R>
+void attention_backward(const AttentionShapes<R>& a, const R* q, const R* k, const R* v,
+                        const R* lse, const R* dout, R* dq, R* dk, R* dv) {
+  const int64_t G = a.H / a.K;
+  at::parallel_for(0, a.B * a.K, 1, [&](int64_t begin, int64_t end) {
+    std::vector<R> P(a.T * a.T), dP(a.T * a.T);  // (T, T) each
+    for (int64_t i = begin; i < end; ++i) {
+      const int64_t b = i / a.K, kh = i % a.K;
+      const R* kp = k + (b * a.T * a.K + kh) * a.D;
+      const R* vp = v + (b * a.T * a.K + kh) * a.D;
+      R* dkp = dk + (b * a.T * a.K + kh) * a.D;
+      R* dvp = dv + (b * a.T * a.K + kh) * a.D;
+      for (int64_t g = 0; g < G; ++g) {
+        const int64_t h = kh * G + g;
+        const int64_t head = (b * a.T * a.H + h) * a.D;
+        head_probs(a, q, k, b, h, P.data(), const_cast<R*>(lse + (b * a.H + h) * a.T),
+                   /*compute_lse=*/false);
+        gemm<R>(true, false, a.T, a.D, a.T, R(1), P.data(), a.T, dout + head, a.H * a.D,
+                g == 0 ? R(0) : R(1), dvp, a.K * a.D);
+        gemm<R>(false, true, a.T, a.T, a.D, R(1), dout + head, a.H * a.D, vp, a.K * a.D, R(0),
+                dP.data(), a.T);
+        for (int64_t t = 0; t < a.T; ++t) {
+          R* p = P.data() + t * a.T;
+          R* dp = dP.data() + t * a.T;
+          double dot = 0;
+          for (int64_t s = 0; s <= t; ++s) dot += static_cast<double>(p[s]) * dp[s];
+          for (int64_t s = 0; s < a.T; ++s) dp[s] = p[s] * (dp[s] - static_cast<R>(dot));
+        }
+        gemm<R>(false, false, a.T, a.D, a.T, a.scale, dP.data(), a.T, kp, a.K * a.D, R(0),
+                dq + head, a.H * a.D);
+        gemm<R>(true, false, a.T, a.D, a.T, a.scale, dP.data(), a.T, q + head, a.H * a.D,
+                g == 0 ? R(0) : R(1), dkp, a.K * a.D);
+      }
+    }
+  });
+}
+
+template <typename R>
+AttentionShapes<R> attention_shapes(const at::Tensor& q, const at::Tensor& k,
+                                    const at::Tensor& mask) {
+  return {q.size(0),
+          q.size(1),
+          q.size(2),
+          k.size(2),
+          q.size(3),
+          mask.numel() ? mask.data_ptr<int64_t>() : nullptr,
+          static_cast<R>(1.0 / std::sqrt(static_cast<double>(q.size(3))))};
+}
+
+struct AttentionFn : public torch::autograd::Function<AttentionFn> {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& q, const at::Tensor& k,
+                            const at::Tensor& v, const at::Tensor& mask) {
+    auto qc = q.contiguous(), kc = k.contiguous(), vc = v.contiguous();
+    auto out = at::empty_like(qc);
+    auto lse = at::empty({q.size(0), q.size(2), q.size(1)}, q.options());  // (B, H, T)
+    AT_DISPATCH_FLOATING_TYPES(qc.scalar_type(), "attention_forward", [&] {
+      attention_forward(attention_shapes<scalar_t>(qc, kc, mask), qc.data_ptr<scalar_t>(),
+                        kc.data_ptr<scalar_t>(), vc.data_ptr<scalar_t>(), out.data_ptr<scalar_t>(),
+                        lse.data_ptr<scalar_t>());
+    });
+    ctx->save_for_backward({qc, kc, vc, lse, mask});
+    return out;
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    auto saved = ctx->get_saved_variables();
+    const at::Tensor &q = saved[0], &k = saved[1], &v = saved[2], &lse = saved[3], &mask = saved[4];
+    auto dout = grads[0].contiguous();
+    auto dq = at::empty_like(q), dk = at::empty_like(k), dv = at::empty_like(v);
+    AT_DISPATCH_FLOATING_TYPES(q.scalar_type(), "attention_backward", [&] {
+      attention_backward(attention_shapes<scalar_t>(q, k, mask), q.data_ptr<scalar_t>(),
+                         k.data_ptr<scalar_t>(), v.data_ptr<scalar_t>(), lse.data_ptr<scalar_t>(),
+                         dout.data_ptr<scalar_t>(), dq.data_ptr<scalar_t>(),
+                         dk.data_ptr<scalar_t>(), dv.data_ptr<scalar_t>());
+    });
+    return {dq, dk, dv, at::Tensor()};
+  }
+};
+
+}  // namespace
+
+at::Tensor causal_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                            const at::Tensor& key_mask) {
+  // The mask travels as a (possibly empty) int64 tensor: autograd functions
+  // take defined tensors only.
+  auto mask = key_mask.defined() ? key_mask.to(at::kLong).contiguous()
+                                 : at::empty({0}, q.options().dtype(at::kLong));
+  if (fused_dtype(q) && q.scalar_type() == k.scalar_type() && k.scalar_type() == v.scalar_type())
+    return AttentionFn::apply(q, k, v, mask);
+  // Plain ATen, with the same visibility rule as an additive -inf mask.
+  const int64_t T = q.size(1), G = q.size(2) / k.size(2);
+  auto qh = q.transpose(1, 2);                          // (B, H, T, D)
+  auto kh = k.transpose(1, 2).repeat_interleave(G, 1);  // (B, H, T, D)
+  auto vh = v.transpose(1, 2).repeat_interleave(G, 1);  // (B, H, T, D)
+  auto index = at::arange(T, q.options().dtype(at::kLong));
+  auto allowed = (index.unsqueeze(0) <= index.unsqueeze(1)).unsqueeze(0);  // (1, T, T)
+  if (key_mask.defined()) allowed = allowed & key_mask.to(at::kBool).unsqueeze(1);
+  allowed = (allowed | (index.unsqueeze(0) == index.unsqueeze(1))).unsqueeze(1);  // (B|1, 1, T, T)
+  auto scores = at::matmul(qh, kh.transpose(2, 3)) / std::sqrt(static_cast<double>(q.size(3)));
+  scores = scores.masked_fill(allowed.logical_not(), -std::numeric_limits<double>::infinity());
+  return at::matmul(at::softmax(scores, -1), vh).transpose(1, 2);  // (B, T, H, D)
+}
+
+at::Tensor linear(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {
+  if (!fused_dtype(x) || x.scalar_type() != weight.scalar_type())
+    return at::linear(x, weight, bias);
+  auto y = LinearFn::apply(x, weight);
+  return bias.defined() ? y + bias : y;
+}
+
+at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
+  if (!fused_dtype(x) || x.scalar_type() != weight.scalar_type())
+    return x * at::rsqrt(x.pow(2).mean(-1, /*keepdim=*/true) + eps) * weight;
+  return RmsNormFn::apply(x, weight, eps);
+}
+
+at::Tensor swiglu(const at::Tensor& gate, const at::Tensor& up) {
+  if (!fused_dtype(gate) || gate.scalar_type() != up.scalar_type()) return at::silu(gate) * up;
+  return SwigluFn::apply(gate, up);
+}
+
+}  // namespace r1::ops

@@ -1,0 +1,31 @@
+// Layer functions of the no-cache forward (training, scoring) with
+// hand-written backward passes: the linear layers run on model/gemm.h, and
+// RMSNorm and the SwiGLU gate are single fused passes instead of the 6-10
+// elementwise ATen ops (each with its own backward) they otherwise take.
+// fp32 and fp64 use the fused kernels; other dtypes fall back to the plain
+// ATen formulas (same results, autograd as usual).
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+namespace r1::ops {
+
+// x (..., in), weight (out, in), bias (out) or undefined -> (..., out)
+at::Tensor linear(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias = {});
+
+// x * rsqrt(mean(x^2) + eps) * weight over the last dim; x (..., C), weight (C).
+at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps);
+
+// silu(gate) * up, elementwise; both (..., F).
+at::Tensor swiglu(const at::Tensor& gate, const at::Tensor& up);
+
+// Causal grouped-query attention, softmax(q k^T / sqrt(D)) v per head, query
+// head h reading KV head h / (H / K). Query t sees keys s <= t that key_mask
+// marks real (1), and always itself (a padding row stays finite). Only a
+// log-sum-exp per row is kept for backward, which recomputes the scores: no
+// (T, T) tensor outlives a head's turn.
+// q (B, T, H, D), k and v (B, T, K, D), key_mask (B, T) or undefined -> (B, T, H, D)
+at::Tensor causal_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                            const at::Tensor& key_mask);
+
+}  // namespace r1::ops
