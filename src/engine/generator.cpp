@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <map>
 
+#include "model/gemm.h"
 #include "util/error.h"
 
 namespace r1 {
@@ -88,16 +89,22 @@ struct StepBuffers {
   }
 };
 
-// out (B, V) = hidden (B, C) x lm_head^T, written in place. One row goes
-// through matrix-vector BLAS (GEMM would first pack the whole LM head).
+// out (B, V) = hidden (B, C) x lm_head^T, written in place (a fresh (B, V)
+// tensor every step would be page-faulted in anew). One row goes through
+// matrix-vector BLAS (GEMM would first pack the whole LM head), several through
+// model/gemm.h.
 void lm_head_into(const Model& model, const at::Tensor& hidden, at::Tensor out) {
-  if (!hidden.device().is_cpu()) {
+  const at::Tensor& w = model.lm_head;  // (V, C)
+  const int64_t B = hidden.size(0), C = hidden.size(1), V = w.size(0);
+  if (!hidden.device().is_cpu() || hidden.scalar_type() != at::kFloat || !w.is_contiguous() ||
+      hidden.stride(1) != 1) {
     out.copy_(lm_logits(model, hidden));
-  } else if (hidden.size(0) == 1) {
-    auto row = out.view({out.size(1)});
-    at::mv_out(row, model.lm_head, hidden.reshape({hidden.size(1)}));
+  } else if (B == 1) {
+    auto row = out.view({V});
+    at::mv_out(row, w, hidden.reshape({C}));
   } else {
-    at::mm_out(out, hidden, model.lm_head.t());
+    gemm<float>(false, true, B, V, C, 1.0f, hidden.data_ptr<float>(), hidden.stride(0),
+                w.data_ptr<float>(), C, 0.0f, out.data_ptr<float>(), V);
   }
 }
 
