@@ -4,6 +4,7 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 
 #include "model/gemm.h"
@@ -71,21 +72,23 @@ bool check_finished(Row& row, const SamplingParams& params, const GenerateOption
 // Per-step sampling state for up to R rows, allocated once per wave: (R, V)
 // float buffers on the CPU, of which a step uses the first B rows.
 struct StepBuffers {
+  // Temperature 1 without penalties samples from the policy itself, so one
+  // softmax gives both the draw and the recorded log-prob (log of its prob).
+  bool sample_the_policy;
   at::Tensor logits;     // model output
-  at::Tensor logp;       // log-softmax of logits: the policy log-probs GRPO records
+  at::Tensor logp;       // log-softmax of logits, when the policy is not what is sampled
   at::Tensor penalized;  // logits after repetition/presence penalties (if any)
   at::Tensor scaled;     // sampling logits / temperature (if not 1 or penalised)
   at::Tensor probs;      // the sampling distribution (temperature > 0)
 
-  StepBuffers(int64_t R, int64_t V, const SamplingParams& params) {
+  StepBuffers(int64_t R, int64_t V, const SamplingParams& params)
+      : sample_the_policy(params.temperature == 1.0f && !params.uses_penalties()) {
     auto opts = at::TensorOptions().dtype(at::kFloat);
     logits = at::empty({R, V}, opts);
-    logp = at::empty({R, V}, opts);
+    if (!sample_the_policy) logp = at::empty({R, V}, opts);
     if (params.uses_penalties()) penalized = at::empty({R, V}, opts);
-    if (params.temperature > 0.0f) {
-      probs = at::empty({R, V}, opts);
-      if (params.temperature != 1.0f || params.uses_penalties()) scaled = at::empty({R, V}, opts);
-    }
+    if (params.temperature > 0.0f) probs = at::empty({R, V}, opts);
+    if (params.temperature > 0.0f && !sample_the_policy) scaled = at::empty({R, V}, opts);
   }
 };
 
@@ -111,13 +114,29 @@ void lm_head_into(const Model& model, const at::Tensor& hidden, at::Tensor out) 
 // Samples the next token of the first B rows of buffers.logits (batch position
 // b is row live[b]) and records each token's policy log-prob: the log-softmax
 // at temperature 1 without penalties or filters, what GRPO's ratio needs.
-// Whole-vocabulary passes are vectorised torch kernels; the per-row draw runs
-// in parallel over rows (each row owns its random stream).
+// Whole-vocabulary passes are vectorised torch kernels into the wave's
+// buffers; the per-row draw runs in parallel over rows (each row owns its
+// random stream).
 void sample_step(StepBuffers& buf, int64_t B, int64_t V, const SamplingParams& params,
                  const std::vector<GenerateRequest>& requests, std::vector<Row>& rows,
                  const std::vector<int64_t>& live, std::vector<SampledToken>& sampled,
                  std::vector<float>& policy_logprobs) {
   auto logits = buf.logits.narrow(0, 0, B);
+  if (buf.sample_the_policy) {
+    auto probs = buf.probs.narrow(0, 0, B);
+    at::_softmax_out(probs, logits, 1, false);
+    const float* probs_ptr = probs.data_ptr<float>();
+    at::parallel_for(0, B, 1, [&](int64_t begin, int64_t end) {
+      std::vector<int32_t> scratch;
+      for (int64_t b = begin; b < end; ++b)
+        sampled[b] =
+            sample_from_probs(probs_ptr + b * V, nullptr, V, params, rows[live[b]].rng, scratch);
+    });
+    for (int64_t b = 0; b < B; ++b)
+      policy_logprobs[b] = std::log(probs_ptr[b * V + sampled[b].token]);
+    return;
+  }
+
   auto logp = buf.logp.narrow(0, 0, B);
   at::_log_softmax_out(logp, logits, 1, false);
   at::Tensor sampling_logits = logits;
@@ -133,13 +152,9 @@ void sample_step(StepBuffers& buf, int64_t B, int64_t V, const SamplingParams& p
   at::Tensor probs;
   if (params.temperature > 0.0f) {
     probs = buf.probs.narrow(0, 0, B);
-    if (buf.scaled.defined()) {
-      auto scaled = buf.scaled.narrow(0, 0, B);
-      at::div_out(scaled, sampling_logits, params.temperature);
-      at::_softmax_out(probs, scaled, 1, false);
-    } else {
-      at::exp_out(probs, logp);  // temperature 1, no penalties: softmax = exp(log-softmax)
-    }
+    auto scaled = buf.scaled.narrow(0, 0, B);
+    at::div_out(scaled, sampling_logits, params.temperature);
+    at::_softmax_out(probs, scaled, 1, false);
   }
   const float* logits_ptr = sampling_logits.data_ptr<float>();
   const float* probs_ptr = probs.defined() ? probs.data_ptr<float>() : nullptr;
