@@ -123,13 +123,20 @@ std::string arithmetic_steps(int64_t a, char op, int64_t b) {
   auto digit = [](int64_t x, int i) { return static_cast<int>(x / pow10(i) % 10); };
   auto width = [](int64_t x) { return static_cast<int>(std::to_string(x).size()); };
   if (op == '+') {
+    // Each step first rewrites what is left of both operands, so the digits
+    // it adds are the last ones it just wrote: a small model copies them from
+    // a fixed offset instead of counting back into the prompt (the "detailed
+    // scratchpad" of Lee et al. 2023, Teaching Arithmetic to Small
+    // Transformers). The digits found so far are rewritten too, newest first,
+    // so the final answer is a plain copy of the last step.
     int carry = 0;
-    for (int i = 0; i < std::max(width(a), width(b)); ++i) {
-      int x = digit(a, i), y = digit(b, i), sum = x + y + carry;
-      steps.push_back(cat(x, "+", y, "+", carry, "=", sum));
+    std::string digits;
+    for (int64_t ra = a, rb = b; ra > 0 || rb > 0 || carry; ra /= 10, rb /= 10) {
+      int x = ra % 10, y = rb % 10, sum = x + y + carry;
+      digits = std::to_string(sum % 10) + digits;
+      steps.push_back(cat(ra, "+", rb, ": ", x, "+", y, "+", carry, "=", sum, " -> ", digits));
       carry = sum / 10;
     }
-    if (carry) steps.push_back(cat("0+0+", carry, "=", carry));
   } else if (op == '-') {
     int borrow = 0;
     for (int i = 0; i < width(a); ++i) {
@@ -149,7 +156,7 @@ std::string arithmetic_steps(int64_t a, char op, int64_t b) {
       steps.push_back(join_numbers(partials, "+") + "=" + std::to_string(a * b));
   }
   std::string s;
-  for (const auto& step : steps) s += step + ", ";
+  for (const auto& step : steps) s += step + (op == '+' ? "; " : ", ");
   int64_t result = op == '+' ? a + b : op == '-' ? a - b : a * b;
   return s + "so " + std::to_string(result);
 }

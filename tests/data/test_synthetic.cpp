@@ -110,14 +110,18 @@ TEST(Synthetic, ArithmeticAnswersAreRight) {
     EXPECT_LE(std::to_string(y).size(), 5u);
     const std::string completion = r["completion"];
     EXPECT_TRUE(arithmetic_correct(completion, r["answer"])) << completion;
-    EXPECT_NE(completion.find(", so " + std::to_string(want) + "</think>"), std::string::npos);
+    const std::string ending = (op == "+" ? "; so " : ", so ") + std::to_string(want) + "</think>";
+    EXPECT_NE(completion.find(ending), std::string::npos) << completion;
   }
   EXPECT_EQ(ops.size(), 3u);
 }
 
 TEST(Synthetic, WorkedStepsByHand) {
-  EXPECT_EQ(arithmetic_steps(4567, '+', 891), "7+1+0=8, 6+9+0=15, 5+8+1=14, 4+0+1=5, so 5458");
-  EXPECT_EQ(arithmetic_steps(95, '+', 7), "5+7+0=12, 9+0+1=10, 0+0+1=1, so 102");
+  EXPECT_EQ(arithmetic_steps(4567, '+', 891),
+            "4567+891: 7+1+0=8 -> 8; 456+89: 6+9+0=15 -> 58; 45+8: 5+8+1=14 -> 458; "
+            "4+0: 4+0+1=5 -> 5458; so 5458");
+  EXPECT_EQ(arithmetic_steps(95, '+', 7),
+            "95+7: 5+7+0=12 -> 2; 9+0: 9+0+1=10 -> 02; 0+0: 0+0+1=1 -> 102; so 102");
   EXPECT_EQ(arithmetic_steps(503, '-', 78), "3+10-8-0=5, 0+10-7-1=2, 5-0-1=4, so 425");
   EXPECT_EQ(arithmetic_steps(123, '*', 45), "123*5=615, 123*40=4920, 615+4920=5535, so 5535");
 }
