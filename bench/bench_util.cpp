@@ -8,6 +8,8 @@
 #include <thread>
 #include <vector>
 
+#include "model/gemm.h"
+
 namespace r1::bench {
 
 double median_seconds(const std::function<void()>& fn, int min_runs, double min_seconds) {
@@ -30,6 +32,12 @@ double median_seconds(const std::function<void()>& fn, int min_runs, double min_
 double sgemm_gflops(int n) {
   auto a = at::randn({n, n}), b = at::randn({n, n});
   double t = median_seconds([&] { at::mm(a, b); }, 10, 1.0);
+  return 2.0 * n * n * n / t / 1e9;
+}
+
+double model_sgemm_gflops(int n) {
+  auto a = at::randn({n, n}), b = at::randn({n, n});
+  double t = median_seconds([&] { r1::matmul(a, false, b, false); }, 10, 1.0);
   return 2.0 * n * n * n / t / 1e9;
 }
 

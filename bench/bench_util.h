@@ -15,6 +15,9 @@ double median_seconds(const std::function<void()>& fn, int min_runs = 3, double 
 
 // fp32 GEMM rate (GFLOP/s) for an n x n x n product through torch (BLAS).
 double sgemm_gflops(int n = 1024);
+// The same through model/gemm.h, the product the model's layers use (oneDNN's
+// AVX-512 kernels when available, which beat OpenBLAS's on this CPU).
+double model_sgemm_gflops(int n = 1024);
 // Streaming read bandwidth (GB/s): a vectorised sum over a buffer far larger than cache.
 double read_gbps();
 
