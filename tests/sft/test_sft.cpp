@@ -507,6 +507,17 @@ TEST(SftDistill, DifferentVocabularyIsAClearError) {
                "vocab_size 700 but the student (" + s.config.model_path + ") has 600");
   s.config.kd_weight = 1.5;
   expect_error([&] { train_sft(s.config, quiet()); }, "distill.kd_weight must be in [0, 1]");
+
+  // Same vocab_size, but two tokens trade ids: the distributions would not line up.
+  s.config.kd_weight = 0.5;
+  s.config.teacher_path = save_teacher(s.dir, 600);
+  const std::string path = s.config.teacher_path + "/tokenizer.json";
+  auto tok = nlohmann::json::parse(read_file(path));
+  auto& vocab = tok["model"]["vocab"];
+  std::swap(vocab["a"], vocab["b"]);
+  std::ofstream(path) << tok.dump();
+  expect_error([&] { train_sft(s.config, quiet()); },
+               "logit distillation needs the same tokenizer");
 }
 
 }  // namespace
