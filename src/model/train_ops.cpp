@@ -25,30 +25,87 @@ bool fused_dtype(const at::Tensor& t) {
   return t.device().is_cpu() && (t.scalar_type() == at::kFloat || t.scalar_type() == at::kDouble);
 }
 
-// y = x W^T with both backward products on model/gemm.h: dx = dy W, dW = dy^T x.
-struct LinearFn : public torch::autograd::Function<LinearFn> {
-  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& weight) {
-    const int64_t in = x.size(-1), out = weight.size(0);
-    auto x2 = x.reshape({-1, in});                             // (N, in)
-    auto y = matmul(x2, false, weight, /*transpose_b=*/true);  // (N, out)
-    ctx->save_for_backward({x2, weight});
+// y = x [W_0; W_1; ...]^T: one or more linear layers of the same input
+// written side by side into one (N, sum of outs) output, without
+// concatenating the weights. Backward on model/gemm.h:
+//   dx = sum_i dy_i W_i (accumulated in the GEMM), dW_i = dy_i^T x.
+template <typename T>
+void packed_forward(const at::Tensor& x2, at::TensorList weights, at::Tensor& y) {
+  const int64_t N = x2.size(0), in = x2.size(1), width = y.size(1);
+  int64_t offset = 0;
+  for (const at::Tensor& w : weights) {
+    gemm<T>(false, true, N, w.size(0), in, T(1), x2.data_ptr<T>(), in, w.data_ptr<T>(), in, T(0),
+            y.data_ptr<T>() + offset, width);
+    offset += w.size(0);
+  }
+}
+
+template <typename T>
+void packed_backward(const at::Tensor& x2, at::TensorList weights, const at::Tensor& dy,
+                     at::Tensor* dx, std::vector<at::Tensor>* dws) {
+  const int64_t N = x2.size(0), in = x2.size(1), width = dy.size(1);
+  int64_t offset = 0;
+  for (size_t i = 0; i < weights.size(); ++i) {
+    const at::Tensor& w = weights[i];
+    const int64_t out = w.size(0);
+    const T* dyi = dy.data_ptr<T>() + offset;
+    if (dx)
+      gemm<T>(false, false, N, in, out, T(1), dyi, width, w.data_ptr<T>(), in, i ? T(1) : T(0),
+              dx->data_ptr<T>(), in);
+    if (dws)
+      gemm<T>(true, false, out, in, N, T(1), dyi, width, x2.data_ptr<T>(), in, T(0),
+              (*dws)[i].data_ptr<T>(), in);
+    offset += out;
+  }
+}
+
+struct PackedLinearFn : public torch::autograd::Function<PackedLinearFn> {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, at::TensorList weights) {
+    const int64_t in = x.size(-1);
+    auto x2 = x.reshape({-1, in}).contiguous();  // (N, in)
+    int64_t width = 0;
+    std::vector<at::Tensor> ws;
+    for (const at::Tensor& w : weights) {
+      ws.push_back(w.contiguous());
+      width += w.size(0);
+    }
+    auto y = at::empty({x2.size(0), width}, x2.options());  // (N, sum of outs)
+    AT_DISPATCH_FLOATING_TYPES(x2.scalar_type(), "packed_linear_forward",
+                               [&] { packed_forward<scalar_t>(x2, ws, y); });
+    ws.insert(ws.begin(), x2);
+    ctx->save_for_backward(ws);
     std::vector<int64_t> shape = x.sizes().vec();
-    shape.back() = out;
+    shape.back() = width;
     return y.view(shape);
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     auto saved = ctx->get_saved_variables();
-    const at::Tensor &x2 = saved[0], &weight = saved[1];
-    auto dy = grads[0].reshape({-1, weight.size(0)});  // (N, out)
-    at::Tensor dx, dw;
-    if (ctx->needs_input_grad(0)) {
-      std::vector<int64_t> shape = grads[0].sizes().vec();
-      shape.back() = weight.size(1);
-      dx = matmul(dy, false, weight, false).view(shape);  // (N, in)
+    const at::Tensor x2 = saved[0];
+    std::vector<at::Tensor> ws(saved.begin() + 1, saved.end());
+    auto dy = grads[0].reshape({x2.size(0), -1}).contiguous();  // (N, sum of outs)
+    at::Tensor dx;
+    std::vector<at::Tensor> dws;
+    bool weight_grads = false;
+    for (size_t i = 0; i < ws.size(); ++i) {
+      weight_grads = weight_grads || ctx->needs_input_grad(1 + i);
+      dws.push_back(at::empty_like(ws[i]));
     }
-    if (ctx->needs_input_grad(1)) dw = matmul(dy, /*transpose_a=*/true, x2, false);  // (out, in)
-    return {dx, dw};
+    if (ctx->needs_input_grad(0)) dx = at::empty_like(x2);
+    AT_DISPATCH_FLOATING_TYPES(x2.scalar_type(), "packed_linear_backward", [&] {
+      packed_backward<scalar_t>(x2, ws, dy, dx.defined() ? &dx : nullptr,
+                                weight_grads ? &dws : nullptr);
+    });
+    variable_list out;
+    if (dx.defined()) {
+      std::vector<int64_t> shape = grads[0].sizes().vec();
+      shape.back() = x2.size(1);
+      dx = dx.view(shape);
+    }
+    out.push_back(dx);
+    for (size_t i = 0; i < ws.size(); ++i)
+      out.push_back(ctx->needs_input_grad(1 + i) ? dws[i] : at::Tensor());
+    return out;
   }
 };
 
@@ -133,45 +190,57 @@ struct RmsNormFn : public torch::autograd::Function<RmsNormFn> {
   }
 };
 
-// y = g s u with s = sigmoid(g); s is kept for the backward pass:
+// y = g s u with s = sigmoid(g), g and u the two halves of each row of the
+// packed (N, 2F) input; s is kept for the backward pass:
 //   dg = dy u s (1 + g (1 - s)),  du = dy g s
 struct SwigluFn : public torch::autograd::Function<SwigluFn> {
-  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& gate, const at::Tensor& up) {
-    auto g = gate.contiguous(), u = up.contiguous();
-    auto y = at::empty_like(g), s = at::empty_like(g);
-    AT_DISPATCH_FLOATING_TYPES(g.scalar_type(), "swiglu_forward", [&] {
-      const scalar_t *gp = g.data_ptr<scalar_t>(), *up_ = u.data_ptr<scalar_t>();
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& gate_up) {
+    auto gu = gate_up.contiguous();
+    const int64_t F = gu.size(-1) / 2, N = gu.numel() / (2 * F);
+    std::vector<int64_t> shape = gu.sizes().vec();
+    shape.back() = F;
+    auto y = at::empty(shape, gu.options()), s = at::empty(shape, gu.options());
+    AT_DISPATCH_FLOATING_TYPES(gu.scalar_type(), "swiglu_forward", [&] {
+      const scalar_t* in = gu.data_ptr<scalar_t>();
       scalar_t *yp = y.data_ptr<scalar_t>(), *sp = s.data_ptr<scalar_t>();
-      at::parallel_for(0, g.numel(), 16384, [&](int64_t begin, int64_t end) {
-        for (int64_t i = begin; i < end; ++i) {
-          const scalar_t si = scalar_t(1) / (scalar_t(1) + std::exp(-gp[i]));
-          sp[i] = si;
-          yp[i] = gp[i] * si * up_[i];
+      at::parallel_for(0, N, std::max<int64_t>(1, 16384 / F), [&](int64_t begin, int64_t end) {
+        for (int64_t r = begin; r < end; ++r) {
+          const scalar_t *g = in + r * 2 * F, *u = g + F;
+          scalar_t *yr = yp + r * F, *sr = sp + r * F;
+          for (int64_t i = 0; i < F; ++i) {
+            const scalar_t si = scalar_t(1) / (scalar_t(1) + std::exp(-g[i]));
+            sr[i] = si;
+            yr[i] = g[i] * si * u[i];
+          }
         }
       });
     });
-    ctx->save_for_backward({g, u, s});
+    ctx->save_for_backward({gu, s});
     return y;
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     auto saved = ctx->get_saved_variables();
-    const at::Tensor &g = saved[0], &u = saved[1], &s = saved[2];
+    const at::Tensor &gu = saved[0], &s = saved[1];
+    const int64_t F = gu.size(-1) / 2, N = gu.numel() / (2 * F);
     auto dy = grads[0].contiguous();
-    auto dg = at::empty_like(g), du = at::empty_like(u);
-    AT_DISPATCH_FLOATING_TYPES(g.scalar_type(), "swiglu_backward", [&] {
-      const scalar_t *gp = g.data_ptr<scalar_t>(), *up_ = u.data_ptr<scalar_t>(),
-                     *sp = s.data_ptr<scalar_t>(), *dyp = dy.data_ptr<scalar_t>();
-      scalar_t *dgp = dg.data_ptr<scalar_t>(), *dup = du.data_ptr<scalar_t>();
-      at::parallel_for(0, g.numel(), 16384, [&](int64_t begin, int64_t end) {
-        for (int64_t i = begin; i < end; ++i) {
-          const scalar_t si = sp[i], gi = gp[i];
-          dup[i] = dyp[i] * gi * si;
-          dgp[i] = dyp[i] * up_[i] * si * (scalar_t(1) + gi * (scalar_t(1) - si));
+    auto dgu = at::empty_like(gu);
+    AT_DISPATCH_FLOATING_TYPES(gu.scalar_type(), "swiglu_backward", [&] {
+      const scalar_t *in = gu.data_ptr<scalar_t>(), *sp = s.data_ptr<scalar_t>(),
+                     *dyp = dy.data_ptr<scalar_t>();
+      scalar_t* out = dgu.data_ptr<scalar_t>();
+      at::parallel_for(0, N, std::max<int64_t>(1, 16384 / F), [&](int64_t begin, int64_t end) {
+        for (int64_t r = begin; r < end; ++r) {
+          const scalar_t *g = in + r * 2 * F, *u = g + F, *sr = sp + r * F, *dyr = dyp + r * F;
+          scalar_t *dg = out + r * 2 * F, *du = dg + F;
+          for (int64_t i = 0; i < F; ++i) {
+            du[i] = dyr[i] * g[i] * sr[i];
+            dg[i] = dyr[i] * u[i] * sr[i] * (scalar_t(1) + g[i] * (scalar_t(1) - sr[i]));
+          }
         }
       });
     });
-    return {dg, du};
+    return {dgu};
   }
 };
 
@@ -338,8 +407,22 @@ at::Tensor causal_attention(const at::Tensor& q, const at::Tensor& k, const at::
 at::Tensor linear(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {
   if (!fused_dtype(x) || x.scalar_type() != weight.scalar_type())
     return at::linear(x, weight, bias);
-  auto y = LinearFn::apply(x, weight);
+  auto y = PackedLinearFn::apply(x, at::TensorList(weight));
   return bias.defined() ? y + bias : y;
+}
+
+at::Tensor linear_packed(const at::Tensor& x, const std::vector<at::Tensor>& weights,
+                         const std::vector<at::Tensor>& biases) {
+  bool fused = fused_dtype(x);
+  for (const at::Tensor& w : weights) fused = fused && w.scalar_type() == x.scalar_type();
+  if (!fused) {
+    std::vector<at::Tensor> parts;
+    for (size_t i = 0; i < weights.size(); ++i)
+      parts.push_back(at::linear(x, weights[i], biases.empty() ? at::Tensor() : biases[i]));
+    return at::cat(parts, -1);
+  }
+  auto y = PackedLinearFn::apply(x, at::TensorList(weights));
+  return biases.empty() ? y : y + at::cat(biases);
 }
 
 at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
@@ -348,9 +431,12 @@ at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
   return RmsNormFn::apply(x, weight, eps);
 }
 
-at::Tensor swiglu(const at::Tensor& gate, const at::Tensor& up) {
-  if (!fused_dtype(gate) || gate.scalar_type() != up.scalar_type()) return at::silu(gate) * up;
-  return SwigluFn::apply(gate, up);
+at::Tensor swiglu(const at::Tensor& gate_up) {
+  if (!fused_dtype(gate_up)) {
+    auto halves = gate_up.chunk(2, -1);
+    return at::silu(halves[0]) * halves[1];
+  }
+  return SwigluFn::apply(gate_up);
 }
 
 }  // namespace r1::ops

@@ -8,16 +8,25 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <vector>
+
 namespace r1::ops {
 
 // x (..., in), weight (out, in), bias (out) or undefined -> (..., out)
 at::Tensor linear(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias = {});
 
+// Several linear layers of one input side by side, [x W_0^T + b_0, x W_1^T + b_1, ...]
+// as one (..., sum of outs) tensor (q|k|v, gate|up): no weight copies, and
+// backward sums the input gradient inside the GEMMs. `biases` empty or one per weight.
+at::Tensor linear_packed(const at::Tensor& x, const std::vector<at::Tensor>& weights,
+                         const std::vector<at::Tensor>& biases = {});
+
 // x * rsqrt(mean(x^2) + eps) * weight over the last dim; x (..., C), weight (C).
 at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps);
 
-// silu(gate) * up, elementwise; both (..., F).
-at::Tensor swiglu(const at::Tensor& gate, const at::Tensor& up);
+// silu(gate) * up, elementwise, for gate_up = [gate | up] as linear_packed
+// makes it: (..., 2F) -> (..., F).
+at::Tensor swiglu(const at::Tensor& gate_up);
 
 // Causal grouped-query attention, softmax(q k^T / sqrt(D)) v per head, query
 // head h reading KV head h / (H / K). Query t sees keys s <= t that key_mask

@@ -228,9 +228,20 @@ at::Tensor layer_forward(const ModelConfig& c, const LayerWeights& l, const at::
   };
 
   auto h = norm(x, l.input_layernorm);
-  auto q = proj(h, l.q_proj, l.q_bias).view({B, T, H, D});  // (B, T, H, D)
-  auto k = proj(h, l.k_proj, l.k_bias).view({B, T, K, D});  // (B, T, K, D)
-  auto v = proj(h, l.v_proj, l.v_bias).view({B, T, K, D});
+  at::Tensor q, k, v;
+  if (fused) {
+    std::vector<at::Tensor> biases;
+    if (c.attention_bias) biases = {l.q_bias, l.k_bias, l.v_bias};
+    auto qkv = ops::linear_packed(h, {l.q_proj, l.k_proj, l.v_proj}, biases);  // (B, T, (H+2K)*D)
+    auto parts = qkv.split_with_sizes({H * D, K * D, K * D}, -1);
+    q = parts[0].view({B, T, H, D});
+    k = parts[1].view({B, T, K, D});
+    v = parts[2].view({B, T, K, D});
+  } else {
+    q = dense(h, l.q_proj, l.q_bias).view({B, T, H, D});  // (B, T, H, D)
+    k = dense(h, l.k_proj, l.k_bias).view({B, T, K, D});  // (B, T, K, D)
+    v = dense(h, l.v_proj, l.v_bias).view({B, T, K, D});
+  }
   if (c.qk_norm) {
     q = norm(q, l.q_norm);
     k = norm(k, l.k_norm);
@@ -260,8 +271,9 @@ at::Tensor layer_forward(const ModelConfig& c, const LayerWeights& l, const at::
   auto x1 = x + proj(attn, l.o_proj, {});
 
   auto h2 = norm(x1, l.post_attention_layernorm);
-  auto gate = proj(h2, l.gate_proj, {}), up = proj(h2, l.up_proj, {});
-  auto mlp = proj(fused ? ops::swiglu(gate, up) : at::silu(gate) * up, l.down_proj, {});
+  auto act = fused ? ops::swiglu(ops::linear_packed(h2, {l.gate_proj, l.up_proj}))  // (B, T, F)
+                   : at::silu(dense(h2, l.gate_proj)) * dense(h2, l.up_proj);
+  auto mlp = proj(act, l.down_proj, {});
   return x1 + mlp;
 }
 

@@ -73,6 +73,22 @@ TEST_P(TrainOps, LinearMatchesAtenLinear) {
             tolerance());
 }
 
+TEST_P(TrainOps, PackedLinearMatchesConcatenatedLinears) {
+  at::manual_seed(5);
+  EXPECT_LT(max_difference(
+                {randn({2, 5, 16}), randn({12, 16}), randn({8, 16}), randn({8, 16}), randn({12}),
+                 randn({8}), randn({8})},
+                [](auto& t) {
+                  return ops::linear_packed(t[0], {t[1], t[2], t[3]}, {t[4], t[5], t[6]});
+                },
+                [](auto& t) {
+                  return at::cat({at::linear(t[0], t[1], t[4]), at::linear(t[0], t[2], t[5]),
+                                  at::linear(t[0], t[3], t[6])},
+                                 -1);
+                }),
+            tolerance());
+}
+
 TEST_P(TrainOps, RmsNormMatchesTheFormula) {
   at::manual_seed(1);
   EXPECT_LT(
@@ -87,11 +103,13 @@ TEST_P(TrainOps, RmsNormMatchesTheFormula) {
 
 TEST_P(TrainOps, SwigluMatchesSiluTimesUp) {
   at::manual_seed(2);
-  EXPECT_LT(
-      max_difference(
-          {randn({6, 40}) * 4, randn({6, 40})}, [](auto& t) { return ops::swiglu(t[0], t[1]); },
-          [](auto& t) { return at::silu(t[0]) * t[1]; }),
-      tolerance());
+  EXPECT_LT(max_difference(
+                {randn({6, 40}) * 4, randn({6, 40})},
+                [](auto& t) {
+                  return ops::swiglu(at::cat({t[0], t[1]}, -1));
+                },
+                [](auto& t) { return at::silu(t[0]) * t[1]; }),
+            tolerance());
 }
 
 TEST_P(TrainOps, CausalAttentionMatchesMaskedSoftmaxWithGqa) {
