@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <deque>
 #include <map>
 
 #include "model/gemm.h"
@@ -24,6 +25,7 @@ struct Row {
   int64_t sample;
   SequenceRng rng;
   int64_t next_position;
+  int64_t limit = 0;  // most tokens it may generate (max_new_tokens, or less near the context)
   Completion out;
   bool done = false;
   bool has_text = false;  // text already cut at a stop string
@@ -43,8 +45,7 @@ size_t find_stop(const std::string& text, const std::vector<std::string>& stops,
 }
 
 // Decides whether a row just finished, and trims its text at a stop string.
-bool check_finished(Row& row, const SamplingParams& params, const GenerateOptions& options,
-                    int64_t step_limit) {
+bool check_finished(Row& row, const SamplingParams& params, const GenerateOptions& options) {
   int64_t last = row.out.tokens.back();
   const auto& stop_ids = params.stop_token_ids;
   if (std::find(stop_ids.begin(), stop_ids.end(), last) != stop_ids.end()) {
@@ -62,7 +63,7 @@ bool check_finished(Row& row, const SamplingParams& params, const GenerateOption
       return true;
     }
   }
-  if (static_cast<int64_t>(row.out.tokens.size()) >= step_limit) {
+  if (static_cast<int64_t>(row.out.tokens.size()) >= row.limit) {
     row.out.finish = FinishReason::kLength;
     return true;
   }
@@ -168,8 +169,10 @@ void sample_step(StepBuffers& buf, int64_t B, int64_t V, const SamplingParams& p
   for (int64_t b = 0; b < B; ++b) policy_logprobs[b] = logp_ptr[b * V + sampled[b].token];
 }
 
+// Generates `rows` (one slot each) to the end; as rows finish, rows from the
+// front of `waiting` take their slots and are appended to `rows`.
 void run_wave(const Model& model, const std::vector<GenerateRequest>& requests,
-              std::vector<Row>& rows, const SamplingParams& params,
+              std::vector<Row>& rows, std::deque<Row>& waiting, const SamplingParams& params,
               const GenerateOptions& options) {
   at::NoGradGuard no_grad;
   const at::Device device = model.embed_tokens.device();
@@ -185,7 +188,10 @@ void run_wave(const Model& model, const std::vector<GenerateRequest>& requests,
   const int64_t U = prompts.size(), R = rows.size();
   const int64_t new_tokens =
       std::min(params.max_new_tokens, model.config.max_position_embeddings - P);
-  const int64_t capacity = P + new_tokens;
+  // Columns beyond the wave's own let rows that join later (continuous
+  // batching) fit: a row joining at column L needs L + its new tokens.
+  const int64_t capacity = P + new_tokens + (waiting.empty() ? 0 : new_tokens / 2);
+  for (Row& r : rows) r.limit = new_tokens;
 
   std::vector<int64_t> ids(U * P, 0), mask(U * P, 0);
   for (int64_t u = 0; u < U; ++u) {
@@ -228,7 +234,7 @@ void run_wave(const Model& model, const std::vector<GenerateRequest>& requests,
   std::vector<SampledToken> sampled(R);
   std::vector<float> policy_logprobs(R);
 
-  for (int64_t step = 0; step < new_tokens; ++step) {
+  while (!live.empty()) {
     int64_t B = live.size();
     sample_step(buffers, B, V, params, requests, rows, live, sampled, policy_logprobs);
     bool any_finished = false;
@@ -239,7 +245,7 @@ void run_wave(const Model& model, const std::vector<GenerateRequest>& requests,
       row.out.logprobs.push_back(policy_logprobs[b]);
       row.out.sampling_logprobs.push_back(sampled[b].sampling_logprob);
       if (options.on_token) options.on_token(row.request, row.sample, sampled[b].token);
-      row.done = check_finished(row, params, options, new_tokens);
+      row.done = check_finished(row, params, options);
       any_finished |= row.done;
     }
 
@@ -284,6 +290,44 @@ void run_wave(const Model& model, const std::vector<GenerateRequest>& requests,
     auto h = forward_hidden(model, step_ids, step_pos,
                             key_mask.narrow(0, 0, B).narrow(1, 0, cache.length + 1), &cache);
     lm_head_into(model, h.select(1, 0), buffers.logits.narrow(0, 0, B));
+
+    // Continuous batching: waiting rows take the free slots. Their prompt is
+    // prefilled once per request and its KV placed right-aligned before the
+    // column their first token will take (cache.length), earlier columns
+    // masked; they sample that token with everyone else next step.
+    const int64_t B_before = B;
+    while (B < R && !waiting.empty()) {
+      const size_t q = waiting.front().request;
+      const auto& prompt = requests[q].prompt;
+      const int64_t p = prompt.size(), L = cache.length;
+      const int64_t limit =
+          std::min(params.max_new_tokens, model.config.max_position_embeddings - p);
+      if (p > L || L + limit > capacity) break;
+      KVCache fresh = make_kv_cache(model, 1, p);
+      auto ids = at::tensor(prompt, long_opts).view({1, p}).to(device);
+      auto hidden_q = forward_hidden(
+          model, ids, at::arange(p, long_opts.device(device)).view({1, p}), at::Tensor(), &fresh);
+      auto first_logits = lm_logits(model, hidden_q.select(1, p - 1));  // (1, V)
+      while (B < R && !waiting.empty() && waiting.front().request == q) {
+        rows.push_back(std::move(waiting.front()));
+        waiting.pop_front();
+        rows.back().limit = limit;
+        live.push_back(static_cast<int64_t>(rows.size()) - 1);
+        for (size_t l = 0; l < all_keys.size(); ++l) {
+          all_keys[l][B].narrow(1, L - p, p).copy_(fresh.keys[l][0]);
+          all_values[l][B].narrow(1, L - p, p).copy_(fresh.values[l][0]);
+        }
+        key_mask[B].zero_();
+        key_mask[B].narrow(0, L - p, p).fill_(1);
+        buffers.logits[B].copy_(first_logits[0]);
+        ++B;
+      }
+    }
+    if (B != B_before)
+      for (size_t l = 0; l < all_keys.size(); ++l) {
+        cache.keys[l] = all_keys[l].narrow(0, 0, B);
+        cache.values[l] = all_values[l].narrow(0, 0, B);
+      }
   }
 }
 
@@ -310,28 +354,29 @@ std::vector<std::vector<Completion>> generate(const Model& model,
   }
 
   std::vector<std::vector<Completion>> results(requests.size());
-  std::vector<Row> wave;
-  auto flush = [&] {
-    if (wave.empty()) return;
-    run_wave(model, requests, wave, params, options);
+  std::deque<Row> waiting;
+  for (size_t q = 0; q < requests.size(); ++q) {
+    results[q].resize(requests[q].n);
+    for (int64_t i = 0; i < requests[q].n; ++i)
+      waiting.push_back(Row{q,
+                            i,
+                            SequenceRng(sample_seed(requests[q].seed, i)),
+                            static_cast<int64_t>(requests[q].prompt.size()),
+                            0,
+                            {}});
+  }
+  while (!waiting.empty()) {
+    std::vector<Row> wave;
+    while (!waiting.empty() && static_cast<int64_t>(wave.size()) < options.max_batch) {
+      wave.push_back(std::move(waiting.front()));
+      waiting.pop_front();
+    }
+    run_wave(model, requests, wave, waiting, params, options);
     for (Row& r : wave) {
       if (options.decode && !r.has_text) r.out.text = options.decode(r.out.tokens);
       results[r.request][r.sample] = std::move(r.out);
     }
-    wave.clear();
-  };
-  for (size_t q = 0; q < requests.size(); ++q) {
-    results[q].resize(requests[q].n);
-    for (int64_t i = 0; i < requests[q].n; ++i) {
-      wave.push_back(Row{q,
-                         i,
-                         SequenceRng(sample_seed(requests[q].seed, i)),
-                         static_cast<int64_t>(requests[q].prompt.size()),
-                         {}});
-      if (static_cast<int64_t>(wave.size()) == options.max_batch) flush();
-    }
   }
-  flush();
   return results;
 }
 

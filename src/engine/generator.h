@@ -5,8 +5,9 @@
 //
 // Per wave of up to max_batch sequences: each distinct prompt is prefilled once
 // and its KV copied to its n sample rows (GRPO's G samples of one question);
-// then one decode step per token for all live rows; finished rows are dropped
-// from the batch (compaction) so they stop costing compute.
+// then one decode step per token for all live rows; finished rows leave the
+// batch so they stop costing compute, and sequences still waiting take their
+// slots (continuous batching) while the wave's cache has room for them.
 #pragma once
 
 #include <cstdint>

@@ -4,6 +4,8 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "engine/generator.h"
 #include "engine/scoring.h"
 #include "model/checkpoint.h"
@@ -112,6 +114,38 @@ TEST(Engine, SameSeedSameOutputAloneOrInABatchOf32) {
   auto waves = generate(model, crowd, params, small);
   for (size_t q = 0; q < crowd.size(); ++q)
     for (int s = 0; s < 2; ++s) EXPECT_EQ(waves[q][s].tokens, together[q][s].tokens);
+}
+
+TEST(Engine, FinishedSlotsAreRefilledWithWaitingRequests) {
+  Model model = fixture_model("qwen2-gqa");
+  const int64_t V = model.config.vocab_size;
+  std::vector<GenerateRequest> requests;
+  for (uint64_t i = 0; i < 4; ++i) requests.push_back({random_prompt(6, V, 70 + i), 1, 0});
+  SamplingParams params;
+  params.temperature = 0.0f;
+  params.max_new_tokens = 12;
+  auto free_run = generate(model, requests, params);
+  // A stop id that ends request 0 within 3 tokens and never appears in request 1.
+  const auto& first = free_run[0][0].tokens;
+  const auto& second = free_run[1][0].tokens;
+  int64_t stop = -1;
+  for (int i = 0; i < 3 && stop < 0; ++i)
+    if (std::find(second.begin(), second.end(), first[i]) == second.end()) stop = first[i];
+  if (stop < 0) GTEST_SKIP() << "no early stop id separates requests 0 and 1";
+  params.stop_token_ids = {stop};
+  auto one_batch = generate(model, requests, params);
+
+  GenerateOptions two_slots;
+  two_slots.max_batch = 2;
+  std::vector<size_t> order;  // request of each emitted token, in emission order
+  two_slots.on_token = [&](size_t request, int64_t, int64_t) { order.push_back(request); };
+  auto refilled = generate(model, requests, params, two_slots);
+  for (size_t q = 0; q < requests.size(); ++q)
+    EXPECT_EQ(refilled[q][0].tokens, one_batch[q][0].tokens) << "request " << q;
+  // Request 2 took request 0's slot while request 1 was still generating.
+  auto first_of_2 = std::find(order.begin(), order.end(), size_t(2)) - order.begin();
+  auto last_of_1 = order.rend() - std::find(order.rbegin(), order.rend(), size_t(1)) - 1;
+  EXPECT_LT(first_of_2, last_of_1);
 }
 
 TEST(Engine, StopTokenEndsTheSequenceAndIsKept) {
