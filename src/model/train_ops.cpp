@@ -380,6 +380,58 @@ struct AttentionFn : public torch::autograd::Function<AttentionFn> {
   }
 };
 
+// log p(target) and the entropy of each row's distribution over the
+// vocabulary, logits = h W^T, in chunks of rows so that only one (rows, V)
+// block of logits exists at a time, in forward and in backward (which
+// recomputes it from h: one more LM-head GEMM instead of keeping N x V
+// floats, 10 GB for 64 x 256 tokens of a 151,936-token vocabulary).
+//   lp = logit_y - lse,  H = lse - sum_v p_v logit_v
+//   dlogit_v = g (1[v = y] - p_v),  dh = dlogit W,  dW = dlogit^T h
+constexpr int64_t kLogitChunkFloats = int64_t(16) << 20;  // 64 MB of fp32 logits
+
+struct TokenLogprobFn : public torch::autograd::Function<TokenLogprobFn> {
+  static variable_list forward(AutogradContext* ctx, const at::Tensor& hidden,
+                               const at::Tensor& weight, const at::Tensor& targets) {
+    auto h = hidden.contiguous(), w = weight.contiguous(), y = targets.contiguous();
+    const int64_t N = h.size(0), V = w.size(0);
+    const int64_t chunk = std::max<int64_t>(1, kLogitChunkFloats / V);
+    auto lp = at::empty({N}, h.options()), lse = at::empty({N}, h.options());
+    auto entropy = at::empty({N}, h.options());
+    for (int64_t start = 0; start < N; start += chunk) {
+      const int64_t rows = std::min(chunk, N - start);
+      auto l = matmul(h.narrow(0, start, rows), false, w, /*transpose_b=*/true);  // (rows, V)
+      auto chunk_lse = at::logsumexp(l, 1);                                       // (rows)
+      lse.narrow(0, start, rows).copy_(chunk_lse);
+      lp.narrow(0, start, rows)
+          .copy_(l.gather(1, y.narrow(0, start, rows).unsqueeze(1)).squeeze(1) - chunk_lse);
+      entropy.narrow(0, start, rows).copy_(chunk_lse - (at::softmax(l, 1) * l).sum(1));
+    }
+    ctx->save_for_backward({h, w, y, lse});
+    ctx->mark_non_differentiable({entropy});
+    return {lp, entropy};
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    auto saved = ctx->get_saved_variables();
+    const at::Tensor &h = saved[0], &w = saved[1], &y = saved[2], &lse = saved[3];
+    auto g = grads[0].defined() ? grads[0].contiguous() : at::zeros_like(lse);
+    const int64_t N = h.size(0), V = w.size(0);
+    const int64_t chunk = std::max<int64_t>(1, kLogitChunkFloats / V);
+    auto dh = at::empty_like(h), dw = at::zeros_like(w);
+    for (int64_t start = 0; start < N; start += chunk) {
+      const int64_t rows = std::min(chunk, N - start);
+      // (rows, V): the logits again, turned in place into their gradient
+      auto d = matmul(h.narrow(0, start, rows), false, w, /*transpose_b=*/true);
+      auto gr = g.narrow(0, start, rows).unsqueeze(1);  // (rows, 1)
+      d.sub_(lse.narrow(0, start, rows).unsqueeze(1)).exp_().mul_(-gr);
+      d.scatter_add_(1, y.narrow(0, start, rows).unsqueeze(1), gr);
+      dh.narrow(0, start, rows).copy_(matmul(d, false, w, false));
+      dw.add_(matmul(d, /*transpose_a=*/true, h.narrow(0, start, rows), false));
+    }
+    return {dh, dw, at::Tensor()};
+  }
+};
+
 }  // namespace
 
 at::Tensor causal_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
@@ -423,6 +475,30 @@ at::Tensor linear_packed(const at::Tensor& x, const std::vector<at::Tensor>& wei
   }
   auto y = PackedLinearFn::apply(x, at::TensorList(weights));
   return biases.empty() ? y : y + at::cat(biases);
+}
+
+at::Tensor token_logprobs(const at::Tensor& hidden, const at::Tensor& weight,
+                          const at::Tensor& targets, at::Tensor* entropy) {
+  if (fused_dtype(hidden) && hidden.scalar_type() == weight.scalar_type()) {
+    auto out = TokenLogprobFn::apply(hidden, weight, targets);
+    if (entropy) *entropy = out[1];
+    return out[0];
+  }
+  // Plain ATen, chunked the same way (autograd keeps each chunk's logits).
+  const int64_t chunk = std::max<int64_t>(1, kLogitChunkFloats / weight.size(0));
+  std::vector<at::Tensor> parts, entropies;
+  for (int64_t start = 0; start < hidden.size(0); start += chunk) {
+    const int64_t n = std::min(chunk, hidden.size(0) - start);
+    auto logits = at::linear(hidden.narrow(0, start, n), weight);  // (n, V)
+    auto lse = at::logsumexp(logits, 1, /*keepdim=*/true);         // (n, 1)
+    parts.push_back((logits.gather(1, targets.narrow(0, start, n).unsqueeze(1)) - lse).squeeze(1));
+    if (entropy) {
+      at::NoGradGuard no_grad;  // a metric: no graph for it
+      entropies.push_back(lse.squeeze(1) - (at::softmax(logits, 1) * logits).sum(1));
+    }
+  }
+  if (entropy) *entropy = at::cat(entropies);
+  return at::cat(parts);
 }
 
 at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {

@@ -28,6 +28,13 @@ at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps);
 // makes it: (..., 2F) -> (..., F).
 at::Tensor swiglu(const at::Tensor& gate_up);
 
+// log softmax(hidden W^T)[target] per row, without ever holding all N x V
+// logits (forward and backward work in row chunks; backward recomputes them).
+// `entropy`, if given, receives each row's entropy (no gradient).
+// hidden (N, C), weight (V, C), targets (N) int64 -> (N)
+at::Tensor token_logprobs(const at::Tensor& hidden, const at::Tensor& weight,
+                          const at::Tensor& targets, at::Tensor* entropy = nullptr);
+
 // Causal grouped-query attention, softmax(q k^T / sqrt(D)) v per head, query
 // head h reading KV head h / (H / K). Query t sees keys s <= t that key_mask
 // marks real (1), and always itself (a padding row stays finite). Only a

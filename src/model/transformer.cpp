@@ -317,27 +317,10 @@ at::Tensor lm_logits(const Model& model, const at::Tensor& hidden) {
 
 at::Tensor token_logprobs(const Model& model, const at::Tensor& hidden, const at::Tensor& targets,
                           at::Tensor* entropy) {
-  const int64_t C = hidden.size(-1), V = model.config.vocab_size;
-  auto flat = hidden.reshape({-1, C});
-  auto flat_targets = targets.reshape({-1, 1});
-  // About 64 MB of fp32 logits per chunk.
-  const int64_t rows = std::max<int64_t>(1, (int64_t(16) << 20) / V);
-  std::vector<at::Tensor> parts, entropies;
-  for (int64_t start = 0; start < flat.size(0); start += rows) {
-    int64_t n = std::min(rows, flat.size(0) - start);
-    auto logits = ops::linear(flat.narrow(0, start, n), model.lm_head);  // (n, V)
-    auto lse = at::logsumexp(logits, 1, /*keepdim=*/true);               // (n, 1)
-    auto picked = logits.gather(1, flat_targets.narrow(0, start, n));
-    parts.push_back((picked - lse).squeeze(1));
-    if (entropy) {
-      // H = -sum p log p = lse - sum p * logit; a metric, so no graph is kept for it.
-      at::NoGradGuard no_grad;
-      auto probs = at::softmax(logits, 1);
-      entropies.push_back(lse.squeeze(1) - (probs * logits).sum(1));
-    }
-  }
-  if (entropy) *entropy = at::cat(entropies).view(targets.sizes());
-  return at::cat(parts).view(targets.sizes());
+  auto lp = ops::token_logprobs(hidden.reshape({-1, hidden.size(-1)}), model.lm_head,
+                                targets.reshape({-1}), entropy);
+  if (entropy) *entropy = entropy->view(targets.sizes());
+  return lp.view(targets.sizes());
 }
 
 }  // namespace r1

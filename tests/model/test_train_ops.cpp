@@ -129,6 +129,24 @@ TEST_P(TrainOps, CausalAttentionMatchesMaskedSoftmaxWithGqa) {
   }
 }
 
+TEST_P(TrainOps, TokenLogprobsAndEntropyMatchLogSoftmax) {
+  at::manual_seed(6);
+  auto targets = at::randint(50, {13}, at::kLong);
+  auto reference = [&](auto& t) {
+    return at::log_softmax(at::linear(t[0], t[1]), -1).gather(1, targets.unsqueeze(1)).squeeze(1);
+  };
+  EXPECT_LT(max_difference(
+                {randn({13, 16}), randn({50, 16})},
+                [&](auto& t) { return ops::token_logprobs(t[0], t[1], targets); }, reference),
+            tolerance());
+  at::NoGradGuard no_grad;
+  auto h = randn({13, 16}), w = randn({50, 16});
+  at::Tensor entropy;
+  ops::token_logprobs(h, w, targets, &entropy);
+  auto logp = at::log_softmax(at::linear(h, w), -1);
+  EXPECT_LT((entropy + (logp.exp() * logp).sum(-1)).abs().max().item<double>(), tolerance());
+}
+
 INSTANTIATE_TEST_SUITE_P(Dtypes, TrainOps, ::testing::Values(at::kDouble, at::kFloat));
 
 TEST(Gemm, StridedAndTransposedOperandsMatchMm) {
