@@ -8,6 +8,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "jsonl_filter.h"
 #include "model/checkpoint.h"
 #include "util/error.h"
 #include "util/io.h"
@@ -16,15 +17,8 @@ namespace r1 {
 
 namespace {
 
-std::vector<int64_t> parse_ids(const std::string& line, const ModelConfig& c) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(line);
-  } catch (const nlohmann::json::exception&) {
-    fail("not valid JSON");
-  }
-  if (!j.is_object() || !j.contains("ids") || !j["ids"].is_array())
-    fail("expected an object with an \"ids\" array");
+std::vector<int64_t> parse_ids(const nlohmann::json& j, const ModelConfig& c) {
+  if (!j.contains("ids") || !j["ids"].is_array()) fail("expected an object with an \"ids\" array");
   std::vector<int64_t> ids;
   for (const auto& v : j["ids"]) {
     if (!v.is_number_integer()) fail("\"ids\" must hold integers");
@@ -37,6 +31,16 @@ std::vector<int64_t> parse_ids(const std::string& line, const ModelConfig& c) {
   if (static_cast<int64_t>(ids.size()) > c.max_position_embeddings)
     fail(ids.size(), " ids exceed the model context of ", c.max_position_embeddings);
   return ids;
+}
+
+nlohmann::json score_line(const Model& model, const std::vector<int64_t>& ids) {
+  const int64_t T = static_cast<int64_t>(ids.size());
+  auto input = at::tensor(ids, at::kLong).view({1, T});
+  auto positions = at::arange(T, at::kLong).view({1, T});
+  auto hidden = forward_hidden(model, input, positions, at::Tensor());
+  auto lp = token_logprobs(model, hidden.narrow(1, 0, T - 1), input.narrow(1, 1, T - 1));
+  auto flat = lp.contiguous().view({-1});
+  return {{"logprobs", std::vector<float>(flat.data_ptr<float>(), flat.data_ptr<float>() + T - 1)}};
 }
 
 }  // namespace
@@ -54,29 +58,10 @@ int cmd_score(const Args& args) {
 
   at::NoGradGuard no_grad;
   Model model = load_model(p.str("--model"), at::kCPU);
-  auto in = open_input(p.str("--in"));
-  auto out = open_output(p.str("--out"));
-  int64_t errors = 0;
-  for_each_line(*in, [&](int64_t number, const std::string& line) {
-    nlohmann::json result;
-    try {
-      std::vector<int64_t> ids = parse_ids(line, model.config);
-      const int64_t T = static_cast<int64_t>(ids.size());
-      auto input = at::tensor(ids, at::kLong).view({1, T});
-      auto positions = at::arange(T, at::kLong).view({1, T});
-      auto hidden = forward_hidden(model, input, positions, at::Tensor());
-      auto lp = token_logprobs(model, hidden.narrow(1, 0, T - 1), input.narrow(1, 1, T - 1));
-      auto acc = lp.contiguous().view({-1});
-      result["logprobs"] = std::vector<float>(acc.data_ptr<float>(), acc.data_ptr<float>() + T - 1);
-    } catch (const Error& e) {
-      result = {{"error", cat(p.str("--in"), ":", number, ": ", e.what())}};
-      ++errors;
-    }
-    *out << result.dump() << "\n";
-  });
-  out->flush();
-  if (errors > 0) std::cerr << "r1 score: " << errors << " line(s) had errors\n";
-  return errors > 0 ? 1 : 0;
+  return filter_jsonl("score", p.str("--in"), p.str("--out"),
+                      [&](const nlohmann::json& row, const std::string&) {
+                        return score_line(model, parse_ids(row, model.config));
+                      });
 }
 
 }  // namespace r1

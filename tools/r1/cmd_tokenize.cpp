@@ -8,6 +8,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "jsonl_filter.h"
 #include "tokenizer/chat_template.h"
 #include "tokenizer/tokenizer.h"
 #include "util/error.h"
@@ -67,50 +68,35 @@ int cmd_tokenize(const Args& args) {
   ChatOptions chat_options;
   chat_options.add_generation_prompt = !p.on("--no-generation-prompt");
 
-  auto in = open_input(p.str("--in"));
-  auto out = open_output(p.str("--out"));
-  int64_t errors = 0;
-  for_each_line(*in, [&](int64_t number, const std::string& line) {
-    nlohmann::json result;
-    try {
-      nlohmann::json j;
-      try {
-        j = nlohmann::json::parse(line);
-      } catch (const nlohmann::json::exception&) {
-        fail("not valid JSON");
-      }
-      if (!j.is_object()) fail("expected a JSON object");
-      if (p.on("--decode")) {
-        if (!j.contains("ids") || !j["ids"].is_array())
-          fail("expected an object with an \"ids\" array");
-        std::vector<int64_t> ids;
-        for (const auto& v : j["ids"]) {
-          if (!v.is_number_integer()) fail("\"ids\" must hold integers");
-          ids.push_back(v.get<int64_t>());
+  return filter_jsonl(
+      "tokenize", p.str("--in"), p.str("--out"),
+      [&](const nlohmann::json& j, const std::string& line) {
+        nlohmann::json result;
+        if (p.on("--decode")) {
+          if (!j.contains("ids") || !j["ids"].is_array())
+            fail("expected an object with an \"ids\" array");
+          std::vector<int64_t> ids;
+          for (const auto& v : j["ids"]) {
+            if (!v.is_number_integer()) fail("\"ids\" must hold integers");
+            ids.push_back(v.get<int64_t>());
+          }
+          result["text"] = tok.decode(ids, p.on("--skip-special-tokens"));
+        } else if (chat) {
+          if (!j.contains("messages") || !j["messages"].is_array())
+            fail("expected an object with a \"messages\" array");
+          // Key order matters to templates that iterate over a message's fields.
+          const nlohmann::ordered_json ordered = nlohmann::ordered_json::parse(line);
+          const auto* tools = ordered.contains("tools") ? &ordered["tools"] : nullptr;
+          const std::string text = chat->render_json(ordered["messages"], chat_options, tools);
+          result["text"] = text;
+          result["ids"] = tok.encode(text, special, split);
+        } else {
+          if (!j.contains("text") || !j["text"].is_string())
+            fail("expected an object with a string \"text\"");
+          result["ids"] = tok.encode(j["text"].get<std::string>(), special, split);
         }
-        result["text"] = tok.decode(ids, p.on("--skip-special-tokens"));
-      } else if (chat) {
-        if (!j.contains("messages") || !j["messages"].is_array())
-          fail("expected an object with a \"messages\" array");
-        const nlohmann::ordered_json line_json = nlohmann::ordered_json::parse(line);
-        const auto* tools = line_json.contains("tools") ? &line_json["tools"] : nullptr;
-        const std::string text = chat->render_json(line_json["messages"], chat_options, tools);
-        result["text"] = text;
-        result["ids"] = tok.encode(text, special, split);
-      } else {
-        if (!j.contains("text") || !j["text"].is_string())
-          fail("expected an object with a string \"text\"");
-        result["ids"] = tok.encode(j["text"].get<std::string>(), special, split);
-      }
-    } catch (const Error& e) {
-      result = {{"error", cat(p.str("--in"), ":", number, ": ", e.what())}};
-      ++errors;
-    }
-    *out << result.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
-  });
-  out->flush();
-  if (errors > 0) std::cerr << "r1 tokenize: " << errors << " line(s) had errors\n";
-  return errors > 0 ? 1 : 0;
+        return result;
+      });
 }
 
 }  // namespace r1

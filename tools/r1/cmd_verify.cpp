@@ -9,6 +9,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "jsonl_filter.h"
 #include "reward/code_reward.h"
 #include "reward/math/verify.h"
 #include "reward/tasks.h"
@@ -125,27 +126,8 @@ int cmd_verify(const Args& args) {
   p.add("--out", "FILE", "output JSONL, - for stdout", "-");
   if (!p.parse(args)) return 0;
 
-  auto in = open_input(p.str("--in"));
-  auto out = open_output(p.str("--out"));
-  int64_t errors = 0;
-  for_each_line(*in, [&](int64_t number, const std::string& text) {
-    json line = json::parse(text, nullptr, /*allow_exceptions=*/false);
-    json result;
-    try {
-      if (line.is_discarded()) fail("not valid JSON");
-      if (!line.is_object()) fail("expected a JSON object");
-      result = verify_line(line);
-    } catch (const Error& e) {
-      result = {{"error", cat(p.str("--in"), ":", number, ": ", e.what())}};
-      ++errors;
-    }
-    // The id comes back on error lines too, so callers can match them up.
-    if (line.is_object() && line.contains("id")) result["id"] = line["id"];
-    *out << result.dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
-  });
-  out->flush();
-  if (errors > 0) std::cerr << "r1 verify: " << errors << " line(s) had errors\n";
-  return errors > 0 ? 1 : 0;
+  return filter_jsonl("verify", p.str("--in"), p.str("--out"),
+                      [](const json& row, const std::string&) { return verify_line(row); });
 }
 
 }  // namespace r1
