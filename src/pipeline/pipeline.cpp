@@ -4,6 +4,7 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <functional>
@@ -12,6 +13,7 @@
 #include <sstream>
 
 #include "eval/evaluator.h"
+#include "reward/reward.h"
 #include "rl/train_config.h"
 #include "rl/trainer.h"
 #include "sample/rejection_sampling.h"
@@ -52,6 +54,18 @@ struct EvalStageConfig {
   }
 };
 
+// Unknown reward names fail when the pipeline is loaded, not when the stage
+// that uses them starts (building a reward may start a process: names only).
+void check_reward_names(const std::vector<RewardSpec>& rewards) {
+  const std::vector<std::string> known = reward_names();
+  for (const auto& r : rewards)
+    if (std::find(known.begin(), known.end(), r.name) == known.end()) {
+      std::string list;
+      for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+      fail("unknown reward '", r.name, "' (known: ", list, ")");
+    }
+}
+
 // One stage, configured: its resolved config (what the hash covers) and how to
 // run it. run() returns the stage's output path.
 struct StagePlan {
@@ -90,6 +104,7 @@ StagePlan plan_stage(const std::string& kind, const std::string& text, const std
     TrainConfig c = parse_train_config(text, source, overrides);
     c.output_dir = out_dir;
     c.validate();
+    check_reward_names(c.rewards);
     plan.resolved = dump_train_config(c);
     plan.run = [c, out_dir](bool quiet) mutable {
       TrainOptions o;
@@ -107,6 +122,7 @@ StagePlan plan_stage(const std::string& kind, const std::string& text, const std
     SampleConfig c = parse_sample_config(text, source, overrides);
     c.output_dir = out_dir;
     c.validate();
+    check_reward_names(c.rewards);
     plan.resolved = dump_sample_config(c);
     plan.run = [c](bool quiet) mutable {
       SampleOptions o;

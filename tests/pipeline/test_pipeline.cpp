@@ -118,6 +118,14 @@ TEST(Pipeline, BadFilesNameTheFileAndTheStage) {
     expect_error([&] { load_pipeline(f.path, {"b.train.epochs=1"}); }, "has no stage 'b'");
   }
   {
+    // An unknown reward in a later stage: found before anything runs.
+    PipelineFile f(sft_stage("a", "@base", "@data") +
+                   "[[stage]]\nname = \"rs\"\nkind = \"sample\"\nset = [\"model.path=@a\", "
+                   "\"data.path=@data\"]\n[[stage.config.rewards]]\nname = \"acuracy\"\n");
+    expect_error([&] { load_pipeline(f.path, {}); },
+                 "p.toml: stage 'rs' (sample): unknown reward 'acuracy' (known: math");
+  }
+  {
     PipelineFile f("[[stage]]\nname = \"a\"\nkind = \"sft\"\nconfg = \"x.toml\"\n");
     expect_error([&] { load_pipeline(f.path, {}); }, "stage 'a': unknown key 'confg'");
   }
