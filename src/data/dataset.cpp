@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <random>
 
+#include "util/atomic_file.h"
 #include "util/error.h"
 #include "util/io.h"
 
@@ -72,6 +73,26 @@ const nlohmann::json& DataStream::next() {
 
 void DataStream::seek(int64_t position) {
   position_ = position;
+}
+
+std::vector<nlohmann::json> read_appended_jsonl(const std::string& path) {
+  std::vector<nlohmann::json> lines;
+  if (!file_exists(path)) return lines;
+  std::string text = read_file(path);
+  size_t end = text.rfind('\n');
+  std::string complete = end == std::string::npos ? "" : text.substr(0, end + 1);
+  if (complete.size() != text.size()) write_file_atomic(path, complete);
+  size_t pos = 0;
+  for (int64_t number = 1; pos < complete.size(); ++number) {
+    size_t eol = complete.find('\n', pos);
+    try {
+      lines.push_back(nlohmann::json::parse(complete.substr(pos, eol - pos)));
+    } catch (const nlohmann::json::exception&) {
+      fail(path, ":", number, ": not valid JSON (remove the output directory to start over)");
+    }
+    pos = eol + 1;
+  }
+  return lines;
 }
 
 }  // namespace r1

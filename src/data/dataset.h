@@ -25,6 +25,12 @@ struct Dataset {
 // name the file and line.
 Dataset load_jsonl(const std::string& path, const std::vector<std::string>& required_fields);
 
+// The lines of a JSONL file that a resumable command appends to as it goes
+// (r1 eval, r1 sample); none if it does not exist. A last line without its
+// newline was cut short by a kill: it is removed from the file, so that item
+// runs again. A complete line that is not JSON is an Error naming file and line.
+std::vector<nlohmann::json> read_appended_jsonl(const std::string& path);
+
 // Endless epochs over a dataset in seeded shuffled order.
 class DataStream {
  public:

@@ -93,10 +93,8 @@ std::string render_prompt(const EvalConfig& c, const Fields& f, const std::strin
   std::string instruction = c.instruction;
   if (instruction == "auto")
     instruction = c.template_name == "chat" && f.reward == "math" ? kMathInstruction : "";
-  std::string text = instruction.empty() ? question : question + "\n" + instruction;
-  if (c.template_name == "r1_zero") return render_r1_zero(text);
-  if (c.template_name == "chat") return ChatTemplate::of(tok).render({{"user", text, {}}}, {});
-  return text;  // raw
+  return render_question(c.template_name,
+                         instruction.empty() ? question : question + "\n" + instruction, tok);
 }
 
 // The answer a sample votes for, extracted the way its reward reads it, and
@@ -171,28 +169,6 @@ nlohmann::json question_line(int64_t index, const nlohmann::json& row, const Fie
           {"cons_answer", winner < 0 ? "" : answers[winner]},
           {"cons_correct", winner >= 0 && scores[winner] >= 1.0},
           {"samples", samples}};
-}
-
-// Lines already in questions.jsonl. A line cut short by a kill is dropped
-// (the file is rewritten without it) and that question runs again.
-std::vector<nlohmann::json> read_done(const std::string& path) {
-  std::vector<nlohmann::json> done;
-  if (!file_exists(path)) return done;
-  std::string text = read_file(path);
-  size_t end = text.rfind('\n');
-  std::string complete = end == std::string::npos ? "" : text.substr(0, end + 1);
-  if (complete.size() != text.size()) write_file_atomic(path, complete);
-  size_t pos = 0;
-  for (int64_t number = 1; pos < complete.size(); ++number) {
-    size_t eol = complete.find('\n', pos);
-    try {
-      done.push_back(nlohmann::json::parse(complete.substr(pos, eol - pos)));
-    } catch (const nlohmann::json::exception&) {
-      fail(path, ":", number, ": not valid JSON (remove the file to start over)");
-    }
-    pos = eol + 1;
-  }
-  return done;
 }
 
 // Settings that change results: a resumed run must match them.
@@ -280,7 +256,7 @@ nlohmann::json run_eval(const EvalConfig& c) {
 
   make_dirs(c.out_dir);
   const std::string questions_path = c.out_dir + "/questions.jsonl";
-  std::vector<nlohmann::json> done = read_done(questions_path);
+  std::vector<nlohmann::json> done = read_appended_jsonl(questions_path);
   check_same_settings(c.out_dir + "/config.json", settings(c, f), !done.empty());
   std::set<int64_t> done_index;
   for (const auto& q : done) done_index.insert(q.value("index", int64_t{-1}));
@@ -340,7 +316,7 @@ nlohmann::json run_eval(const EvalConfig& c) {
     }
   }
 
-  std::vector<nlohmann::json> all = read_done(questions_path);
+  std::vector<nlohmann::json> all = read_appended_jsonl(questions_path);
   std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
     return a["index"].template get<int64_t>() < b["index"].template get<int64_t>();
   });

@@ -40,10 +40,7 @@ double seconds_since(Clock::time_point t) {
 std::string prompt_for(const TrainConfig& c, const nlohmann::json& row, const Tokenizer& tok) {
   const auto& field = row[c.prompt_field];
   if (!field.is_string()) fail(c.data_path, ": field '", c.prompt_field, "' must be a string");
-  std::string question = field.get<std::string>();
-  if (c.template_name == "r1_zero") return render_r1_zero(question);
-  if (c.template_name == "chat") return ChatTemplate::of(tok).render({{"user", question, {}}}, {});
-  return question;
+  return render_question(c.template_name, field.get<std::string>(), tok);
 }
 
 // One sampled completion with everything the update and the logs need.

@@ -24,37 +24,6 @@
 namespace r1 {
 namespace {
 
-// As r1 train renders it, so SFT on the output with the same data.template
-// trains on exactly the context the samples were drawn in.
-std::string render_prompt(const SampleConfig& c, const std::string& question,
-                          const Tokenizer& tok) {
-  if (c.template_name == "r1_zero") return render_r1_zero(question);
-  if (c.template_name == "chat") return ChatTemplate::of(tok).render({{"user", question, {}}}, {});
-  return question;
-}
-
-// The complete lines of a JSONL file we append to. A last line without its
-// newline was cut short by a kill: it is removed from the file.
-std::vector<nlohmann::json> read_complete_lines(const std::string& path) {
-  std::vector<nlohmann::json> lines;
-  if (!file_exists(path)) return lines;
-  std::string text = read_file(path);
-  size_t end = text.rfind('\n');
-  std::string complete = end == std::string::npos ? "" : text.substr(0, end + 1);
-  if (complete.size() != text.size()) write_file_atomic(path, complete);
-  size_t pos = 0;
-  for (int64_t number = 1; pos < complete.size(); ++number) {
-    size_t eol = complete.find('\n', pos);
-    try {
-      lines.push_back(nlohmann::json::parse(complete.substr(pos, eol - pos)));
-    } catch (const nlohmann::json::exception&) {
-      fail(path, ":", number, ": not valid JSON (remove the output dir to start over)");
-    }
-    pos = eol + 1;
-  }
-  return lines;
-}
-
 // Appends lines and makes them durable: fsync before the prompts that
 // produced them are recorded as done.
 class Appender {
@@ -170,7 +139,7 @@ nlohmann::json run_sample(SampleConfig& c, const SampleOptions& options) {
   make_dirs(c.output_dir);
   const std::string prompts_path = c.output_dir + "/prompts.jsonl";
   const std::string samples_path = c.output_dir + "/samples.jsonl";
-  std::vector<nlohmann::json> done = read_complete_lines(prompts_path);
+  std::vector<nlohmann::json> done = read_appended_jsonl(prompts_path);
   if (!done.empty() && !options.resume)
     fail(c.output_dir, ": holds ", done.size(),
          " prompts of an earlier run; resume it with --resume or choose another output.dir");
@@ -178,7 +147,7 @@ nlohmann::json run_sample(SampleConfig& c, const SampleOptions& options) {
   for (const auto& p : done) done_index.insert(p.value("index", int64_t{-1}));
   {
     // Sample lines of prompts not recorded as done are the batch in flight at a crash.
-    std::vector<nlohmann::json> lines = read_complete_lines(samples_path);
+    std::vector<nlohmann::json> lines = read_appended_jsonl(samples_path);
     std::string keep;
     size_t kept = 0;
     for (const auto& l : lines)
@@ -237,7 +206,10 @@ nlohmann::json run_sample(SampleConfig& c, const SampleOptions& options) {
       for (size_t j = first; j < last; ++j) {
         nlohmann::json row = data.rows[todo[j]];
         if (!c.answer_field.empty()) row["answer"] = row[c.answer_field];  // where rewards read it
-        prompts.push_back(render_prompt(c, row[c.prompt_field].get<std::string>(), tok));
+        // As r1 train renders it, so SFT on the output with the same
+        // data.template trains on exactly the context the samples were drawn in.
+        prompts.push_back(
+            render_question(c.template_name, row[c.prompt_field].get<std::string>(), tok));
         requests.push_back(
             {tok.encode(prompts.back(), /*add_special_tokens=*/c.template_name != "chat"), c.k,
              static_cast<uint64_t>(c.seed + todo[j])});
@@ -334,7 +306,7 @@ nlohmann::json run_sample(SampleConfig& c, const SampleOptions& options) {
     }
   }
 
-  std::vector<nlohmann::json> all = read_complete_lines(prompts_path);
+  std::vector<nlohmann::json> all = read_appended_jsonl(prompts_path);
   nlohmann::json summary = summarize(all);
   summary["model"] = c.model_path;
   summary["data"] = c.data_path;

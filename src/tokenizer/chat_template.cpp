@@ -96,4 +96,12 @@ std::string render_r1_zero(const std::string& question) {
          question + ". Assistant:";
 }
 
+std::string render_question(const std::string& template_name, const std::string& question,
+                            const Tokenizer& tok) {
+  if (template_name == "r1_zero") return render_r1_zero(question);
+  if (template_name == "chat") return ChatTemplate::of(tok).render({{"user", question, {}}}, {});
+  if (template_name == "raw") return question;
+  fail("unknown prompt template '", template_name, "' (r1_zero, chat, raw)");
+}
+
 }  // namespace r1

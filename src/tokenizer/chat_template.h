@@ -66,4 +66,11 @@ class ChatTemplate {
 // The R1-Zero prompt: the paper's instruction with `question` as the user turn.
 std::string render_r1_zero(const std::string& question);
 
+// A question as prompt text under a template name (the data.template of r1
+// train, sample and eval): "r1_zero" (render_r1_zero), "chat" (the
+// tokenizer's chat template: one user turn, then the assistant's generation
+// prompt) or "raw" (the question itself). Throws Error on another name.
+std::string render_question(const std::string& template_name, const std::string& question,
+                            const Tokenizer& tok);
+
 }  // namespace r1
