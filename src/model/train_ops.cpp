@@ -432,6 +432,60 @@ struct TokenLogprobFn : public torch::autograd::Function<TokenLogprobFn> {
   }
 };
 
+// Rotary embedding, rotate_half convention (transformers' apply_rotary_pos_emb),
+// per token row of H heads; cos and sin (rows, D) hold each frequency twice:
+//   y_i = x_i cos_i - x_{i+D/2} sin_i,  y_{i+D/2} = x_{i+D/2} cos_i + x_i sin_i
+// Backward is the rotation by -angle: dx_i = dy_i cos_i + dy_{i+D/2} sin_i,
+// dx_{i+D/2} = dy_{i+D/2} cos_i - dy_i sin_i. `sign` = +1 forward, -1 backward.
+template <typename T>
+void rotate(const T* x, int64_t x_row_stride, const T* cos, const T* sin, T* y, int64_t rows,
+            int64_t H, int64_t D, T sign) {
+  const int64_t half = D / 2;
+  at::parallel_for(0, rows, std::max<int64_t>(1, 8192 / (H * D)), [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      const T *c = cos + r * D, *s = sin + r * D;
+      for (int64_t h = 0; h < H; ++h) {
+        const T* xr = x + r * x_row_stride + h * D;
+        T* yr = y + (r * H + h) * D;
+        for (int64_t i = 0; i < half; ++i) {
+          const T a = xr[i], b = xr[i + half];
+          yr[i] = a * c[i] - sign * b * s[i];
+          yr[i + half] = b * c[i + half] + sign * a * s[i + half];
+        }
+      }
+    }
+  });
+}
+
+struct RopeFn : public torch::autograd::Function<RopeFn> {
+  // x (B, T, H, D) whose rows of H * D are contiguous; cos, sin (B, T, D)
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& cos,
+                            const at::Tensor& sin) {
+    const int64_t B = x.size(0), T = x.size(1), H = x.size(2), D = x.size(3);
+    const bool rows_ok = x.stride(3) == 1 && x.stride(2) == D && x.stride(0) == T * x.stride(1);
+    auto xc = rows_ok ? x : x.contiguous();
+    auto y = at::empty({B, T, H, D}, x.options());
+    AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "rope_forward", [&] {
+      rotate<scalar_t>(xc.data_ptr<scalar_t>(), xc.stride(1), cos.data_ptr<scalar_t>(),
+                       sin.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), B * T, H, D, 1);
+    });
+    ctx->save_for_backward({cos, sin});
+    return y;
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    auto saved = ctx->get_saved_variables();
+    auto dy = grads[0].contiguous();
+    const int64_t B = dy.size(0), T = dy.size(1), H = dy.size(2), D = dy.size(3);
+    auto dx = at::empty_like(dy);
+    AT_DISPATCH_FLOATING_TYPES(dy.scalar_type(), "rope_backward", [&] {
+      rotate<scalar_t>(dy.data_ptr<scalar_t>(), H * D, saved[0].data_ptr<scalar_t>(),
+                       saved[1].data_ptr<scalar_t>(), dx.data_ptr<scalar_t>(), B * T, H, D, -1);
+    });
+    return {dx, at::Tensor(), at::Tensor()};
+  }
+};
+
 }  // namespace
 
 at::Tensor causal_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
@@ -499,6 +553,16 @@ at::Tensor token_logprobs(const at::Tensor& hidden, const at::Tensor& weight,
   }
   if (entropy) *entropy = at::cat(entropies);
   return at::cat(parts);
+}
+
+at::Tensor rope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) {
+  if (!fused_dtype(x)) {
+    const int64_t half = x.size(-1) / 2;
+    auto rotated = at::cat({-x.narrow(-1, half, half), x.narrow(-1, 0, half)}, -1);
+    return x * cos.unsqueeze(2) + rotated * sin.unsqueeze(2);
+  }
+  auto c = cos.to(x.scalar_type()).contiguous(), s = sin.to(x.scalar_type()).contiguous();
+  return RopeFn::apply(x, c, s);
 }
 
 at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {

@@ -28,6 +28,10 @@ at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps);
 // makes it: (..., 2F) -> (..., F).
 at::Tensor swiglu(const at::Tensor& gate_up);
 
+// Rotary position embedding (rotate_half convention), one pass each way.
+// x (B, T, H, D), cos and sin (B, T, D) -> (B, T, H, D) contiguous
+at::Tensor rope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin);
+
 // log softmax(hidden W^T)[target] per row, without ever holding all N x V
 // logits (forward and backward work in row chunks; backward recomputes them).
 // `entropy`, if given, receives each row's entropy (no gradient).

@@ -246,8 +246,13 @@ at::Tensor layer_forward(const ModelConfig& c, const LayerWeights& l, const at::
     q = norm(q, l.q_norm);
     k = norm(k, l.k_norm);
   }
-  q = apply_rope(q, cos, sin);
-  k = apply_rope(k, cos, sin);
+  if (fused) {
+    q = ops::rope(q, cos.squeeze(2), sin.squeeze(2));
+    k = ops::rope(k, cos.squeeze(2), sin.squeeze(2));
+  } else {
+    q = apply_rope(q, cos, sin);
+    k = apply_rope(k, cos, sin);
+  }
   at::Tensor attn;  // (B, T, H*D)
   if (fused) {
     attn = ops::causal_attention(q, k, v, key_mask).reshape({B, T, H * D});

@@ -89,6 +89,25 @@ TEST_P(TrainOps, PackedLinearMatchesConcatenatedLinears) {
             tolerance());
 }
 
+TEST_P(TrainOps, RopeMatchesRotateHalfOnAStridedInput) {
+  at::manual_seed(7);
+  const int64_t B = 2, T = 5, H = 3, D = 8;
+  auto angles = at::rand({B, T, D / 2}, at::kDouble).to(GetParam()) * 6;
+  auto cos = at::cat({angles, angles}, -1).cos(), sin = at::cat({angles, angles}, -1).sin();
+  EXPECT_LT(max_difference(
+                {randn({B, T, H * D + 4})},
+                [&](auto& t) {
+                  auto x = t[0].narrow(-1, 4, H * D).view({B, T, H, D});  // strided rows
+                  return ops::rope(x, cos, sin);
+                },
+                [&](auto& t) {
+                  auto x = t[0].narrow(-1, 4, H * D).view({B, T, H, D});
+                  auto x1 = x.narrow(-1, 0, D / 2), x2 = x.narrow(-1, D / 2, D / 2);
+                  return x * cos.unsqueeze(2) + at::cat({-x2, x1}, -1) * sin.unsqueeze(2);
+                }),
+            tolerance());
+}
+
 TEST_P(TrainOps, RmsNormMatchesTheFormula) {
   at::manual_seed(1);
   EXPECT_LT(
