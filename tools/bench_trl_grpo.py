@@ -5,6 +5,11 @@ other in the same run, on CPU.
 
   .venv/bin/pip install trl
   .venv/bin/python tools/bench_trl_grpo.py --r1 build/tools/r1/r1 [--steps 5] [--hidden 64]
+      [--r1-baseline OLD_BUILD/tools/r1/r1]
+
+Each trainer's step is split into rollout (generation), the rest of the
+scoring phase (rewards, and log-prob passes where run) and the update pass.
+--r1-baseline also runs an older r1 binary in the same run (before/after).
 
 The model is a tiny Qwen2 made by `r1 init` with the tiny test tokenizer; the
 task is 2-digit addition ({"prompt": "a+b=", "answer": "c"}) with an
@@ -57,12 +62,17 @@ name = "arithmetic"
 """
     open(f"{d}/run.toml", "w").write(cfg)
     subprocess.run([r1, "train", f"{d}/run.toml"], check=True, stderr=subprocess.DEVNULL)
-    steps = [json.loads(l) for l in open(f"{d}/r1-run/metrics.jsonl")]
-    times = [s["time"]["total"] for s in steps[1:]]  # first step warms up
-    return sum(times) / len(times), steps
+    steps = [json.loads(l) for l in open(f"{d}/r1-run/metrics.jsonl")][1:]  # first step warms up
+    mean = lambda key: sum(s["time"][key] for s in steps) / len(steps)
+    return {"total": mean("total"), "rollout": mean("rollout"),
+            "score": mean("reward") + mean("logprobs"), "update": mean("update")}
 
 
 def run_trl(d, args):
+    # r1 runs its OpenMP threads passive (util/system.h); torch's default spin-waiting
+    # made transformers generate ~38x slower on this shared 2-core machine under load
+    # (measured 17.3 s vs 0.46 s for 16 tokens x 64 sequences), so TRL gets the same.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     import torch
     from datasets import load_dataset
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -79,7 +89,7 @@ def run_trl(d, args):
             out.append(1.0 if m and m[-1] == a else 0.0)
         return out
 
-    step_times = []
+    step_times, gen_times, prep_times = [], [], []
 
     from transformers import TrainerCallback
 
@@ -98,13 +108,27 @@ def run_trl(d, args):
     trainer = GRPOTrainer(model=model, reward_funcs=exact, args=config,
                           train_dataset=load_dataset("json", data_files=f"{d}/train.jsonl")["train"],
                           processing_class=tok, callbacks=[Timer()])
+    def timed(fn, sink):
+        def wrapper(*a, **k):
+            t = time.perf_counter()
+            out = fn(*a, **k)
+            sink.append(time.perf_counter() - t)
+            return out
+        return wrapper
+
+    trainer._generate = timed(trainer._generate, gen_times)
+    trainer._generate_and_score_completions = timed(trainer._generate_and_score_completions, prep_times)
     trainer.train()
-    return sum(step_times[1:]) / len(step_times[1:])
+    mean = lambda xs: sum(xs[1:]) / len(xs[1:])
+    return {"total": mean(step_times), "rollout": mean(gen_times),
+            "score": mean(prep_times) - mean(gen_times),
+            "update": mean(step_times) - mean(prep_times)}
 
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--r1", required=True)
+    ap.add_argument("--r1-baseline")
     ap.add_argument("--steps", type=int, default=5)
     ap.add_argument("--group", type=int, default=8)
     ap.add_argument("--questions", type=int, default=8)
@@ -117,12 +141,17 @@ if __name__ == "__main__":
                         f"{d}/model", "--hidden", str(args.hidden), "--layers", str(args.layers)],
                        check=True, stdout=subprocess.DEVNULL)
         make_data(f"{d}/train.jsonl")
-        r1_step, _ = run_r1(args.r1, d, args)
-        trl_step = run_trl(d, args)
+        rows = [("r1cpp", run_r1(args.r1, d, args))]
+        if args.r1_baseline:
+            subprocess.run(["rm", "-rf", f"{d}/r1-run"], check=True)
+            rows.append(("r1cpp baseline", run_r1(args.r1_baseline, d, args)))
+        rows.append(("TRL GRPOTrainer", run_trl(d, args)))
     import trl
     print(f"TRL {trl.__version__}; G={args.group}, {args.questions} questions/step, "
           f"{args.new_tokens} new tokens, hidden {args.hidden} x {args.layers} layers")
-    print("| trainer | s/step | ratio |")
-    print("|---|---|---|")
-    print(f"| r1cpp | {r1_step:.3f} | 1.00 |")
-    print(f"| TRL GRPOTrainer | {trl_step:.3f} | {trl_step / r1_step:.1f}x slower |")
+    print("| trainer | s/step | rollout | rewards + logprobs | update | TRL time / this |")
+    print("|---|---|---|---|---|---|")
+    trl_total = rows[-1][1]["total"]
+    for name, t in rows:
+        print(f"| {name} | {t['total']:.3f} | {t['rollout']:.3f} | {t['score']:.3f} | "
+              f"{t['update']:.3f} | {trl_total / t['total']:.2f}x |")
