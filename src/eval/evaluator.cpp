@@ -24,6 +24,7 @@
 #include "util/atomic_file.h"
 #include "util/error.h"
 #include "util/io.h"
+#include "util/run_dir.h"
 
 namespace r1 {
 namespace {
@@ -187,26 +188,6 @@ nlohmann::json settings(const EvalConfig& c, const Fields& f) {
           {"seed", c.seed}};
 }
 
-// Records the settings; once a question is done, later runs must match them
-// (before that, a run that failed early leaves nothing to mix with).
-void check_same_settings(const std::string& path, const nlohmann::json& now, bool started) {
-  if (!started || !file_exists(path)) {
-    write_file_atomic(path, now.dump(2) + "\n");
-    return;
-  }
-  nlohmann::json before;
-  try {
-    before = nlohmann::json::parse(read_file(path));
-  } catch (const nlohmann::json::exception&) {
-    fail(path, ": not valid JSON");
-  }
-  for (const auto& [key, value] : now.items())
-    if (before.value(key, nlohmann::json()) != value)
-      fail(path, ": this output dir holds a run with ", key, " = ",
-           before.value(key, nlohmann::json()).dump(), ", not ", value.dump(),
-           "; use another --out to start a new evaluation");
-}
-
 }  // namespace
 
 nlohmann::json summarize_eval(const std::vector<nlohmann::json>& questions) {
@@ -257,7 +238,8 @@ nlohmann::json run_eval(const EvalConfig& c) {
   make_dirs(c.out_dir);
   const std::string questions_path = c.out_dir + "/questions.jsonl";
   std::vector<nlohmann::json> done = read_appended_jsonl(questions_path);
-  check_same_settings(c.out_dir + "/config.json", settings(c, f), !done.empty());
+  check_same_settings(c.out_dir + "/config.json", settings(c, f), !done.empty(),
+                      "use another --out to start a new evaluation");
   std::set<int64_t> done_index;
   for (const auto& q : done) done_index.insert(q.value("index", int64_t{-1}));
   std::vector<int64_t> todo;

@@ -76,4 +76,32 @@ std::vector<std::string> reward_names() {
   return names;
 }
 
+std::vector<RewardSpec> parse_reward_specs(const nlohmann::json& items, const std::string& source) {
+  std::vector<RewardSpec> specs;
+  for (const auto& item : items) {
+    if (!item.is_object() || !item.contains("name") || !item["name"].is_string())
+      fail(source, ": each [[rewards]] needs name = \"...\"");
+    RewardSpec spec;
+    spec.name = item["name"];
+    if (item.contains("weight") && !item["weight"].is_number())
+      fail(source, ": [[rewards]] '", spec.name, "': weight must be a number");
+    spec.weight = item.value("weight", 1.0);
+    for (const auto& [key, value] : item.items())
+      if (key != "name" && key != "weight") spec.params[key] = value;
+    specs.push_back(spec);
+  }
+  return specs;
+}
+
+nlohmann::json reward_specs_to_tables(const std::vector<RewardSpec>& specs) {
+  nlohmann::json tables = nlohmann::json::array();
+  for (const auto& r : specs) {
+    nlohmann::json item = r.params;
+    item["name"] = r.name;
+    item["weight"] = r.weight;
+    tables.push_back(item);
+  }
+  return tables;
+}
+
 }  // namespace r1

@@ -32,6 +32,11 @@ struct RewardSpec {
 // Builds a reward from the registry (reward/registry.cpp); unknown names are
 // an Error listing the known ones.
 RewardFn make_reward(const RewardSpec& spec);
+
+// A run file's [[rewards]] tables ({name, weight, any params...}) as specs,
+// and back; `source` names the file in errors.
+std::vector<RewardSpec> parse_reward_specs(const nlohmann::json& items, const std::string& source);
+nlohmann::json reward_specs_to_tables(const std::vector<RewardSpec>& specs);
 std::vector<std::string> reward_names();
 
 }  // namespace r1

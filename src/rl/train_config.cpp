@@ -85,30 +85,12 @@ TrainConfig parse_train_config(const std::string& text, const std::string& path,
   FieldTable table = c.fields();
   nlohmann::json lists = apply_toml(table, text, path, {"rewards"});
   for (const auto& o : overrides) apply_override(table, o);
-  if (lists.contains("rewards")) {
-    for (const auto& item : lists["rewards"]) {
-      RewardSpec spec;
-      if (!item.contains("name") || !item["name"].is_string())
-        fail(path, ": each [[rewards]] needs name = \"...\"");
-      spec.name = item["name"];
-      spec.weight = item.value("weight", 1.0);
-      for (auto& [k, v] : item.items())
-        if (k != "name" && k != "weight") spec.params[k] = v;
-      c.rewards.push_back(spec);
-    }
-  }
+  if (lists.contains("rewards")) c.rewards = parse_reward_specs(lists["rewards"], path);
   return c;
 }
 
 std::string dump_train_config(TrainConfig& config) {
-  nlohmann::json rewards = nlohmann::json::array();
-  for (const auto& r : config.rewards) {
-    nlohmann::json item = r.params;
-    item["name"] = r.name;
-    item["weight"] = r.weight;
-    rewards.push_back(item);
-  }
-  return dump_toml(config.fields(), {{"rewards", rewards}});
+  return dump_toml(config.fields(), {{"rewards", reward_specs_to_tables(config.rewards)}});
 }
 
 }  // namespace r1

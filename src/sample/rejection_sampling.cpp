@@ -20,6 +20,7 @@
 #include "util/atomic_file.h"
 #include "util/error.h"
 #include "util/io.h"
+#include "util/run_dir.h"
 
 namespace r1 {
 namespace {
@@ -59,24 +60,6 @@ nlohmann::json settings(SampleConfig& c) {
     rewards.push_back({{"name", r.name}, {"weight", r.weight}, {"params", r.params}});
   s["rewards"] = rewards;
   return s;
-}
-
-void check_same_settings(const std::string& path, const nlohmann::json& now, bool started) {
-  if (!started || !file_exists(path)) {
-    write_file_atomic(path, now.dump(2) + "\n");
-    return;
-  }
-  nlohmann::json before;
-  try {
-    before = nlohmann::json::parse(read_file(path));
-  } catch (const nlohmann::json::exception&) {
-    fail(path, ": not valid JSON");
-  }
-  for (const auto& [key, value] : now.items())
-    if (before.value(key, nlohmann::json()) != value)
-      fail(path, ": this output dir holds a run with ", key, " = ",
-           before.value(key, nlohmann::json()).dump(), ", not ", value.dump(),
-           "; use another output.dir to start a new run");
 }
 
 // The checkpoint step of a model dir written by r1 train / r1 sft, or -1.
@@ -157,7 +140,8 @@ nlohmann::json run_sample(SampleConfig& c, const SampleOptions& options) {
       }
     if (kept != lines.size() || !file_exists(samples_path)) write_file_atomic(samples_path, keep);
   }
-  check_same_settings(c.output_dir + "/settings.json", settings(c), !done.empty());
+  check_same_settings(c.output_dir + "/settings.json", settings(c), !done.empty(),
+                      "use another output.dir to start a new run");
   write_file_atomic(c.output_dir + "/config.toml", dump_sample_config(c));
 
   std::vector<int64_t> todo;

@@ -66,23 +66,6 @@ void SampleConfig::validate() const {
   }
 }
 
-std::vector<RewardSpec> parse_reward_specs(const nlohmann::json& items, const std::string& source) {
-  std::vector<RewardSpec> specs;
-  for (const auto& item : items) {
-    if (!item.is_object() || !item.contains("name") || !item["name"].is_string())
-      fail(source, ": each [[rewards]] needs name = \"...\"");
-    RewardSpec spec;
-    spec.name = item["name"];
-    if (item.contains("weight") && !item["weight"].is_number())
-      fail(source, ": [[rewards]] '", spec.name, "': weight must be a number");
-    spec.weight = item.value("weight", 1.0);
-    for (const auto& [key, value] : item.items())
-      if (key != "name" && key != "weight") spec.params[key] = value;
-    specs.push_back(spec);
-  }
-  return specs;
-}
-
 SampleConfig parse_sample_config(const std::string& text, const std::string& source,
                                  const std::vector<std::string>& overrides) {
   SampleConfig c;
@@ -99,14 +82,7 @@ SampleConfig load_sample_config(const std::string& path,
 }
 
 std::string dump_sample_config(SampleConfig& config) {
-  nlohmann::json rewards = nlohmann::json::array();
-  for (const auto& r : config.rewards) {
-    nlohmann::json item = r.params;
-    item["name"] = r.name;
-    item["weight"] = r.weight;
-    rewards.push_back(item);
-  }
-  return dump_toml(config.fields(), {{"rewards", rewards}});
+  return dump_toml(config.fields(), {{"rewards", reward_specs_to_tables(config.rewards)}});
 }
 
 }  // namespace r1

@@ -59,7 +59,4 @@ SampleConfig parse_sample_config(const std::string& text, const std::string& sou
 SampleConfig load_sample_config(const std::string& path, const std::vector<std::string>& overrides);
 std::string dump_sample_config(SampleConfig& config);
 
-// [[rewards]] array-of-tables items -> specs ({name, weight, params...}).
-std::vector<RewardSpec> parse_reward_specs(const nlohmann::json& items, const std::string& source);
-
 }  // namespace r1

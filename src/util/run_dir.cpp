@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "util/atomic_file.h"
+#include "util/error.h"
 #include "util/io.h"
 
 namespace fs = std::filesystem;
@@ -34,6 +35,25 @@ void truncate_jsonl_after_step(const std::string& path, int64_t step) {
     if (!j.is_discarded() && j.value("step", int64_t(0)) <= step) kept += line + "\n";
   });
   write_file_atomic(path, kept);
+}
+
+void check_same_settings(const std::string& path, const nlohmann::json& now, bool started,
+                         const std::string& how_to_restart) {
+  if (!started || !file_exists(path)) {
+    write_file_atomic(path, now.dump(2) + "\n");
+    return;
+  }
+  nlohmann::json before;
+  try {
+    before = nlohmann::json::parse(read_file(path));
+  } catch (const nlohmann::json::exception&) {
+    fail(path, ": not valid JSON");
+  }
+  for (const auto& [key, value] : now.items())
+    if (before.value(key, nlohmann::json()) != value)
+      fail(path, ": this output dir holds a run with ", key, " = ",
+           before.value(key, nlohmann::json()).dump(), ", not ", value.dump(), "; ",
+           how_to_restart);
 }
 
 }  // namespace r1

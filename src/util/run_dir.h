@@ -1,9 +1,11 @@
-// What r1 train and r1 sft share about a run directory: finding the newest
-// complete checkpoint to resume from, and trimming logs written after it so a
-// resumed run's files match an uninterrupted run's.
+// What the resumable commands share about a run directory: finding the
+// newest complete checkpoint to resume from, trimming logs written after it so
+// a resumed run's files match an uninterrupted run's (r1 train, r1 sft), and
+// refusing to mix the output of different settings (r1 eval, r1 sample).
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 
 namespace r1 {
@@ -15,5 +17,12 @@ std::string latest_checkpoint(const std::string& run_dir);
 // Keeps only the JSONL lines of `path` whose "step" is <= `step` (atomic
 // rewrite; a missing file is left missing).
 void truncate_jsonl_after_step(const std::string& path, int64_t step);
+
+// Records the settings that change results in `path`; once the run has
+// output (`started`), a later run must match them, else an Error names the
+// differing key and says `how_to_restart`. Before that, a run that failed
+// early leaves nothing to mix with, so the file is simply rewritten.
+void check_same_settings(const std::string& path, const nlohmann::json& now, bool started,
+                         const std::string& how_to_restart);
 
 }  // namespace r1
