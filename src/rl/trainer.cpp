@@ -5,7 +5,6 @@
 
 #include <chrono>
 #include <cmath>
-#include <csignal>
 #include <fstream>
 #include <iostream>
 
@@ -19,6 +18,7 @@
 #include "tokenizer/tokenizer.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
+#include "util/interrupt.h"
 #include "util/io.h"
 #include "util/run_dir.h"
 #include "util/schedule.h"
@@ -26,11 +26,6 @@
 namespace r1 {
 
 namespace {
-
-volatile std::sig_atomic_t g_interrupted = 0;
-void on_sigint(int) {
-  g_interrupted = 1;
-}
 
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t) {
@@ -130,8 +125,7 @@ class Trainer {
 
   std::vector<nlohmann::json> run() {
     std::vector<nlohmann::json> all;
-    auto previous = std::signal(SIGINT, on_sigint);
-    g_interrupted = 0;
+    const InterruptGuard ctrl_c;
     if (step_ == 0 && c_.eval_every > 0 && eval_.rows.size()) {
       nlohmann::json m = {{"step", 0}, {"eval_accuracy", evaluate()}};
       append_line("metrics.jsonl", m);
@@ -150,7 +144,7 @@ class Trainer {
       all.push_back(m);
       progress(m, seconds_since(start), ++ran);
       bool last = step_ == c_.steps;
-      bool interrupted = g_interrupted || (opt_.stop_after > 0 && ran >= opt_.stop_after);
+      bool interrupted = ctrl_c.requested() || (opt_.stop_after > 0 && ran >= opt_.stop_after);
       if (last || interrupted || (c_.checkpoint_every > 0 && step_ % c_.checkpoint_every == 0))
         checkpoint();
       if (interrupted && !last) {
@@ -158,7 +152,6 @@ class Trainer {
         break;
       }
     }
-    std::signal(SIGINT, previous);
     if (!opt_.quiet && isatty(2)) std::cerr << "\n";
     return all;
   }

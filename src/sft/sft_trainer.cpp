@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <csignal>
 #include <fstream>
 #include <iostream>
 #include <limits>
@@ -16,17 +15,13 @@
 #include "tokenizer/tokenizer.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
+#include "util/interrupt.h"
 #include "util/io.h"
 #include "util/run_dir.h"
 
 namespace r1 {
 
 namespace {
-
-volatile std::sig_atomic_t g_interrupted = 0;
-void on_sigint(int) {
-  g_interrupted = 1;
-}
 
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t) {
@@ -92,8 +87,7 @@ class SftTrainer {
 
   std::vector<nlohmann::json> run() {
     std::vector<nlohmann::json> all;
-    auto previous = std::signal(SIGINT, on_sigint);
-    g_interrupted = 0;
+    const InterruptGuard ctrl_c;
     int64_t ran = 0;
     const auto start = Clock::now();
     while (step_ < total_steps_) {
@@ -104,7 +98,8 @@ class SftTrainer {
       append_metrics(m);
       all.push_back(m);
       progress(m, seconds_since(start), ++ran);
-      const bool interrupted = g_interrupted || (opt_.stop_after > 0 && ran >= opt_.stop_after);
+      const bool interrupted =
+          ctrl_c.requested() || (opt_.stop_after > 0 && ran >= opt_.stop_after);
       if (last || interrupted || (c_.checkpoint_every > 0 && step_ % c_.checkpoint_every == 0))
         checkpoint();
       if (interrupted && !last) {
@@ -112,7 +107,6 @@ class SftTrainer {
         break;
       }
     }
-    std::signal(SIGINT, previous);
     if (!opt_.quiet && isatty(2)) std::cerr << "\n";
     return all;
   }
