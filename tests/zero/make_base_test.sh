@@ -13,6 +13,10 @@ ROWS=300 R1="$R1" "$(dirname "$0")/../../examples/zero/make_base.sh" "$W" > "$W.
 "$R1" info --model "$W/model" > "$W/info.txt" || fail "r1 info cannot load the base"
 grep -q "qwen2" "$W/info.txt" || fail "not a qwen2 model: $(cat "$W/info.txt")"
 [ ! -e "$W/model/optimizer.pt" ] || fail "optimizer state left in the base model"
+# The trained tokenizer's ChatML template ends turns with <|im_end|>: r1 init
+# makes it a second eos next to <|endoftext|>.
+tr -d ' \n' < "$W/model/generation_config.json" | grep -q '"eos_token_id":\[[0-9]*,[0-9]*\]' ||
+  fail "eos ids: $(cat "$W/model/generation_config.json")"
 ids=$("$R1" tokenize --tokenizer "$W/model" "<think>12+34</think>" | head -1)
 # <think> 1 2 + 3 4 </think>: seven tokens.
 [ "$(echo "$ids" | tr ',' '\n' | wc -l)" -eq 7 ] || fail "unexpected tokenization: $ids"

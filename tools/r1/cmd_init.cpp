@@ -59,6 +59,16 @@ void apply_tokenizer(const std::string& dir, ModelConfig& c, bool vocab_given) {
   int64_t eos = special_id("eos_token");
   c.eos_token_ids.clear();
   if (eos >= 0) c.eos_token_ids.push_back(eos);
+  // A ChatML template ends every turn with <|im_end|>: like Qwen's instruct
+  // models (generation_config eos [<|im_end|>, <|endoftext|>]), it stops
+  // generation too, or a chat-tuned model would run on into the next turn.
+  auto im_end = added.find("<|im_end|>");
+  const std::string chat = cfg.value("chat_template", nlohmann::json()).is_string()
+                               ? cfg["chat_template"].get<std::string>()
+                               : "";
+  if (im_end != added.end() && im_end->second != eos &&
+      chat.find("<|im_end|>") != std::string::npos)
+    c.eos_token_ids.push_back(im_end->second);
 }
 
 }  // namespace
