@@ -12,7 +12,6 @@
 #include <vector>
 
 #include "model/gemm.h"
-#include "util/error.h"
 
 namespace r1::ops {
 

@@ -1,9 +1,9 @@
 // Layer functions of the no-cache forward (training, scoring) with
 // hand-written backward passes: the linear layers run on model/gemm.h, and
-// RMSNorm and the SwiGLU gate are single fused passes instead of the 6-10
-// elementwise ATen ops (each with its own backward) they otherwise take.
-// fp32 and fp64 use the fused kernels; other dtypes fall back to the plain
-// ATen formulas (same results, autograd as usual).
+// RMSNorm, RoPE, the SwiGLU gate, attention and the LM-head log-prob are
+// single fused passes instead of the many elementwise ATen ops (each with its
+// own backward) they otherwise take. fp32 and fp64 use the fused kernels;
+// other dtypes fall back to the plain ATen formulas (autograd as usual).
 #pragma once
 
 #include <ATen/core/Tensor.h>
