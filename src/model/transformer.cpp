@@ -145,14 +145,15 @@ at::Tensor positions_from_mask(const at::Tensor& mask) {
 
 namespace {
 
+// Up to this many rows, dense() computes (W x^T)^T (see there).
+constexpr int64_t kFewRows = 16;
+
 // y = x W^T + b for the decode path and lm_logits. A single row (batch-1
 // decode) goes through matrix-vector BLAS: GEMM with one row first packs
 // (copies) the whole weight matrix, which made the LM head of a decode step
 // several times slower than one read of it. Several rows without autograd go
 // through model/gemm.h (oneDNN's AVX-512 sgemm: 1.6-1.8x decode tokens/s at 8
 // and 64 rows over OpenBLAS's Haswell kernels); with autograd, at::linear.
-constexpr int64_t kFewRows = 16;
-
 at::Tensor dense(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b = {}) {
   const int64_t in = x.size(-1);
   std::vector<int64_t> shape = x.sizes().vec();
