@@ -193,4 +193,13 @@ SampledToken sample_from_probs(const float* probs, const float* logits, int64_t 
   return {token, static_cast<float>(std::log(probs[token] / kept))};
 }
 
+std::vector<int64_t> stop_token_ids(const std::vector<int64_t>& tokenizer_eos,
+                                    const std::vector<int64_t>& model_eos) {
+  std::vector<int64_t> ids;
+  for (const auto* list : {&tokenizer_eos, &model_eos})
+    for (int64_t id : *list)
+      if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+  return ids;
+}
+
 }  // namespace r1

@@ -26,6 +26,13 @@ struct SamplingParams {
   void validate() const;  // throws Error on out-of-range values
 };
 
+// The ids that end a sequence: the tokenizer's eos ids (tokenizer_config,
+// generation_config) and the model config's, each once, tokenizer's first.
+// Both matter: a chat model's turn ends at <|im_end|>, its documents at
+// <|endoftext|>, and either file may list only one of them.
+std::vector<int64_t> stop_token_ids(const std::vector<int64_t>& tokenizer_eos,
+                                    const std::vector<int64_t>& model_eos);
+
 // A per-sequence random stream (SplitMix-seeded mt19937_64): one uniform per token.
 class SequenceRng {
  public:

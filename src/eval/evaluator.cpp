@@ -124,11 +124,7 @@ SamplingParams sampling_params(const EvalConfig& c, const Tokenizer& tok, const 
   params.temperature = static_cast<float>(c.temperature);
   params.top_p = static_cast<float>(c.top_p);
   params.max_new_tokens = c.max_new_tokens;
-  params.stop_token_ids = tok.special().eos_ids;
-  for (int64_t id : model.config.eos_token_ids)
-    if (std::find(params.stop_token_ids.begin(), params.stop_token_ids.end(), id) ==
-        params.stop_token_ids.end())
-      params.stop_token_ids.push_back(id);
+  params.stop_token_ids = stop_token_ids(tok.special().eos_ids, model.config.eos_token_ids);
   params.validate();
   return params;
 }

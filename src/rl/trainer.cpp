@@ -99,10 +99,7 @@ class Trainer {
         std::make_unique<torch::optim::AdamW>(params_, torch::optim::AdamWOptions(c_.lr)
                                                            .betas({c_.adam_beta1, c_.adam_beta2})
                                                            .weight_decay(c_.weight_decay));
-    stop_ids_ = tok_.special().eos_ids;
-    for (int64_t id : policy_.config.eos_token_ids)
-      if (std::find(stop_ids_.begin(), stop_ids_.end(), id) == stop_ids_.end())
-        stop_ids_.push_back(id);
+    stop_ids_ = stop_token_ids(tok_.special().eos_ids, policy_.config.eos_token_ids);
 
     make_dirs(c_.output_dir);
     if (!resume_from.empty()) {

@@ -121,5 +121,11 @@ TEST(Sampler, SeedsAreIndependentStreams) {
   EXPECT_NE(x, c.uniform());
 }
 
+TEST(Sampler, StopIdsJoinTokenizerAndModelEosOnceEach) {
+  EXPECT_EQ(stop_token_ids({5, 7}, {7, 3, 5}), (std::vector<int64_t>{5, 7, 3}));
+  EXPECT_EQ(stop_token_ids({}, {2}), (std::vector<int64_t>{2}));
+  EXPECT_TRUE(stop_token_ids({}, {}).empty());
+}
+
 }  // namespace
 }  // namespace r1

@@ -76,11 +76,7 @@ int cmd_generate(const Args& args) {
   params.min_p = static_cast<float>(p.f64("--min-p"));
   params.repetition_penalty = static_cast<float>(p.f64("--repetition-penalty"));
   params.max_new_tokens = p.i64("--max-new-tokens");
-  params.stop_token_ids = tok.special().eos_ids;
-  for (int64_t id : model.config.eos_token_ids)
-    if (std::find(params.stop_token_ids.begin(), params.stop_token_ids.end(), id) ==
-        params.stop_token_ids.end())
-      params.stop_token_ids.push_back(id);
+  params.stop_token_ids = stop_token_ids(tok.special().eos_ids, model.config.eos_token_ids);
   if (p.given("--stop")) params.stop_strings = {p.str("--stop")};
   GenerateOptions options;
   options.max_batch = p.i64("--batch");
