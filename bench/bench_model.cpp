@@ -2,19 +2,71 @@
 // random-weight Qwen2 shapes with the real Qwen2.5 vocabulary, against an
 // sgemm measured in the same run.
 //   build/bench/bench_model [--quick]
+//   build/bench/bench_model --threads
+// --threads measures what model/gemm.h's one-thread rule rests on: the cost of
+// waking OpenMP's workers, and oneDNN's sgemm at one and at all threads on the
+// small shapes of a tiny model's decode step and GRPO update.
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 #include <torch/torch.h>
 
 #include <cstring>
 #include <iostream>
 
 #include "bench_util.h"
+#include "model/gemm.h"
 #include "model/transformer.h"
 #include "util/system.h"
+
+#ifdef R1_HAVE_ONEDNN
+// As in model/gemm.cpp (oneDNN's headers are not installed): the raw call,
+// without the one-thread rule, so both thread counts can be timed.
+extern "C" int dnnl_sgemm(char transa, char transb, int64_t M, int64_t N, int64_t K, float alpha,
+                          const float* A, int64_t lda, const float* B, int64_t ldb, float beta,
+                          float* C, int64_t ldc);
+#endif
 
 using namespace r1;
 
 namespace {
+
+void bench_threads() {
+  const int threads = compute_threads();
+  // An empty parallel region over two items: the wake-up and join alone.
+  double wake = bench::median_seconds(
+      [] {
+        for (int i = 0; i < 100; ++i) at::parallel_for(0, 2, 1, [](int64_t, int64_t) {});
+      },
+      5, 0.5);
+  std::cout << "empty parallel region, " << threads << " threads: " << bench::fixed(wake * 1e4, 1)
+            << " us\n\n";
+#ifdef R1_HAVE_ONEDNN
+  std::cout << "| M x N x K | MFLOP | 1 thread us | " << threads
+            << " threads us | speed-up | dispatched on |\n|---|---|---|---|---|---|\n";
+  const int64_t shapes[][3] = {{64, 64, 64},   {64, 344, 64},   {64, 592, 128},  {64, 256, 256},
+                               {64, 768, 256}, {64, 1024, 384}, {512, 192, 64},  {512, 768, 256},
+                               {4096, 64, 64}, {4096, 192, 64}, {4096, 768, 256}};
+  for (const auto& s : shapes) {
+    const int64_t M = s[0], N = s[1], K = s[2];
+    auto a = at::randn({M, K}), b = at::randn({N, K}), c = at::empty({M, N});
+    auto run = [&] {
+      dnnl_sgemm('N', 'T', M, N, K, 1.0f, a.data_ptr<float>(), K, b.data_ptr<float>(), K, 0.0f,
+                 c.data_ptr<float>(), N);
+    };
+    at::set_num_threads(1);
+    double one = bench::median_seconds(run, 20, 0.3);
+    at::set_num_threads(threads);
+    double all = bench::median_seconds(run, 20, 0.3);
+    const double flops = 2.0 * M * N * K;
+    std::cout << "| " << M << " x " << N << " x " << K << " | " << bench::fixed(flops / 1e6, 1)
+              << " | " << bench::fixed(one * 1e6, 1) << " | " << bench::fixed(all * 1e6, 1) << " | "
+              << bench::fixed(one / all, 2) << " | "
+              << (flops < kParallelMinFlops ? "1 thread" : "all threads") << " |" << std::endl;
+  }
+#else
+  std::cout << "(built without oneDNN: no sgemm table)\n";
+#endif
+}
 
 // FLOPs of one forward over B x T tokens: 2 per multiply-add in every linear
 // layer and the LM head, plus the two attention products (QK^T and PV, full
@@ -35,6 +87,10 @@ int main(int argc, char** argv) {
   configure_threads();
   bool quick = argc > 1 && !std::strcmp(argv[1], "--quick");
   std::cout << "blas: " << blas_library() << ", threads: " << compute_threads() << "\n";
+  if (argc > 1 && !std::strcmp(argv[1], "--threads")) {
+    bench_threads();
+    return 0;
+  }
   const double gemm = bench::sgemm_gflops();
   std::cout << "baseline sgemm 1024^3: " << bench::fixed(gemm, 1) << " GFLOP/s\n\n";
 

@@ -134,7 +134,7 @@ void sample_step(StepBuffers& buf, int64_t B, int64_t V, const SamplingParams& p
     auto probs = buf.probs.narrow(0, 0, B);
     at::_softmax_out(probs, logits, 1, false);
     const float* probs_ptr = probs.data_ptr<float>();
-    at::parallel_for(0, B, 1, [&](int64_t begin, int64_t end) {
+    at::parallel_for(0, B, parallel_grain(B, V), [&](int64_t begin, int64_t end) {
       std::vector<int32_t> scratch;
       for (int64_t b = begin; b < end; ++b)
         sampled[b] =
@@ -166,7 +166,7 @@ void sample_step(StepBuffers& buf, int64_t B, int64_t V, const SamplingParams& p
   }
   const float* logits_ptr = sampling_logits.data_ptr<float>();
   const float* probs_ptr = probs.defined() ? probs.data_ptr<float>() : nullptr;
-  at::parallel_for(0, B, 1, [&](int64_t begin, int64_t end) {
+  at::parallel_for(0, B, parallel_grain(B, V), [&](int64_t begin, int64_t end) {
     std::vector<int32_t> scratch;
     for (int64_t b = begin; b < end; ++b)
       sampled[b] = sample_from_probs(probs_ptr ? probs_ptr + b * V : nullptr, logits_ptr + b * V, V,
@@ -174,6 +174,15 @@ void sample_step(StepBuffers& buf, int64_t B, int64_t V, const SamplingParams& p
   });
   const float* logp_ptr = logp.data_ptr<float>();
   for (int64_t b = 0; b < B; ++b) policy_logprobs[b] = logp_ptr[b * V + sampled[b].token];
+}
+
+// FLOPs of the largest product in a decode step of `rows` sequences: the LM
+// head, gate|up or q|k|v.
+double largest_step_flops(const ModelConfig& c, int64_t rows) {
+  const int64_t widest =
+      std::max({c.vocab_size, 2 * c.intermediate_size,
+                (c.num_attention_heads + 2 * c.num_key_value_heads) * c.head_dim});
+  return 2.0 * rows * c.hidden_size * widest;
 }
 
 // Generates `rows` (one slot each) to the end; as rows finish, rows from the
@@ -184,6 +193,9 @@ void run_wave(const Model& model, const std::vector<GenerateRequest>& requests,
   at::NoGradGuard no_grad;
   const at::Device device = model.embed_tokens.device();
   const int64_t V = model.config.vocab_size;
+  // A decode step of a tiny model is dozens of passes of a few microseconds;
+  // waking a second thread for each costs more than it saves (model/gemm.h).
+  SerialScope serial(largest_step_flops(model.config, rows.size()) < kParallelMinFlops);
 
   // Distinct prompts of this wave, left-padded to P.
   std::vector<size_t> prompts;                // request index per prompt slot

@@ -2,6 +2,10 @@
 
 #include <ATen/ATen.h>
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 #ifdef R1_HAVE_ONEDNN
 // oneDNN's C API (dnnl.h, not installed with the runtime library libtorch
 // depends on): row-major C = alpha op(A) op(B) + beta C. Returns 0 on success.
@@ -18,6 +22,29 @@ bool gemm_uses_onednn() {
 #else
   return false;
 #endif
+}
+
+SerialScope::SerialScope(bool serial) {
+#ifdef _OPENMP
+  if (!serial || omp_in_parallel()) return;
+  saved_threads_ = omp_get_max_threads();
+  if (saved_threads_ > 1)
+    omp_set_num_threads(1);
+  else
+    saved_threads_ = 0;
+#endif
+}
+
+SerialScope::~SerialScope() {
+#ifdef _OPENMP
+  if (saved_threads_ > 0) omp_set_num_threads(saved_threads_);
+#endif
+}
+
+int64_t parallel_grain(int64_t items, double nanos_per_item) {
+  return static_cast<double>(items) * nanos_per_item < kParallelMinNanos
+             ? std::max<int64_t>(items, 1)
+             : 1;
 }
 
 #ifdef R1_HAVE_ONEDNN
@@ -53,6 +80,7 @@ at::Tensor matmul(const at::Tensor& a, bool transpose_a, const at::Tensor& b, bo
     const int64_t M = A.size(0), K = A.size(1), N = B.size(1);
     Operand oa = operand(A), ob = operand(B);
     auto c = at::empty({M, N}, A.options());
+    SerialScope serial(2.0 * M * N * K < kParallelMinFlops);
     int status = dnnl_sgemm(oa.transposed ? 'T' : 'N', ob.transposed ? 'T' : 'N', M, N, K, 1.0f,
                             oa.storage.data_ptr<float>(), oa.ld, ob.storage.data_ptr<float>(),
                             ob.ld, 0.0f, c.data_ptr<float>(), std::max<int64_t>(1, N));
@@ -84,6 +112,7 @@ template <>
 void gemm<float>(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
                  int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
 #ifdef R1_HAVE_ONEDNN
+  SerialScope serial(2.0 * M * N * K < kParallelMinFlops);
   if (dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', M, N, K, alpha, A, lda, B, ldb, beta, C, ldc) == 0)
     return;
 #endif

@@ -24,4 +24,30 @@ void gemm(bool transpose_a, bool transpose_b, int64_t M, int64_t N, int64_t K, T
 // True when fp32 products go through oneDNN.
 bool gemm_uses_onednn();
 
+// Waking OpenMP's sleeping worker threads (r1 runs them passive, see
+// util/system.h) costs about 60 us on this 2-core VM: as much as 25 MFLOP of
+// one core's sgemm, or 100 us of an elementwise pass (`bench_model --threads`
+// measures the crossover). Smaller products and passes run on the calling
+// thread; at a hidden size of 64 this halved a GRPO step.
+constexpr double kParallelMinFlops = 25e6;
+constexpr double kParallelMinNanos = 100e3;
+
+// While alive and `serial`, torch's and oneDNN's parallel regions run on the
+// calling thread only.
+class SerialScope {
+ public:
+  explicit SerialScope(bool serial);
+  ~SerialScope();
+  SerialScope(const SerialScope&) = delete;
+  SerialScope& operator=(const SerialScope&) = delete;
+
+ private:
+  int saved_threads_ = 0;  // 0: nothing changed
+};
+
+// at::parallel_for grain for `items` costing about `nanos_per_item` each on
+// one core: all of them (one thread) when the total is under
+// kParallelMinNanos, else one.
+int64_t parallel_grain(int64_t items, double nanos_per_item);
+
 }  // namespace r1

@@ -115,7 +115,7 @@ constexpr int64_t kRowBlocks = 32;
 
 template <typename T>
 void rms_norm_forward(const T* x, const T* w, T* y, T* inv, int64_t N, int64_t C, double eps) {
-  at::parallel_for(0, N, std::max<int64_t>(1, 16384 / C), [&](int64_t begin, int64_t end) {
+  at::parallel_for(0, N, parallel_grain(N, C), [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) {
       const T* xr = x + r * C;
       double sum = 0;
@@ -136,23 +136,25 @@ void rms_norm_backward(const T* x, const T* w, const T* inv, const T* dy, T* dx,
                        int64_t C) {
   const int64_t blocks = std::min(N, kRowBlocks);
   std::vector<double> partial(blocks * C, 0.0);
-  at::parallel_for(0, blocks, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t blk = begin; blk < end; ++blk) {
-      double* pw = partial.data() + blk * C;
-      for (int64_t r = N * blk / blocks; r < N * (blk + 1) / blocks; ++r) {
-        const T *xr = x + r * C, *dyr = dy + r * C;
-        const double iv = inv[r];
-        double dot = 0;
-        for (int64_t c = 0; c < C; ++c) {
-          dot += static_cast<double>(dyr[c]) * w[c] * xr[c];
-          pw[c] += static_cast<double>(dyr[c]) * xr[c] * iv;
-        }
-        const double k = iv * iv * iv / C * dot;
-        T* dxr = dx + r * C;
-        for (int64_t c = 0; c < C; ++c) dxr[c] = static_cast<T>(iv * w[c] * dyr[c] - xr[c] * k);
-      }
-    }
-  });
+  at::parallel_for(0, blocks, parallel_grain(blocks, 2.0 * N / blocks * C),
+                   [&](int64_t begin, int64_t end) {
+                     for (int64_t blk = begin; blk < end; ++blk) {
+                       double* pw = partial.data() + blk * C;
+                       for (int64_t r = N * blk / blocks; r < N * (blk + 1) / blocks; ++r) {
+                         const T *xr = x + r * C, *dyr = dy + r * C;
+                         const double iv = inv[r];
+                         double dot = 0;
+                         for (int64_t c = 0; c < C; ++c) {
+                           dot += static_cast<double>(dyr[c]) * w[c] * xr[c];
+                           pw[c] += static_cast<double>(dyr[c]) * xr[c] * iv;
+                         }
+                         const double k = iv * iv * iv / C * dot;
+                         T* dxr = dx + r * C;
+                         for (int64_t c = 0; c < C; ++c)
+                           dxr[c] = static_cast<T>(iv * w[c] * dyr[c] - xr[c] * k);
+                       }
+                     }
+                   });
   for (int64_t c = 0; c < C; ++c) {
     double s = 0;
     for (int64_t blk = 0; blk < blocks; ++blk) s += partial[blk * C + c];
@@ -202,7 +204,7 @@ struct SwigluFn : public torch::autograd::Function<SwigluFn> {
     AT_DISPATCH_FLOATING_TYPES(gu.scalar_type(), "swiglu_forward", [&] {
       const scalar_t* in = gu.data_ptr<scalar_t>();
       scalar_t *yp = y.data_ptr<scalar_t>(), *sp = s.data_ptr<scalar_t>();
-      at::parallel_for(0, N, std::max<int64_t>(1, 16384 / F), [&](int64_t begin, int64_t end) {
+      at::parallel_for(0, N, parallel_grain(N, 4.0 * F), [&](int64_t begin, int64_t end) {
         for (int64_t r = begin; r < end; ++r) {
           const scalar_t *g = in + r * 2 * F, *u = g + F;
           scalar_t *yr = yp + r * F, *sr = sp + r * F;
@@ -228,7 +230,7 @@ struct SwigluFn : public torch::autograd::Function<SwigluFn> {
       const scalar_t *in = gu.data_ptr<scalar_t>(), *sp = s.data_ptr<scalar_t>(),
                      *dyp = dy.data_ptr<scalar_t>();
       scalar_t* out = dgu.data_ptr<scalar_t>();
-      at::parallel_for(0, N, std::max<int64_t>(1, 16384 / F), [&](int64_t begin, int64_t end) {
+      at::parallel_for(0, N, parallel_grain(N, 4.0 * F), [&](int64_t begin, int64_t end) {
         for (int64_t r = begin; r < end; ++r) {
           const scalar_t *g = in + r * 2 * F, *u = g + F, *sr = sp + r * F, *dyr = dyp + r * F;
           scalar_t *dg = out + r * 2 * F, *du = dg + F;
@@ -284,7 +286,9 @@ void head_probs(const AttentionShapes<R>& a, const R* q, const R* k, int64_t b, 
 template <typename R>
 void attention_forward(const AttentionShapes<R>& a, const R* q, const R* k, const R* v, R* out,
                        R* lse) {
-  at::parallel_for(0, a.B * a.H, 1, [&](int64_t begin, int64_t end) {
+  // Per head: two small GEMMs (~20 GFLOP/s at these shapes) and a softmax.
+  const double nanos = a.T * a.T * (a.D / 5.0 + 3.0);
+  at::parallel_for(0, a.B * a.H, parallel_grain(a.B * a.H, nanos), [&](int64_t begin, int64_t end) {
     std::vector<R> S(a.T * a.T);  // (T, T)
     for (int64_t i = begin; i < end; ++i) {
       const int64_t b = i / a.H, h = i % a.H, kh = h / (a.H / a.K);
@@ -304,7 +308,8 @@ template <typename R>
 void attention_backward(const AttentionShapes<R>& a, const R* q, const R* k, const R* v,
                         const R* lse, const R* dout, R* dq, R* dk, R* dv) {
   const int64_t G = a.H / a.K;
-  at::parallel_for(0, a.B * a.K, 1, [&](int64_t begin, int64_t end) {
+  const double nanos = G * a.T * a.T * (a.D / 2.5 + 6.0);  // four GEMMs and two passes per head
+  at::parallel_for(0, a.B * a.K, parallel_grain(a.B * a.K, nanos), [&](int64_t begin, int64_t end) {
     std::vector<R> P(a.T * a.T), dP(a.T * a.T);  // (T, T) each
     for (int64_t i = begin; i < end; ++i) {
       const int64_t b = i / a.K, kh = i % a.K;
@@ -440,7 +445,7 @@ template <typename T>
 void rotate(const T* x, int64_t x_row_stride, const T* cos, const T* sin, T* y, int64_t rows,
             int64_t H, int64_t D, T sign) {
   const int64_t half = D / 2;
-  at::parallel_for(0, rows, std::max<int64_t>(1, 8192 / (H * D)), [&](int64_t begin, int64_t end) {
+  at::parallel_for(0, rows, parallel_grain(rows, H * D), [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) {
       const T *c = cos + r * D, *s = sin + r * D;
       for (int64_t h = 0; h < H; ++h) {

@@ -19,7 +19,7 @@ void print_comparison(const EvalComparison& c) {
   };
   const std::string cons = "cons@" + std::to_string(c.after.value("k", 0));
   std::printf("\n%-18s %8s %8s\n", "", "before", "after");
-  for (const std::string key : {std::string("pass@1"), cons})
+  for (const std::string& key : {std::string("pass@1"), cons})
     std::printf("%-18s %8.3f %8.3f\n", key.c_str(), number(c.before, key), number(c.after, key));
   std::printf("%-18s %8.1f %8.1f\n", "response tokens", number(c.before, "mean_response_tokens"),
               number(c.after, "mean_response_tokens"));
