@@ -101,6 +101,7 @@ void print_profile(const torch::autograd::profiler::thread_event_lists& lists, d
 int main(int argc, char** argv) {
   select_blas_kernels(argv);
   configure_threads();
+  configure_allocator();
   const bool profile = argc > 1 && !std::strcmp(argv[1], "--profile");
   std::cout << "blas: " << blas_library() << ", threads: " << compute_threads() << "\n";
   const double gemm = bench::sgemm_gflops();

@@ -85,6 +85,7 @@ double forward_flops(const ModelConfig& c, int64_t B, int64_t T) {
 int main(int argc, char** argv) {
   select_blas_kernels(argv);
   configure_threads();
+  configure_allocator();
   bool quick = argc > 1 && !std::strcmp(argv[1], "--quick");
   std::cout << "blas: " << blas_library() << ", threads: " << compute_threads() << "\n";
   if (argc > 1 && !std::strcmp(argv[1], "--threads")) {

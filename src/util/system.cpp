@@ -2,12 +2,14 @@
 
 #include <ATen/Parallel.h>
 
+#include <malloc.h>
 #include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <limits>
 #include <string>
 
 namespace r1 {
@@ -28,6 +30,13 @@ std::string blas_library() {
     if (path.find("blis") != std::string::npos) return "blis (" + path + ")";
   }
   return "unknown";
+}
+
+void configure_allocator() {
+#ifdef __GLIBC__
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's largest allowed on 64-bit
+  mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max());
+#endif
 }
 
 void configure_threads() {

@@ -17,6 +17,15 @@ std::string blas_library();
 void configure_threads();
 int compute_threads();
 
+// glibc returns every freed block over its mmap threshold (128 KB, growing
+// to at most 32 MB) to the kernel, so each training step page-faults its
+// activations in anew (3% of a GRPO profile in the kernel's page-fault path).
+// This keeps blocks up to 32 MB in the heap and never trims it: the process
+// holds on to its peak working set, as torch's caching allocators do on GPUs.
+// bench_grpo, same run: the update 17% faster at hidden 64, 8% at hidden 256.
+// Call once at start-up.
+void configure_allocator();
+
 // Debian's OpenBLAS 0.3.21 does not recognise this CPU generation and falls
 // back to its Prescott (SSE3) kernels, 2-3x slower than its Haswell (AVX2+FMA)
 // ones on every matmul shape we measured. The core type is read once when the

@@ -53,6 +53,7 @@ int main(int argc, char** argv) {
     return argc < 2 ? 1 : 0;
   }
   r1::configure_threads();
+  r1::configure_allocator();
   r1::Args args(argv + 2, argv + argc);
   for (const auto& c : kCommands) {
     if (std::strcmp(argv[1], c.name) != 0) continue;
