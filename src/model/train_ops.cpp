@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "model/gemm.h"
+#include "model/vec_math.h"
 
 namespace r1::ops {
 
@@ -19,6 +20,15 @@ namespace {
 
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
+
+// e^x: the vectorising approximation in float (model/vec_math.h), libm in
+// double (the reference precision the tests compare against).
+inline float exp_of(float x) {
+  return exp_approx(x);
+}
+inline double exp_of(double x) {
+  return std::exp(x);
+}
 
 bool fused_dtype(const at::Tensor& t) {
   return t.device().is_cpu() && (t.scalar_type() == at::kFloat || t.scalar_type() == at::kDouble);
@@ -194,6 +204,33 @@ struct RmsNormFn : public torch::autograd::Function<RmsNormFn> {
 // y = g s u with s = sigmoid(g), g and u the two halves of each row of the
 // packed (N, 2F) input; s is kept for the backward pass:
 //   dg = dy u s (1 + g (1 - s)),  du = dy g s
+template <typename T>
+R1_VECTOR_CLONES void swiglu_forward_rows(const T* in, T* y, T* s, int64_t begin, int64_t end,
+                                          int64_t F) {
+  for (int64_t r = begin; r < end; ++r) {
+    const T *g = in + r * 2 * F, *u = g + F;
+    T *yr = y + r * F, *sr = s + r * F;
+    for (int64_t i = 0; i < F; ++i) {
+      const T si = T(1) / (T(1) + exp_of(-g[i]));
+      sr[i] = si;
+      yr[i] = g[i] * si * u[i];
+    }
+  }
+}
+
+template <typename T>
+R1_VECTOR_CLONES void swiglu_backward_rows(const T* in, const T* s, const T* dy, T* dgu,
+                                           int64_t begin, int64_t end, int64_t F) {
+  for (int64_t r = begin; r < end; ++r) {
+    const T *g = in + r * 2 * F, *u = g + F, *sr = s + r * F, *dyr = dy + r * F;
+    T *dg = dgu + r * 2 * F, *du = dg + F;
+    for (int64_t i = 0; i < F; ++i) {
+      du[i] = dyr[i] * g[i] * sr[i];
+      dg[i] = dyr[i] * u[i] * sr[i] * (T(1) + g[i] * (T(1) - sr[i]));
+    }
+  }
+}
+
 struct SwigluFn : public torch::autograd::Function<SwigluFn> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& gate_up) {
     auto gu = gate_up.contiguous();
@@ -205,15 +242,7 @@ struct SwigluFn : public torch::autograd::Function<SwigluFn> {
       const scalar_t* in = gu.data_ptr<scalar_t>();
       scalar_t *yp = y.data_ptr<scalar_t>(), *sp = s.data_ptr<scalar_t>();
       at::parallel_for(0, N, parallel_grain(N, 4.0 * F), [&](int64_t begin, int64_t end) {
-        for (int64_t r = begin; r < end; ++r) {
-          const scalar_t *g = in + r * 2 * F, *u = g + F;
-          scalar_t *yr = yp + r * F, *sr = sp + r * F;
-          for (int64_t i = 0; i < F; ++i) {
-            const scalar_t si = scalar_t(1) / (scalar_t(1) + std::exp(-g[i]));
-            sr[i] = si;
-            yr[i] = g[i] * si * u[i];
-          }
-        }
+        swiglu_forward_rows(in, yp, sp, begin, end, F);
       });
     });
     ctx->save_for_backward({gu, s});
@@ -231,14 +260,7 @@ struct SwigluFn : public torch::autograd::Function<SwigluFn> {
                      *dyp = dy.data_ptr<scalar_t>();
       scalar_t* out = dgu.data_ptr<scalar_t>();
       at::parallel_for(0, N, parallel_grain(N, 4.0 * F), [&](int64_t begin, int64_t end) {
-        for (int64_t r = begin; r < end; ++r) {
-          const scalar_t *g = in + r * 2 * F, *u = g + F, *sr = sp + r * F, *dyr = dyp + r * F;
-          scalar_t *dg = out + r * 2 * F, *du = dg + F;
-          for (int64_t i = 0; i < F; ++i) {
-            du[i] = dyr[i] * g[i] * sr[i];
-            dg[i] = dyr[i] * u[i] * sr[i] * (scalar_t(1) + g[i] * (scalar_t(1) - sr[i]));
-          }
-        }
+        swiglu_backward_rows(in, sp, dyp, out, begin, end, F);
       });
     });
     return {dgu};
@@ -252,35 +274,66 @@ struct AttentionShapes {
   int64_t B, T, H, K, D;
   const int64_t* key_mask;  // (B, T) or null
   R scale;
-  // Whether query t may see key s in row b.
-  bool allowed(int64_t b, int64_t t, int64_t s) const {
-    return s == t || (s < t && (!key_mask || key_mask[b * T + s]));
+  // Key bias of row b into out (T): 0 for a real key, -inf for padding.
+  void key_bias(int64_t b, R* out) const {
+    for (int64_t s = 0; s < T; ++s)
+      out[s] = !key_mask || key_mask[b * T + s] ? R(0) : -std::numeric_limits<R>::infinity();
   }
 };
 
-// Scores of head h of row b into S (T, T), scaled; then, per row, the masked
-// softmax in place (0 where not allowed). Row log-sum-exps go to lse (T) when
-// given; otherwise they are read from it (backward recomputation).
+// Causal softmax of one head's (T, T) scores S in place: query t sees keys
+// s <= t that are not padding (key_bias (T): 0 or -inf), and always itself,
+// so a padding query's row stays finite. With compute_lse the probabilities
+// are e / sum(e), e = exp(score - row max), and lse (T) receives each row's
+// log-sum-exp; otherwise they are recomputed as exp(score - lse) from it
+// (backward). Lane arrays keep the max and the double sum vectorisable
+// without reassociating anything: the result does not depend on timing or
+// thread count.
 template <typename R>
-void head_probs(const AttentionShapes<R>& a, const R* q, const R* k, int64_t b, int64_t h, R* S,
-                R* lse, bool compute_lse) {
+R1_VECTOR_CLONES void causal_softmax(R* S, int64_t T, const R* key_bias, R* lse, bool compute_lse) {
+  constexpr int kLanes = 16;
+  for (int64_t t = 0; t < T; ++t) {
+    R* row = S + t * T;
+    for (int64_t s = t + 1; s < T; ++s) row[s] = R(0);
+    if (!compute_lse) {
+      const R l = lse[t];
+      for (int64_t s = 0; s < t; ++s) row[s] = exp_of(row[s] + key_bias[s] - l);
+      row[t] = exp_of(row[t] - l);
+      continue;
+    }
+    R max_lanes[kLanes];
+    for (R& m : max_lanes) m = row[t];
+    int64_t s = 0;
+    for (; s + kLanes <= t; s += kLanes)
+      for (int j = 0; j < kLanes; ++j)
+        max_lanes[j] = std::max(max_lanes[j], row[s + j] + key_bias[s + j]);
+    R max = row[t];
+    for (; s < t; ++s) max = std::max(max, row[s] + key_bias[s]);
+    for (R m : max_lanes) max = std::max(max, m);
+
+    for (int64_t s = 0; s < t; ++s) row[s] = exp_of(row[s] + key_bias[s] - max);
+    row[t] = exp_of(row[t] - max);
+    double sum_lanes[kLanes] = {};
+    s = 0;
+    for (; s + kLanes <= t + 1; s += kLanes)
+      for (int j = 0; j < kLanes; ++j) sum_lanes[j] += row[s + j];
+    double sum = 0;
+    for (; s <= t; ++s) sum += row[s];
+    for (double x : sum_lanes) sum += x;
+    lse[t] = max + static_cast<R>(std::log(sum));
+    const R inv = static_cast<R>(1.0 / sum);
+    for (int64_t s = 0; s <= t; ++s) row[s] *= inv;
+  }
+}
+
+// Scores of head h of row b into S (T, T), scaled, then causal_softmax.
+template <typename R>
+void head_probs(const AttentionShapes<R>& a, const R* q, const R* k, int64_t b, int64_t h,
+                const R* key_bias, R* S, R* lse, bool compute_lse) {
   const int64_t kh = h / (a.H / a.K);
   gemm<R>(false, true, a.T, a.T, a.D, a.scale, q + (b * a.T * a.H + h) * a.D, a.H * a.D,
           k + (b * a.T * a.K + kh) * a.D, a.K * a.D, R(0), S, a.T);
-  for (int64_t t = 0; t < a.T; ++t) {
-    R* row = S + t * a.T;
-    if (compute_lse) {
-      R max = -std::numeric_limits<R>::infinity();
-      for (int64_t s = 0; s <= t; ++s)
-        if (a.allowed(b, t, s)) max = std::max(max, row[s]);
-      double sum = 0;
-      for (int64_t s = 0; s <= t; ++s)
-        if (a.allowed(b, t, s)) sum += std::exp(row[s] - max);
-      lse[t] = max + static_cast<R>(std::log(sum));
-    }
-    for (int64_t s = 0; s < a.T; ++s)
-      row[s] = s <= t && a.allowed(b, t, s) ? std::exp(row[s] - lse[t]) : R(0);
-  }
+  causal_softmax(S, a.T, key_bias, lse, compute_lse);
 }
 
 template <typename R>
@@ -289,10 +342,11 @@ void attention_forward(const AttentionShapes<R>& a, const R* q, const R* k, cons
   // Per head: two small GEMMs (~20 GFLOP/s at these shapes) and a softmax.
   const double nanos = a.T * a.T * (a.D / 5.0 + 3.0);
   at::parallel_for(0, a.B * a.H, parallel_grain(a.B * a.H, nanos), [&](int64_t begin, int64_t end) {
-    std::vector<R> S(a.T * a.T);  // (T, T)
+    std::vector<R> S(a.T * a.T), bias(a.T);  // (T, T), (T)
     for (int64_t i = begin; i < end; ++i) {
       const int64_t b = i / a.H, h = i % a.H, kh = h / (a.H / a.K);
-      head_probs(a, q, k, b, h, S.data(), lse + i * a.T, /*compute_lse=*/true);
+      if (i == begin || h == 0) a.key_bias(b, bias.data());
+      head_probs(a, q, k, b, h, bias.data(), S.data(), lse + i * a.T, /*compute_lse=*/true);
       gemm<R>(false, false, a.T, a.D, a.T, R(1), S.data(), a.T, v + (b * a.T * a.K + kh) * a.D,
               a.K * a.D, R(0), out + (b * a.T * a.H + h) * a.D, a.H * a.D);
     }
@@ -310,9 +364,10 @@ void attention_backward(const AttentionShapes<R>& a, const R* q, const R* k, con
   const int64_t G = a.H / a.K;
   const double nanos = G * a.T * a.T * (a.D / 2.5 + 6.0);  // four GEMMs and two passes per head
   at::parallel_for(0, a.B * a.K, parallel_grain(a.B * a.K, nanos), [&](int64_t begin, int64_t end) {
-    std::vector<R> P(a.T * a.T), dP(a.T * a.T);  // (T, T) each
+    std::vector<R> P(a.T * a.T), dP(a.T * a.T), bias(a.T);  // (T, T), (T, T), (T)
     for (int64_t i = begin; i < end; ++i) {
       const int64_t b = i / a.K, kh = i % a.K;
+      if (i == begin || kh == 0) a.key_bias(b, bias.data());
       const R* kp = k + (b * a.T * a.K + kh) * a.D;
       const R* vp = v + (b * a.T * a.K + kh) * a.D;
       R* dkp = dk + (b * a.T * a.K + kh) * a.D;
@@ -320,7 +375,7 @@ void attention_backward(const AttentionShapes<R>& a, const R* q, const R* k, con
       for (int64_t g = 0; g < G; ++g) {
         const int64_t h = kh * G + g;
         const int64_t head = (b * a.T * a.H + h) * a.D;
-        head_probs(a, q, k, b, h, P.data(), const_cast<R*>(lse + (b * a.H + h) * a.T),
+        head_probs(a, q, k, b, h, bias.data(), P.data(), const_cast<R*>(lse + (b * a.H + h) * a.T),
                    /*compute_lse=*/false);
         gemm<R>(true, false, a.T, a.D, a.T, R(1), P.data(), a.T, dout + head, a.H * a.D,
                 g == 0 ? R(0) : R(1), dvp, a.K * a.D);
