@@ -4,9 +4,9 @@
 // prompt and up to 64 completion tokens, on the tiny test tokenizer's
 // vocabulary, at the two model sizes that script runs. Reported against an
 // sgemm measured in the same run.
-//   build/bench/bench_grpo [--profile]
+//   build/bench/bench_grpo [--profile] [h64x2 | h256x4]
 // --profile prints the autograd profiler's top operators (self time) of one
-// update at each size.
+// update at each size; a size name runs that size only.
 #include <ATen/ATen.h>
 #include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/torch.h>
@@ -102,7 +102,13 @@ int main(int argc, char** argv) {
   select_blas_kernels(argv);
   configure_threads();
   configure_allocator();
-  const bool profile = argc > 1 && !std::strcmp(argv[1], "--profile");
+  bool profile = false;
+  std::string only;  // one size's name, or all
+  for (int i = 1; i < argc; ++i)
+    if (!std::strcmp(argv[i], "--profile"))
+      profile = true;
+    else
+      only = argv[i];
   std::cout << "blas: " << blas_library() << ", threads: " << compute_threads() << "\n";
   const double gemm = bench::sgemm_gflops();
   std::cout << "baseline sgemm 1024^3: " << bench::fixed(gemm, 1) << " GFLOP/s\n\n";
@@ -110,6 +116,8 @@ int main(int argc, char** argv) {
 
   const int64_t kSeqs = 64, kPrompt = 7, kNew = 64;
   for (Size size : {Size{64, 2}, Size{256, 4}}) {
+    const std::string name = "h" + std::to_string(size.hidden) + "x" + std::to_string(size.layers);
+    if (!only.empty() && only != name) continue;
     ModelConfig c = tiny_qwen2(size);
     Model model = init_model(c, 0);
     // Completion lengths as a random model's rollouts have them: most run to
@@ -150,7 +158,6 @@ int main(int argc, char** argv) {
       score_completions(model, prompts, completions);
     };
 
-    const std::string name = "h" + std::to_string(size.hidden) + "x" + std::to_string(size.layers);
     double t_fwd = bench::median_seconds(forward);
     double t_update = bench::median_seconds(update);
     std::cout << "| " << name << " | forward (no grad) | " << bench::fixed(t_fwd * 1e3, 1) << " | "

@@ -13,6 +13,7 @@
 
 #include "model/gemm.h"
 #include "model/vec_math.h"
+#include "util/error.h"
 
 namespace r1::ops {
 
@@ -448,22 +449,88 @@ struct AttentionFn : public torch::autograd::Function<AttentionFn> {
 //   dlogit_v = g (1[v = y] - p_v),  dh = dlogit W,  dW = dlogit^T h
 constexpr int64_t kLogitChunkFloats = int64_t(16) << 20;  // 64 MB of fp32 logits
 
+// Largest of x[0, n), in lanes so that the loop vectorises.
+template <typename T>
+inline T max_of(const T* x, int64_t n) {
+  constexpr int kLanes = 16;
+  T lanes[kLanes];
+  for (T& m : lanes) m = x[0];
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int j = 0; j < kLanes; ++j) lanes[j] = std::max(lanes[j], x[i + j]);
+  T m = x[0];
+  for (; i < n; ++i) m = std::max(m, x[i]);
+  for (T l : lanes) m = std::max(m, l);
+  return m;
+}
+
+// Rows [begin, end) of logits l (rows, V): log-sum-exp, log p(target) and
+// entropy, in two reads of each row (max; then sum e and sum e l with
+// e = exp(l - max)) instead of ATen's eight passes.
+//   lse = max + log S,  S = sum e,  H = lse - (sum e l) / S
+template <typename T>
+R1_VECTOR_CLONES void logprob_rows(const T* l, int64_t begin, int64_t end, int64_t V,
+                                   const int64_t* y, T* lse, T* lp, T* entropy) {
+  constexpr int kLanes = 16;
+  for (int64_t r = begin; r < end; ++r) {
+    const T* row = l + r * V;
+    const T max = max_of(row, V);
+    double sum_lanes[kLanes] = {}, dot_lanes[kLanes] = {};
+    int64_t v = 0;
+    for (; v + kLanes <= V; v += kLanes)
+      for (int j = 0; j < kLanes; ++j) {
+        const T e = exp_of(row[v + j] - max);
+        sum_lanes[j] += e;
+        dot_lanes[j] += e * row[v + j];
+      }
+    double sum = 0, dot = 0;
+    for (; v < V; ++v) {
+      const T e = exp_of(row[v] - max);
+      sum += e;
+      dot += e * row[v];
+    }
+    for (int j = 0; j < kLanes; ++j) sum += sum_lanes[j], dot += dot_lanes[j];
+    const double row_lse = max + std::log(sum);
+    lse[r] = static_cast<T>(row_lse);
+    lp[r] = static_cast<T>(row[y[r]] - row_lse);
+    entropy[r] = static_cast<T>(row_lse - dot / sum);
+  }
+}
+
+// Rows [begin, end) of logits d (rows, V) into their gradient in place:
+// d_v = g (1[v = y] - exp(d_v - lse)).
+template <typename T>
+R1_VECTOR_CLONES void logprob_grad_rows(T* d, int64_t begin, int64_t end, int64_t V,
+                                        const int64_t* y, const T* lse, const T* g) {
+  for (int64_t r = begin; r < end; ++r) {
+    T* row = d + r * V;
+    const T l = lse[r], gr = g[r];
+    for (int64_t v = 0; v < V; ++v) row[v] = -gr * exp_of(row[v] - l);
+    row[y[r]] += gr;
+  }
+}
+
 struct TokenLogprobFn : public torch::autograd::Function<TokenLogprobFn> {
   static variable_list forward(AutogradContext* ctx, const at::Tensor& hidden,
                                const at::Tensor& weight, const at::Tensor& targets) {
-    auto h = hidden.contiguous(), w = weight.contiguous(), y = targets.contiguous();
+    auto h = hidden.contiguous(), w = weight.contiguous(), y = targets.to(at::kLong).contiguous();
     const int64_t N = h.size(0), V = w.size(0);
+    if (N > 0 && (y.min().item<int64_t>() < 0 || y.max().item<int64_t>() >= V))
+      fail("token_logprobs: a target id is outside the vocabulary of ", V);
     const int64_t chunk = std::max<int64_t>(1, kLogitChunkFloats / V);
     auto lp = at::empty({N}, h.options()), lse = at::empty({N}, h.options());
     auto entropy = at::empty({N}, h.options());
     for (int64_t start = 0; start < N; start += chunk) {
       const int64_t rows = std::min(chunk, N - start);
       auto l = matmul(h.narrow(0, start, rows), false, w, /*transpose_b=*/true);  // (rows, V)
-      auto chunk_lse = at::logsumexp(l, 1);                                       // (rows)
-      lse.narrow(0, start, rows).copy_(chunk_lse);
-      lp.narrow(0, start, rows)
-          .copy_(l.gather(1, y.narrow(0, start, rows).unsqueeze(1)).squeeze(1) - chunk_lse);
-      entropy.narrow(0, start, rows).copy_(chunk_lse - (at::softmax(l, 1) * l).sum(1));
+      AT_DISPATCH_FLOATING_TYPES(h.scalar_type(), "token_logprobs_forward", [&] {
+        const scalar_t* lp_rows = l.data_ptr<scalar_t>();
+        at::parallel_for(0, rows, parallel_grain(rows, 2.0 * V), [&](int64_t b, int64_t e) {
+          logprob_rows(lp_rows, b, e, V, y.data_ptr<int64_t>() + start,
+                       lse.data_ptr<scalar_t>() + start, lp.data_ptr<scalar_t>() + start,
+                       entropy.data_ptr<scalar_t>() + start);
+        });
+      });
     }
     ctx->save_for_backward({h, w, y, lse});
     ctx->mark_non_differentiable({entropy});
@@ -481,9 +548,13 @@ struct TokenLogprobFn : public torch::autograd::Function<TokenLogprobFn> {
       const int64_t rows = std::min(chunk, N - start);
       // (rows, V): the logits again, turned in place into their gradient
       auto d = matmul(h.narrow(0, start, rows), false, w, /*transpose_b=*/true);
-      auto gr = g.narrow(0, start, rows).unsqueeze(1);  // (rows, 1)
-      d.sub_(lse.narrow(0, start, rows).unsqueeze(1)).exp_().mul_(-gr);
-      d.scatter_add_(1, y.narrow(0, start, rows).unsqueeze(1), gr);
+      AT_DISPATCH_FLOATING_TYPES(h.scalar_type(), "token_logprobs_backward", [&] {
+        scalar_t* dp = d.data_ptr<scalar_t>();
+        at::parallel_for(0, rows, parallel_grain(rows, 1.0 * V), [&](int64_t b, int64_t e) {
+          logprob_grad_rows(dp, b, e, V, y.data_ptr<int64_t>() + start,
+                            lse.data_ptr<scalar_t>() + start, g.data_ptr<scalar_t>() + start);
+        });
+      });
       dh.narrow(0, start, rows).copy_(matmul(d, false, w, false));
       dw.add_(matmul(d, /*transpose_a=*/true, h.narrow(0, start, rows), false));
     }

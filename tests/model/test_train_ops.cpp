@@ -168,6 +168,12 @@ TEST_P(TrainOps, TokenLogprobsAndEntropyMatchLogSoftmax) {
 
 INSTANTIATE_TEST_SUITE_P(Dtypes, TrainOps, ::testing::Values(at::kDouble, at::kFloat));
 
+TEST(TrainOpsErrors, TokenLogprobsRefusesATargetOutsideTheVocabulary) {
+  auto h = at::randn({3, 8}), w = at::randn({10, 8});
+  EXPECT_THROW(ops::token_logprobs(h, w, at::tensor({1, 10, 2}, at::kLong)), std::exception);
+  EXPECT_THROW(ops::token_logprobs(h, w, at::tensor({-1, 0, 2}, at::kLong)), std::exception);
+}
+
 TEST(Gemm, StridedAndTransposedOperandsMatchMm) {
   at::manual_seed(4);
   auto a = at::randn({7, 12}), b = at::randn({5, 12});
