@@ -8,6 +8,7 @@
 #include <deque>
 #include <map>
 
+#include "engine/policy_sampler.h"
 #include "model/gemm.h"
 #include "util/error.h"
 
@@ -70,21 +71,32 @@ bool check_finished(Row& row, const SamplingParams& params, const GenerateOption
   return false;
 }
 
-// Per-step sampling state for up to R rows, allocated once per wave: (R, V)
-// float buffers on the CPU, of which a step uses the first B rows.
+// Per-step sampling state for up to R rows, allocated once per wave: the last
+// hidden state of each row, and (R, V) float buffers on the CPU when the step
+// needs whole-vocabulary tensors; a step uses the first B rows.
 struct StepBuffers {
   // Temperature 1 without penalties samples from the policy itself, so one
   // softmax gives both the draw and the recorded log-prob (log of its prob).
   bool sample_the_policy;
+  // ... and without filters either, engine/policy_sampler.h does it without
+  // writing any (B, V) tensor.
+  bool fused;
+  at::Tensor hidden;     // (R, C) final-norm hidden state of each row's last token
   at::Tensor logits;     // model output
   at::Tensor logp;       // log-softmax of logits, when the policy is not what is sampled
   at::Tensor penalized;  // logits after repetition/presence penalties (if any)
   at::Tensor scaled;     // sampling logits / temperature (if not 1 or penalised)
   at::Tensor probs;      // the sampling distribution (temperature > 0)
 
-  StepBuffers(int64_t R, int64_t V, const SamplingParams& params)
+  StepBuffers(const Model& model, int64_t R, const SamplingParams& params)
       : sample_the_policy(params.temperature == 1.0f && !params.uses_penalties()) {
-    auto opts = at::TensorOptions().dtype(at::kFloat);
+    const int64_t V = model.config.vocab_size;
+    auto opts = model.embed_tokens.options().requires_grad(false);
+    hidden = at::empty({R, model.config.hidden_size}, opts);
+    const bool filtered = params.top_k > 0 || params.top_p < 1.0f || params.min_p > 0.0f;
+    fused = sample_the_policy && !filtered && can_sample_policy(hidden, model.lm_head);
+    if (fused) return;
+    opts = at::TensorOptions().dtype(at::kFloat);
     logits = at::empty({R, V}, opts);
     if (!sample_the_policy) logp = at::empty({R, V}, opts);
     if (params.uses_penalties()) penalized = at::empty({R, V}, opts);
@@ -119,17 +131,27 @@ void lm_head_into(const Model& model, const at::Tensor& hidden, at::Tensor out) 
   }
 }
 
-// Samples the next token of the first B rows of buffers.logits (batch position
+// Samples the next token of the first B rows of buffers.hidden (batch position
 // b is row live[b]) and records each token's policy log-prob: the log-softmax
 // at temperature 1 without penalties or filters, what GRPO's ratio needs.
 // Whole-vocabulary passes are vectorised torch kernels into the wave's
 // buffers; the per-row draw runs in parallel over rows (each row owns its
 // random stream).
-void sample_step(StepBuffers& buf, int64_t B, int64_t V, const SamplingParams& params,
+void sample_step(const Model& model, StepBuffers& buf, int64_t B, const SamplingParams& params,
                  const std::vector<GenerateRequest>& requests, std::vector<Row>& rows,
                  const std::vector<int64_t>& live, std::vector<SampledToken>& sampled,
                  std::vector<float>& policy_logprobs) {
+  const int64_t V = model.config.vocab_size;
+  auto hidden = buf.hidden.narrow(0, 0, B);
+  if (buf.fused) {
+    std::vector<SequenceRng*> rngs(B);
+    for (int64_t b = 0; b < B; ++b) rngs[b] = &rows[live[b]].rng;
+    sample_policy(hidden, model.lm_head, rngs.data(), sampled.data());
+    for (int64_t b = 0; b < B; ++b) policy_logprobs[b] = sampled[b].sampling_logprob;
+    return;
+  }
   auto logits = buf.logits.narrow(0, 0, B);
+  lm_head_into(model, hidden, logits);
   if (buf.sample_the_policy) {
     auto probs = buf.probs.narrow(0, 0, B);
     at::_softmax_out(probs, logits, 1, false);
@@ -192,7 +214,6 @@ void run_wave(const Model& model, const std::vector<GenerateRequest>& requests,
               const GenerateOptions& options) {
   at::NoGradGuard no_grad;
   const at::Device device = model.embed_tokens.device();
-  const int64_t V = model.config.vocab_size;
   // A decode step of a tiny model is dozens of passes of a few microseconds;
   // waking a second thread for each costs more than it saves (model/gemm.h).
   SerialScope serial(largest_step_flops(model.config, rows.size()) < kParallelMinFlops);
@@ -244,8 +265,8 @@ void run_wave(const Model& model, const std::vector<GenerateRequest>& requests,
   const std::vector<at::Tensor> all_keys = cache.keys, all_values = cache.values;
   auto key_mask = at::zeros({R, capacity}, long_opts.device(device));
   key_mask.narrow(1, 0, P).copy_(prompt_mask.index_select(0, row_slot));
-  StepBuffers buffers(R, V, params);
-  buffers.logits.copy_(lm_logits(model, hidden.select(1, P - 1)).index_select(0, row_slot));
+  StepBuffers buffers(model, R, params);
+  buffers.hidden.copy_(hidden.select(1, P - 1).index_select(0, row_slot));
 
   std::vector<int64_t> live(R);  // batch position -> row index
   for (int64_t i = 0; i < R; ++i) live[i] = i;
@@ -255,7 +276,7 @@ void run_wave(const Model& model, const std::vector<GenerateRequest>& requests,
 
   while (!live.empty()) {
     int64_t B = live.size();
-    sample_step(buffers, B, V, params, requests, rows, live, sampled, policy_logprobs);
+    sample_step(model, buffers, B, params, requests, rows, live, sampled, policy_logprobs);
     bool any_finished = false;
     for (int64_t b = 0; b < B; ++b) {
       Row& row = rows[live[b]];
@@ -308,7 +329,7 @@ void run_wave(const Model& model, const std::vector<GenerateRequest>& requests,
     auto step_pos = at::tensor(positions, long_opts).view({B, 1}).to(device);
     auto h = forward_hidden(model, step_ids, step_pos,
                             key_mask.narrow(0, 0, B).narrow(1, 0, cache.length + 1), &cache);
-    lm_head_into(model, h.select(1, 0), buffers.logits.narrow(0, 0, B));
+    buffers.hidden.narrow(0, 0, B).copy_(h.select(1, 0));
 
     // Continuous batching: waiting rows take the free slots. Their prompt is
     // prefilled once per request and its KV placed right-aligned before the
@@ -326,7 +347,7 @@ void run_wave(const Model& model, const std::vector<GenerateRequest>& requests,
       auto ids = at::tensor(prompt, long_opts).view({1, p}).to(device);
       auto hidden_q = forward_hidden(
           model, ids, at::arange(p, long_opts.device(device)).view({1, p}), at::Tensor(), &fresh);
-      auto first_logits = lm_logits(model, hidden_q.select(1, p - 1));  // (1, V)
+      auto last_hidden = hidden_q.select(1, p - 1);  // (1, C)
       while (B < R && !waiting.empty() && waiting.front().request == q) {
         rows.push_back(std::move(waiting.front()));
         waiting.pop_front();
@@ -338,7 +359,7 @@ void run_wave(const Model& model, const std::vector<GenerateRequest>& requests,
         }
         key_mask[B].zero_();
         key_mask[B].narrow(0, L - p, p).fill_(1);
-        buffers.logits[B].copy_(first_logits[0]);
+        buffers.hidden[B].copy_(last_hidden[0]);
         ++B;
       }
     }
