@@ -520,9 +520,11 @@ struct TokenLogprobFn : public torch::autograd::Function<TokenLogprobFn> {
     const int64_t chunk = std::max<int64_t>(1, kLogitChunkFloats / V);
     auto lp = at::empty({N}, h.options()), lse = at::empty({N}, h.options());
     auto entropy = at::empty({N}, h.options());
+    at::Tensor kept;
     for (int64_t start = 0; start < N; start += chunk) {
       const int64_t rows = std::min(chunk, N - start);
       auto l = matmul(h.narrow(0, start, rows), false, w, /*transpose_b=*/true);  // (rows, V)
+      if (rows == N) kept = l;
       AT_DISPATCH_FLOATING_TYPES(h.scalar_type(), "token_logprobs_forward", [&] {
         const scalar_t* lp_rows = l.data_ptr<scalar_t>();
         at::parallel_for(0, rows, parallel_grain(rows, 2.0 * V), [&](int64_t b, int64_t e) {
@@ -533,6 +535,9 @@ struct TokenLogprobFn : public torch::autograd::Function<TokenLogprobFn> {
       });
     }
     ctx->save_for_backward({h, w, y, lse});
+    // Logits that fit in one chunk are kept for backward instead of
+    // recomputed (one LM-head GEMM fewer; most of a small vocabulary's cost).
+    if (kept.defined()) ctx->saved_data["logits"] = kept;
     ctx->mark_non_differentiable({entropy});
     return {lp, entropy};
   }
@@ -546,8 +551,14 @@ struct TokenLogprobFn : public torch::autograd::Function<TokenLogprobFn> {
     auto dh = at::empty_like(h), dw = at::zeros_like(w);
     for (int64_t start = 0; start < N; start += chunk) {
       const int64_t rows = std::min(chunk, N - start);
-      // (rows, V): the logits again, turned in place into their gradient
-      auto d = matmul(h.narrow(0, start, rows), false, w, /*transpose_b=*/true);
+      // (rows, V): the logits (kept, or again), turned in place into their gradient
+      at::Tensor d;
+      if (rows == N && ctx->saved_data.count("logits")) {
+        d = ctx->saved_data["logits"].toTensor();
+        ctx->saved_data.erase("logits");  // consumed: a second backward recomputes
+      } else {
+        d = matmul(h.narrow(0, start, rows), false, w, /*transpose_b=*/true);
+      }
       AT_DISPATCH_FLOATING_TYPES(h.scalar_type(), "token_logprobs_backward", [&] {
         scalar_t* dp = d.data_ptr<scalar_t>();
         at::parallel_for(0, rows, parallel_grain(rows, 1.0 * V), [&](int64_t b, int64_t e) {

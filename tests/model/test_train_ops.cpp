@@ -168,6 +168,21 @@ TEST_P(TrainOps, TokenLogprobsAndEntropyMatchLogSoftmax) {
 
 INSTANTIATE_TEST_SUITE_P(Dtypes, TrainOps, ::testing::Values(at::kDouble, at::kFloat));
 
+// More rows x vocabulary than one 64 MB chunk of logits: several chunks, and
+// backward recomputes them (a single chunk is kept from the forward instead).
+TEST(TrainOpsChunks, TokenLogprobsAcrossLogitChunks) {
+  at::manual_seed(7);
+  const int64_t N = 400, C = 8, V = 50000;
+  auto targets = at::randint(V, {N}, at::kLong);
+  auto reference = [&](auto& t) {
+    return at::log_softmax(at::linear(t[0], t[1]), -1).gather(1, targets.unsqueeze(1)).squeeze(1);
+  };
+  EXPECT_LT(max_difference(
+                {at::randn({N, C}), at::randn({V, C})},
+                [&](auto& t) { return ops::token_logprobs(t[0], t[1], targets); }, reference),
+            1e-3);
+}
+
 TEST(TrainOpsErrors, TokenLogprobsRefusesATargetOutsideTheVocabulary) {
   auto h = at::randn({3, 8}), w = at::randn({10, 8});
   EXPECT_THROW(ops::token_logprobs(h, w, at::tensor({1, 10, 2}, at::kLong)), std::exception);
