@@ -174,17 +174,49 @@ at::Tensor dense(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b =
   return y.view(shape);
 }
 
-at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
-  auto variance = x.pow(2).mean(-1, /*keepdim=*/true);
-  return x * at::rsqrt(variance + eps) * weight;
-}
-
-// rotate_half convention (not interleaved), as transformers' apply_rotary_pos_emb.
-at::Tensor apply_rope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) {
-  const int64_t half = x.size(-1) / 2;
-  auto x1 = x.narrow(-1, 0, half);
-  auto x2 = x.narrow(-1, half, half);
-  return x * cos + at::cat({-x2, x1}, -1) * sin;
+// [x W_0^T + b_0 | x W_1^T + b_1 | ...] (q|k|v, gate|up) for the decode path:
+// one output and one bias add instead of one tensor per weight and a concat,
+// no weight copies; few rows take dense()'s transposed product, with one
+// transpose for all the weights. x (..., in), weights (out_i, in), biases
+// empty or (out_i) each -> (..., sum of outs).
+at::Tensor dense_packed(const at::Tensor& x, const std::vector<at::Tensor>& weights,
+                        const std::vector<at::Tensor>& biases = {}) {
+  const int64_t in = x.size(-1);
+  int64_t width = 0;
+  bool plain = x.device().is_cpu() && x.scalar_type() == at::kFloat &&
+               !(at::GradMode::is_enabled() && x.requires_grad());
+  for (const at::Tensor& w : weights) {
+    width += w.size(0);
+    plain = plain && w.is_contiguous() && w.scalar_type() == at::kFloat && !w.requires_grad();
+  }
+  std::vector<int64_t> shape = x.sizes().vec();
+  shape.back() = width;
+  if (!plain) {
+    std::vector<at::Tensor> parts;
+    for (size_t i = 0; i < weights.size(); ++i)
+      parts.push_back(dense(x, weights[i], biases.empty() ? at::Tensor() : biases[i]));
+    return at::cat(parts, -1);
+  }
+  auto x2 = x.reshape({-1, in}).contiguous();  // (rows, in)
+  const int64_t rows = x2.size(0);
+  const bool few = rows <= kFewRows;
+  // (rows, width), or (width, rows) for few rows
+  auto y = at::empty(few ? std::vector<int64_t>{width, rows} : std::vector<int64_t>{rows, width},
+                     x2.options());
+  int64_t offset = 0;
+  for (const at::Tensor& w : weights) {
+    const int64_t out = w.size(0);
+    if (few)
+      gemm<float>(false, true, out, rows, in, 1.0f, w.data_ptr<float>(), in, x2.data_ptr<float>(),
+                  in, 0.0f, y.data_ptr<float>() + offset * rows, rows);
+    else
+      gemm<float>(false, true, rows, out, in, 1.0f, x2.data_ptr<float>(), in, w.data_ptr<float>(),
+                  in, 0.0f, y.data_ptr<float>() + offset, width);
+    offset += out;
+  }
+  if (few) y = y.t().contiguous();
+  if (!biases.empty()) y.add_(at::cat(biases));
+  return y.view(shape);
 }
 
 // Additive attention bias (B, 1, T, S): 0 where query t may see key s, -inf
@@ -217,9 +249,13 @@ at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor&
   return at::matmul(probs, v).view({B, H, T, D});
 }
 
-// Without a cache (training, scoring) the layer runs on the fused functions of
-// model/train_ops.h, whose backward passes are hand-written, and attention
-// takes the key mask itself; the decode path keeps the plain ATen ops and the
+// Both paths use the fused RMSNorm, RoPE and SwiGLU of model/train_ops.h (one
+// pass each instead of several ATen ops, which at decode sizes cost more in
+// dispatch and thread wake-ups than in arithmetic). Without a cache (training,
+// scoring) the projections and attention are train_ops' too, whose backward
+// passes are hand-written, and attention takes the key mask itself; with a
+// cache (prefill and decode) the projections run on dense_packed (its few-row
+// orientation), attention appends to the cache and reads it, with the
 // additive bias.
 at::Tensor layer_forward(const ModelConfig& c, const LayerWeights& l, const at::Tensor& x,
                          const at::Tensor& cos, const at::Tensor& sin, const at::Tensor& key_mask,
@@ -228,38 +264,27 @@ at::Tensor layer_forward(const ModelConfig& c, const LayerWeights& l, const at::
   const int64_t H = c.num_attention_heads, K = c.num_key_value_heads, D = c.head_dim;
   const bool fused = cache == nullptr;
   auto norm = [&](const at::Tensor& t, const at::Tensor& w) {
-    return fused ? ops::rms_norm(t, w, c.rms_norm_eps) : rms_norm(t, w, c.rms_norm_eps);
+    return ops::rms_norm(t, w, c.rms_norm_eps);
   };
-  auto proj = [&](const at::Tensor& t, const at::Tensor& w, const at::Tensor& b) {
-    return fused ? ops::linear(t, w, b) : dense(t, w, b);
+  auto packed = [&](const at::Tensor& t, const std::vector<at::Tensor>& ws,
+                    const std::vector<at::Tensor>& bs) {
+    return fused ? ops::linear_packed(t, ws, bs) : dense_packed(t, ws, bs);
   };
 
   auto h = norm(x, l.input_layernorm);
-  at::Tensor q, k, v;
-  if (fused) {
-    std::vector<at::Tensor> biases;
-    if (c.attention_bias) biases = {l.q_bias, l.k_bias, l.v_bias};
-    auto qkv = ops::linear_packed(h, {l.q_proj, l.k_proj, l.v_proj}, biases);  // (B, T, (H+2K)*D)
-    auto parts = qkv.split_with_sizes({H * D, K * D, K * D}, -1);
-    q = parts[0].view({B, T, H, D});
-    k = parts[1].view({B, T, K, D});
-    v = parts[2].view({B, T, K, D});
-  } else {
-    q = dense(h, l.q_proj, l.q_bias).view({B, T, H, D});  // (B, T, H, D)
-    k = dense(h, l.k_proj, l.k_bias).view({B, T, K, D});  // (B, T, K, D)
-    v = dense(h, l.v_proj, l.v_bias).view({B, T, K, D});
-  }
+  std::vector<at::Tensor> biases;
+  if (c.attention_bias) biases = {l.q_bias, l.k_bias, l.v_bias};
+  auto qkv = packed(h, {l.q_proj, l.k_proj, l.v_proj}, biases);  // (B, T, (H+2K)*D)
+  auto parts = qkv.split_with_sizes({H * D, K * D, K * D}, -1);
+  auto q = parts[0].view({B, T, H, D});
+  auto k = parts[1].view({B, T, K, D});
+  auto v = parts[2].view({B, T, K, D});
   if (c.qk_norm) {
     q = norm(q, l.q_norm);
     k = norm(k, l.k_norm);
   }
-  if (fused) {
-    q = ops::rope(q, cos.squeeze(2), sin.squeeze(2));
-    k = ops::rope(k, cos.squeeze(2), sin.squeeze(2));
-  } else {
-    q = apply_rope(q, cos, sin);
-    k = apply_rope(k, cos, sin);
-  }
+  q = ops::rope(q, cos.squeeze(2), sin.squeeze(2));
+  k = ops::rope(k, cos.squeeze(2), sin.squeeze(2));
   at::Tensor attn;  // (B, T, H*D)
   if (fused) {
     attn = ops::causal_attention(q, k, v, key_mask).reshape({B, T, H * D});
@@ -280,12 +305,11 @@ at::Tensor layer_forward(const ModelConfig& c, const LayerWeights& l, const at::
                        : attention(q, k, v, bias, K);
     attn = attn.transpose(1, 2).reshape({B, T, H * D});
   }
-  auto x1 = x + proj(attn, l.o_proj, {});
+  auto x1 = x + (fused ? ops::linear(attn, l.o_proj) : dense(attn, l.o_proj));
 
   auto h2 = norm(x1, l.post_attention_layernorm);
-  auto act = fused ? ops::swiglu(ops::linear_packed(h2, {l.gate_proj, l.up_proj}))  // (B, T, F)
-                   : at::silu(dense(h2, l.gate_proj)) * dense(h2, l.up_proj);
-  auto mlp = proj(act, l.down_proj, {});
+  auto act = ops::swiglu(packed(h2, {l.gate_proj, l.up_proj}, {}));  // (B, T, F)
+  auto mlp = fused ? ops::linear(act, l.down_proj) : dense(act, l.down_proj);
   return x1 + mlp;
 }
 
@@ -318,9 +342,8 @@ at::Tensor forward_hidden(const Model& model, const at::Tensor& ids, const at::T
 
   for (size_t i = 0; i < model.layers.size(); ++i)
     x = layer_forward(c, model.layers[i], x, cos, sin, key_mask, bias, cache, i);
-  if (!cache) return ops::rms_norm(x, model.norm, c.rms_norm_eps);
-  cache->length += T;
-  return rms_norm(x, model.norm, c.rms_norm_eps);
+  if (cache) cache->length += T;
+  return ops::rms_norm(x, model.norm, c.rms_norm_eps);
 }
 
 at::Tensor lm_logits(const Model& model, const at::Tensor& hidden) {
