@@ -124,24 +124,62 @@ struct PackedLinearFn : public torch::autograd::Function<PackedLinearFn> {
 // runs stay bit-for-bit reproducible.
 constexpr int64_t kRowBlocks = 32;
 
+// Rows [begin, end): y = x inv w, inv = (mean(x^2) + eps)^(-1/2), the sum of
+// squares in double over 8 lanes (vectorises; order fixed by the lanes).
+template <typename T>
+R1_VECTOR_CLONES void rms_norm_rows(const T* x, const T* w, T* y, T* inv, int64_t begin,
+                                    int64_t end, int64_t C, double eps) {
+  constexpr int kLanes = 8;
+  for (int64_t r = begin; r < end; ++r) {
+    const T* xr = x + r * C;
+    double lanes[kLanes] = {};
+    int64_t c = 0;
+    for (; c + kLanes <= C; c += kLanes)
+      for (int j = 0; j < kLanes; ++j) lanes[j] += static_cast<double>(xr[c + j]) * xr[c + j];
+    double sum = 0;
+    for (; c < C; ++c) sum += static_cast<double>(xr[c]) * xr[c];
+    for (double l : lanes) sum += l;
+    const T iv = static_cast<T>(1.0 / std::sqrt(sum / C + eps));
+    inv[r] = iv;
+    T* yr = y + r * C;
+    for (int64_t c = 0; c < C; ++c) yr[c] = (xr[c] * iv) * w[c];
+  }
+}
+
 template <typename T>
 void rms_norm_forward(const T* x, const T* w, T* y, T* inv, int64_t N, int64_t C, double eps) {
   at::parallel_for(0, N, parallel_grain(N, C), [&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; ++r) {
-      const T* xr = x + r * C;
-      double sum = 0;
-      for (int64_t c = 0; c < C; ++c) sum += static_cast<double>(xr[c]) * xr[c];
-      const T iv = static_cast<T>(1.0 / std::sqrt(sum / C + eps));
-      inv[r] = iv;
-      T* yr = y + r * C;
-      for (int64_t c = 0; c < C; ++c) yr[c] = (xr[c] * iv) * w[c];
-    }
+    rms_norm_rows(x, w, y, inv, begin, end, C, eps);
   });
 }
 
 // y_c = x_c inv w_c with inv = (mean(x^2) + eps)^(-1/2):
 //   dx_c = inv w_c dy_c - x_c inv^3 / C * sum_j dy_j w_j x_j
 //   dw_c = sum over rows of dy_c x_c inv
+// Rows [begin, end) into dx, their dw terms added to pw (C, double).
+template <typename T>
+R1_VECTOR_CLONES void rms_norm_backward_rows(const T* x, const T* w, const T* inv, const T* dy,
+                                             T* dx, double* pw, int64_t begin, int64_t end,
+                                             int64_t C) {
+  constexpr int kLanes = 8;
+  for (int64_t r = begin; r < end; ++r) {
+    const T *xr = x + r * C, *dyr = dy + r * C;
+    const double iv = inv[r];
+    double lanes[kLanes] = {};
+    int64_t c = 0;
+    for (; c + kLanes <= C; c += kLanes)
+      for (int j = 0; j < kLanes; ++j)
+        lanes[j] += static_cast<double>(dyr[c + j]) * w[c + j] * xr[c + j];
+    double dot = 0;
+    for (; c < C; ++c) dot += static_cast<double>(dyr[c]) * w[c] * xr[c];
+    for (double l : lanes) dot += l;
+    for (int64_t c = 0; c < C; ++c) pw[c] += static_cast<double>(dyr[c]) * xr[c] * iv;
+    const double k = iv * iv * iv / C * dot;
+    T* dxr = dx + r * C;
+    for (int64_t c = 0; c < C; ++c) dxr[c] = static_cast<T>(iv * w[c] * dyr[c] - xr[c] * k);
+  }
+}
+
 template <typename T>
 void rms_norm_backward(const T* x, const T* w, const T* inv, const T* dy, T* dx, T* dw, int64_t N,
                        int64_t C) {
@@ -149,22 +187,9 @@ void rms_norm_backward(const T* x, const T* w, const T* inv, const T* dy, T* dx,
   std::vector<double> partial(blocks * C, 0.0);
   at::parallel_for(0, blocks, parallel_grain(blocks, 2.0 * N / blocks * C),
                    [&](int64_t begin, int64_t end) {
-                     for (int64_t blk = begin; blk < end; ++blk) {
-                       double* pw = partial.data() + blk * C;
-                       for (int64_t r = N * blk / blocks; r < N * (blk + 1) / blocks; ++r) {
-                         const T *xr = x + r * C, *dyr = dy + r * C;
-                         const double iv = inv[r];
-                         double dot = 0;
-                         for (int64_t c = 0; c < C; ++c) {
-                           dot += static_cast<double>(dyr[c]) * w[c] * xr[c];
-                           pw[c] += static_cast<double>(dyr[c]) * xr[c] * iv;
-                         }
-                         const double k = iv * iv * iv / C * dot;
-                         T* dxr = dx + r * C;
-                         for (int64_t c = 0; c < C; ++c)
-                           dxr[c] = static_cast<T>(iv * w[c] * dyr[c] - xr[c] * k);
-                       }
-                     }
+                     for (int64_t blk = begin; blk < end; ++blk)
+                       rms_norm_backward_rows(x, w, inv, dy, dx, partial.data() + blk * C,
+                                              N * blk / blocks, N * (blk + 1) / blocks, C);
                    });
   for (int64_t c = 0; c < C; ++c) {
     double s = 0;
@@ -579,22 +604,28 @@ struct TokenLogprobFn : public torch::autograd::Function<TokenLogprobFn> {
 // Backward is the rotation by -angle: dx_i = dy_i cos_i + dy_{i+D/2} sin_i,
 // dx_{i+D/2} = dy_{i+D/2} cos_i - dy_i sin_i. `sign` = +1 forward, -1 backward.
 template <typename T>
-void rotate(const T* x, int64_t x_row_stride, const T* cos, const T* sin, T* y, int64_t rows,
-            int64_t H, int64_t D, T sign) {
+R1_VECTOR_CLONES void rotate_rows(const T* x, int64_t x_row_stride, const T* cos, const T* sin,
+                                  T* y, int64_t begin, int64_t end, int64_t H, int64_t D, T sign) {
   const int64_t half = D / 2;
-  at::parallel_for(0, rows, parallel_grain(rows, H * D), [&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; ++r) {
-      const T *c = cos + r * D, *s = sin + r * D;
-      for (int64_t h = 0; h < H; ++h) {
-        const T* xr = x + r * x_row_stride + h * D;
-        T* yr = y + (r * H + h) * D;
-        for (int64_t i = 0; i < half; ++i) {
-          const T a = xr[i], b = xr[i + half];
-          yr[i] = a * c[i] - sign * b * s[i];
-          yr[i + half] = b * c[i + half] + sign * a * s[i + half];
-        }
+  for (int64_t r = begin; r < end; ++r) {
+    const T *c = cos + r * D, *s = sin + r * D;
+    for (int64_t h = 0; h < H; ++h) {
+      const T* xr = x + r * x_row_stride + h * D;
+      T* yr = y + (r * H + h) * D;
+      for (int64_t i = 0; i < half; ++i) {
+        const T a = xr[i], b = xr[i + half];
+        yr[i] = a * c[i] - sign * b * s[i];
+        yr[i + half] = b * c[i + half] + sign * a * s[i + half];
       }
     }
+  }
+}
+
+template <typename T>
+void rotate(const T* x, int64_t x_row_stride, const T* cos, const T* sin, T* y, int64_t rows,
+            int64_t H, int64_t D, T sign) {
+  at::parallel_for(0, rows, parallel_grain(rows, H * D), [&](int64_t begin, int64_t end) {
+    rotate_rows(x, x_row_stride, cos, sin, y, begin, end, H, D, sign);
   });
 }
 
