@@ -604,8 +604,9 @@ struct TokenLogprobFn : public torch::autograd::Function<TokenLogprobFn> {
 // Backward is the rotation by -angle: dx_i = dy_i cos_i + dy_{i+D/2} sin_i,
 // dx_{i+D/2} = dy_{i+D/2} cos_i - dy_i sin_i. `sign` = +1 forward, -1 backward.
 template <typename T>
-R1_VECTOR_CLONES void rotate_rows(const T* x, int64_t x_row_stride, const T* cos, const T* sin,
-                                  T* y, int64_t begin, int64_t end, int64_t H, int64_t D, T sign) {
+R1_VECTOR_CLONES void rotate_rows(const T* __restrict x, int64_t x_row_stride,
+                                  const T* __restrict cos, const T* __restrict sin, T* __restrict y,
+                                  int64_t begin, int64_t end, int64_t H, int64_t D, T sign) {
   const int64_t half = D / 2;
   for (int64_t r = begin; r < end; ++r) {
     const T *c = cos + r * D, *s = sin + r * D;
