@@ -5,7 +5,7 @@ other in the same run, on CPU.
 
   .venv/bin/pip install trl
   .venv/bin/python tools/bench_trl_grpo.py --r1 build/tools/r1/r1 [--steps 5] [--hidden 64]
-      [--r1-baseline OLD_BUILD/tools/r1/r1]
+      [--r1-baseline OLD_BUILD/tools/r1/r1] [--repeat N]
 
 Each trainer's step is split into rollout (generation), the rest of the
 scoring phase (rewards, and log-prob passes where run) and the update pass.
@@ -135,23 +135,34 @@ if __name__ == "__main__":
     ap.add_argument("--new-tokens", type=int, default=64)
     ap.add_argument("--hidden", type=int, default=64)
     ap.add_argument("--layers", type=int, default=2)
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="rounds of r1 [, baseline], TRL one after the other; on a shared machine "
+                         "the per-round ratios and their median are what to report")
     args = ap.parse_args()
+    rounds = []
     with tempfile.TemporaryDirectory() as d:
         subprocess.run([args.r1, "init", "--family", "qwen2", "--tokenizer", TOKENIZER, "--out",
                         f"{d}/model", "--hidden", str(args.hidden), "--layers", str(args.layers)],
                        check=True, stdout=subprocess.DEVNULL)
         make_data(f"{d}/train.jsonl")
-        rows = [("r1cpp", run_r1(args.r1, d, args))]
-        if args.r1_baseline:
+        for _ in range(args.repeat):
             subprocess.run(["rm", "-rf", f"{d}/r1-run"], check=True)
-            rows.append(("r1cpp baseline", run_r1(args.r1_baseline, d, args)))
-        rows.append(("TRL GRPOTrainer", run_trl(d, args)))
+            rows = [("r1cpp", run_r1(args.r1, d, args))]
+            if args.r1_baseline:
+                subprocess.run(["rm", "-rf", f"{d}/r1-run"], check=True)
+                rows.append(("r1cpp baseline", run_r1(args.r1_baseline, d, args)))
+            rows.append(("TRL GRPOTrainer", run_trl(d, args)))
+            rounds.append(rows)
     import trl
     print(f"TRL {trl.__version__}; G={args.group}, {args.questions} questions/step, "
           f"{args.new_tokens} new tokens, hidden {args.hidden} x {args.layers} layers")
-    print("| trainer | s/step | rollout | rewards + logprobs | update | TRL time / this |")
-    print("|---|---|---|---|---|---|")
-    trl_total = rows[-1][1]["total"]
-    for name, t in rows:
-        print(f"| {name} | {t['total']:.3f} | {t['rollout']:.3f} | {t['score']:.3f} | "
-              f"{t['update']:.3f} | {trl_total / t['total']:.2f}x |")
+    print("| round | trainer | s/step | rollout | rewards + logprobs | update | TRL time / this |")
+    print("|---|---|---|---|---|---|---|")
+    for i, rows in enumerate(rounds):
+        trl_total = rows[-1][1]["total"]
+        for name, t in rows:
+            print(f"| {i + 1} | {name} | {t['total']:.3f} | {t['rollout']:.3f} | {t['score']:.3f} | "
+                  f"{t['update']:.3f} | {trl_total / t['total']:.2f}x |")
+    ratios = sorted(rows[-1][1]["total"] / rows[0][1]["total"] for rows in rounds)
+    print(f"TRL time / r1cpp per round: {', '.join(f'{r:.2f}x' for r in ratios)}; "
+          f"median {ratios[len(ratios) // 2]:.2f}x")
