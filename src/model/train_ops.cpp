@@ -598,6 +598,138 @@ struct TokenLogprobFn : public torch::autograd::Function<TokenLogprobFn> {
   }
 };
 
+// Rows [begin, end) of student logits ls and teacher logits lt (rows, V) at
+// temperature tau: the log-sum-exps at 1 (lse1) and at tau (lse_s, lse_t),
+// log p_s(target) and tau^2 KL(p_t || p_s) = tau^2 (sum_v p_t (zt - zs) -
+// lse_t + lse_s), z = l / tau, in one pass after the two maxima.
+template <typename T>
+R1_VECTOR_CLONES void distill_rows(const T* ls, const T* lt, int64_t begin, int64_t end, int64_t V,
+                                   const int64_t* y, T tau, T* lse1, T* lse_s, T* lse_t, T* lp,
+                                   T* kd) {
+  constexpr int kLanes = 8;
+  const T inv_tau = T(1) / tau;
+  for (int64_t r = begin; r < end; ++r) {
+    const T *s = ls + r * V, *t = lt + r * V;
+    const T ms = max_of(s, V), mt = max_of(t, V) * inv_tau;
+    const T ms_tau = ms * inv_tau;  // tau > 0: the max of l / tau
+    double s1[kLanes] = {}, st_s[kLanes] = {}, st_t[kLanes] = {}, cross[kLanes] = {};
+    int64_t v = 0;
+    for (; v + kLanes <= V; v += kLanes)
+      for (int j = 0; j < kLanes; ++j) {
+        const T zs = s[v + j] * inv_tau, zt = t[v + j] * inv_tau;
+        const T et = exp_of(zt - mt);
+        s1[j] += exp_of(s[v + j] - ms);
+        st_s[j] += exp_of(zs - ms_tau);
+        st_t[j] += et;
+        cross[j] += et * (zt - zs);
+      }
+    double sum1 = 0, sum_s = 0, sum_t = 0, sum_cross = 0;
+    for (; v < V; ++v) {
+      const T zs = s[v] * inv_tau, zt = t[v] * inv_tau;
+      const T et = exp_of(zt - mt);
+      sum1 += exp_of(s[v] - ms);
+      sum_s += exp_of(zs - ms_tau);
+      sum_t += et;
+      sum_cross += et * (zt - zs);
+    }
+    for (int j = 0; j < kLanes; ++j)
+      sum1 += s1[j], sum_s += st_s[j], sum_t += st_t[j], sum_cross += cross[j];
+    const double l1 = ms + std::log(sum1), l_s = ms_tau + std::log(sum_s),
+                 l_t = mt + std::log(sum_t);
+    lse1[r] = static_cast<T>(l1);
+    lse_s[r] = static_cast<T>(l_s);
+    lse_t[r] = static_cast<T>(l_t);
+    lp[r] = static_cast<T>(s[y[r]] - l1);
+    kd[r] = static_cast<T>(double(tau) * tau * (sum_cross / sum_t - l_t + l_s));
+  }
+}
+
+// Rows [begin, end) of ls into the gradient of g_lp lp + g_kd kd in place:
+//   d_v = g_lp (1[v = y] - p1_v) + g_kd tau (p_s,v - p_t,v)
+template <typename T>
+R1_VECTOR_CLONES void distill_grad_rows(T* ls, const T* lt, int64_t begin, int64_t end, int64_t V,
+                                        const int64_t* y, T tau, const T* lse1, const T* lse_s,
+                                        const T* lse_t, const T* g_lp, const T* g_kd) {
+  const T inv_tau = T(1) / tau;
+  for (int64_t r = begin; r < end; ++r) {
+    T* s = ls + r * V;
+    const T* t = lt + r * V;
+    const T a = g_lp[r], b = g_kd[r] * tau, l1 = lse1[r], l_s = lse_s[r], l_t = lse_t[r];
+    for (int64_t v = 0; v < V; ++v)
+      s[v] = -a * exp_of(s[v] - l1) +
+             b * (exp_of(s[v] * inv_tau - l_s) - exp_of(t[v] * inv_tau - l_t));
+    s[y[r]] += a;
+  }
+}
+
+struct DistillFn : public torch::autograd::Function<DistillFn> {
+  static variable_list forward(AutogradContext* ctx, const at::Tensor& hidden,
+                               const at::Tensor& weight, const at::Tensor& teacher_hidden,
+                               const at::Tensor& teacher_weight, const at::Tensor& targets,
+                               double tau) {
+    auto h = hidden.contiguous(), w = weight.contiguous();
+    auto ht = teacher_hidden.contiguous(), wt = teacher_weight.contiguous();
+    auto y = targets.to(at::kLong).contiguous();
+    const int64_t N = h.size(0), V = w.size(0);
+    if (wt.size(0) != V || ht.size(0) != N)
+      fail("distill: the teacher's logits are (", ht.size(0), ", ", wt.size(0),
+           "), the student's (", N, ", ", V, ")");
+    if (!(tau > 0)) fail("distill: temperature must be > 0, got ", tau);
+    if (N > 0 && (y.min().item<int64_t>() < 0 || y.max().item<int64_t>() >= V))
+      fail("distill: a target id is outside the vocabulary of ", V);
+    const int64_t chunk = std::max<int64_t>(1, kLogitChunkFloats / V);
+    auto opts = h.options();
+    auto lse1 = at::empty({N}, opts), lse_s = at::empty({N}, opts), lse_t = at::empty({N}, opts);
+    auto lp = at::empty({N}, opts), kd = at::empty({N}, opts);
+    for (int64_t start = 0; start < N; start += chunk) {
+      const int64_t rows = std::min(chunk, N - start);
+      auto ls = matmul(h.narrow(0, start, rows), false, w, /*transpose_b=*/true);    // (rows, V)
+      auto lt = matmul(ht.narrow(0, start, rows), false, wt, /*transpose_b=*/true);  // (rows, V)
+      AT_DISPATCH_FLOATING_TYPES(h.scalar_type(), "distill_forward", [&] {
+        at::parallel_for(0, rows, parallel_grain(rows, 6.0 * V), [&](int64_t b, int64_t e) {
+          distill_rows(ls.data_ptr<scalar_t>(), lt.data_ptr<scalar_t>(), b, e, V,
+                       y.data_ptr<int64_t>() + start, static_cast<scalar_t>(tau),
+                       lse1.data_ptr<scalar_t>() + start, lse_s.data_ptr<scalar_t>() + start,
+                       lse_t.data_ptr<scalar_t>() + start, lp.data_ptr<scalar_t>() + start,
+                       kd.data_ptr<scalar_t>() + start);
+        });
+      });
+    }
+    ctx->save_for_backward({h, w, ht, wt, y, lse1, lse_s, lse_t});
+    ctx->saved_data["tau"] = tau;
+    return {lp, kd};
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    auto saved = ctx->get_saved_variables();
+    const at::Tensor &h = saved[0], &w = saved[1], &ht = saved[2], &wt = saved[3], &y = saved[4];
+    const at::Tensor &lse1 = saved[5], &lse_s = saved[6], &lse_t = saved[7];
+    const double tau = ctx->saved_data["tau"].toDouble();
+    auto g_lp = grads[0].defined() ? grads[0].contiguous() : at::zeros_like(lse1);
+    auto g_kd = grads[1].defined() ? grads[1].contiguous() : at::zeros_like(lse1);
+    const int64_t N = h.size(0), V = w.size(0);
+    const int64_t chunk = std::max<int64_t>(1, kLogitChunkFloats / V);
+    auto dh = at::empty_like(h), dw = at::zeros_like(w);
+    for (int64_t start = 0; start < N; start += chunk) {
+      const int64_t rows = std::min(chunk, N - start);
+      auto d = matmul(h.narrow(0, start, rows), false, w, /*transpose_b=*/true);     // (rows, V)
+      auto lt = matmul(ht.narrow(0, start, rows), false, wt, /*transpose_b=*/true);  // (rows, V)
+      AT_DISPATCH_FLOATING_TYPES(h.scalar_type(), "distill_backward", [&] {
+        at::parallel_for(0, rows, parallel_grain(rows, 4.0 * V), [&](int64_t b, int64_t e) {
+          distill_grad_rows(d.data_ptr<scalar_t>(), lt.data_ptr<scalar_t>(), b, e, V,
+                            y.data_ptr<int64_t>() + start, static_cast<scalar_t>(tau),
+                            lse1.data_ptr<scalar_t>() + start, lse_s.data_ptr<scalar_t>() + start,
+                            lse_t.data_ptr<scalar_t>() + start, g_lp.data_ptr<scalar_t>() + start,
+                            g_kd.data_ptr<scalar_t>() + start);
+        });
+      });
+      dh.narrow(0, start, rows).copy_(matmul(d, false, w, false));
+      dw.add_(matmul(d, /*transpose_a=*/true, h.narrow(0, start, rows), false));
+    }
+    return {dh, dw, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
+  }
+};
+
 // Rotary embedding, rotate_half convention (transformers' apply_rotary_pos_emb),
 // per token row of H heads; cos and sin (rows, D) hold each frequency twice:
 //   y_i = x_i cos_i - x_{i+D/2} sin_i,  y_{i+D/2} = x_{i+D/2} cos_i + x_i sin_i
@@ -726,6 +858,30 @@ at::Tensor token_logprobs(const at::Tensor& hidden, const at::Tensor& weight,
   }
   if (entropy) *entropy = at::cat(entropies);
   return at::cat(parts);
+}
+
+DistillTerms distill_terms(const at::Tensor& hidden, const at::Tensor& weight,
+                           const at::Tensor& teacher_hidden, const at::Tensor& teacher_weight,
+                           const at::Tensor& targets, double temperature) {
+  if (fused_dtype(hidden) && hidden.scalar_type() == weight.scalar_type() &&
+      teacher_hidden.scalar_type() == hidden.scalar_type() &&
+      teacher_weight.scalar_type() == hidden.scalar_type()) {
+    auto out = DistillFn::apply(hidden, weight, teacher_hidden.detach(), teacher_weight.detach(),
+                                targets, temperature);
+    return {out[0], out[1]};
+  }
+  // Plain ATen on the whole (N, V) logits (other devices and dtypes).
+  auto ls = at::linear(hidden, weight);
+  at::Tensor lt;
+  {
+    at::NoGradGuard no_grad;
+    lt = at::linear(teacher_hidden, teacher_weight);
+  }
+  auto lp = at::log_softmax(ls, -1).gather(1, targets.unsqueeze(1)).squeeze(1);
+  auto log_ps = at::log_softmax(ls / temperature, -1),
+       log_pt = at::log_softmax(lt / temperature, -1);
+  auto kd = (log_pt.exp() * (log_pt - log_ps)).sum(-1) * (temperature * temperature);
+  return {lp, kd};
 }
 
 at::Tensor rope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) {

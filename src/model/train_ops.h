@@ -39,6 +39,23 @@ at::Tensor rope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& si
 at::Tensor token_logprobs(const at::Tensor& hidden, const at::Tensor& weight,
                           const at::Tensor& targets, at::Tensor* entropy = nullptr);
 
+// Logit distillation (Hinton et al. 2015, §2) next to the cross-entropy, per
+// trained token, from the student's and the teacher's last hidden states:
+//   logprob = log softmax(l_s)[target]
+//   kd      = T^2 KL(softmax(l_t / T) || softmax(l_s / T))
+// with l_s = hidden weight^T and l_t = teacher_hidden teacher_weight^T, in row
+// chunks as token_logprobs (backward recomputes both LM-head products of a
+// chunk), so neither model's N x V logits are ever held. Gradients reach
+// hidden and weight only. The two vocabularies must be the same.
+// hidden (N, C), weight (V, C), teacher_hidden (N, Ct), teacher_weight (V, Ct),
+// targets (N) int64 -> logprob (N), kd (N)
+struct DistillTerms {
+  at::Tensor logprob, kd;
+};
+DistillTerms distill_terms(const at::Tensor& hidden, const at::Tensor& weight,
+                           const at::Tensor& teacher_hidden, const at::Tensor& teacher_weight,
+                           const at::Tensor& targets, double temperature);
+
 // Causal grouped-query attention, softmax(q k^T / sqrt(D)) v per head, query
 // head h reading KV head h / (H / K). Query t sees keys s <= t that key_mask
 // marks real (1), and always itself (a padding row stays finite). Only a

@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 
+#include "model/train_ops.h"
 #include "util/error.h"
 
 namespace r1 {
@@ -60,26 +61,20 @@ at::Tensor sft_loss_sum(const Model& model, const std::vector<const SftExample*>
   return -lp.sum();
 }
 
-at::Tensor kd_loss_sum(const at::Tensor& student_logits, const at::Tensor& teacher_logits,
-                       double temperature) {
-  auto log_ps = at::log_softmax(student_logits / temperature, -1);           // (N, V)
-  auto log_pt = at::log_softmax(teacher_logits.detach() / temperature, -1);  // (N, V)
-  return (log_pt.exp() * (log_pt - log_ps)).sum() * (temperature * temperature);
-}
-
 SftLossSums sft_distill_loss_sums(const Model& student, const Model& teacher,
                                   const std::vector<const SftExample*>& batch, double temperature) {
   PaddedBatch p = pad_batch(student, batch);
-  at::Tensor teacher_logits;
+  at::Tensor teacher_hidden;
   {
     at::NoGradGuard no_grad;
-    teacher_logits = lm_logits(teacher, picked_hidden(teacher, p));  // (N, V)
+    teacher_hidden = picked_hidden(teacher, p);  // (N, Ct)
   }
-  // The full (N, V) student logits feed both terms: log p(target) is read from
-  // the same log-softmax the KL uses.
-  auto student_logits = lm_logits(student, picked_hidden(student, p));  // (N, V)
-  auto ce = -at::log_softmax(student_logits, -1).gather(1, p.targets.unsqueeze(1)).sum();
-  return {ce, kd_loss_sum(student_logits, teacher_logits, temperature)};
+  // Both terms from one pass over each row's logits, chunked: neither model's
+  // (N, V) logits are held (model/train_ops.h distill_terms).
+  ops::DistillTerms terms =
+      ops::distill_terms(picked_hidden(student, p), student.lm_head, teacher_hidden,
+                         teacher.lm_head, p.targets, temperature);
+  return {-terms.logprob.sum(), terms.kd.sum()};
 }
 
 }  // namespace r1

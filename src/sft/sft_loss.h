@@ -24,19 +24,15 @@ namespace r1 {
 // from one right-padded forward. Autograd follows the caller's mode.
 at::Tensor sft_loss_sum(const Model& model, const std::vector<const SftExample*>& batch);
 
-// Sum over rows of T^2 * KL(p_teacher || p_student), p = softmax(logits / T):
-//   T^2 * sum_v p_t[v] * (log p_t[v] - log p_s[v])
-// student_logits, teacher_logits: (N, V) -> scalar. No gradient reaches the teacher.
-at::Tensor kd_loss_sum(const at::Tensor& student_logits, const at::Tensor& teacher_logits,
-                       double temperature);
-
 struct SftLossSums {
   at::Tensor ce;  // as sft_loss_sum
-  at::Tensor kd;  // kd_loss_sum over the same trained tokens
+  at::Tensor kd;  // sum over the same trained tokens of T^2 KL(p_teacher || p_student),
+                  // p = softmax(logits / T); no gradient reaches the teacher
 };
 
 // Both sums from one student forward and one teacher forward (no grad) on the
-// same batch. The models must share the vocabulary.
+// same batch, without holding either model's (N, V) logits. The models must
+// share the vocabulary.
 SftLossSums sft_distill_loss_sums(const Model& student, const Model& teacher,
                                   const std::vector<const SftExample*>& batch, double temperature);
 

@@ -12,6 +12,7 @@
 #include "../test_helpers.h"
 #include "engine/scoring.h"
 #include "model/checkpoint.h"
+#include "model/train_ops.h"
 #include "sft/sft_data.h"
 #include "sft/sft_loss.h"
 #include "sft/sft_trainer.h"
@@ -412,7 +413,8 @@ TEST(SftTrainer, BadConfigsAreClearErrors) {
 
 // The distillation term against the formula evaluated by hand in double:
 // T^2 * sum_v p_t[v] (log p_t[v] - log p_s[v]), p = softmax(logits / T); and
-// its gradient against the closed form T * (p_s - p_t).
+// its gradient against the closed form T * (p_s - p_t). With an identity LM
+// head the hidden states are the logits.
 TEST(SftDistill, KdLossMatchesHandComputedValueAndGradient) {
   const std::vector<std::vector<double>> s = {{1.0, 2.0, 0.0, -1.5}, {0.5, -1.0, 3.0, 0.25}};
   const std::vector<std::vector<double>> t = {{2.0, 0.0, 1.0, 0.5}, {0.0, 0.0, 0.0, 0.0}};
@@ -434,14 +436,20 @@ TEST(SftDistill, KdLossMatchesHandComputedValueAndGradient) {
     auto opts = at::TensorOptions().dtype(at::kDouble);
     auto student = at::tensor({1.0, 2.0, 0.0, -1.5, 0.5, -1.0, 3.0, 0.25}, opts).view({2, 4});
     auto teacher = at::tensor({2.0, 0.0, 1.0, 0.5, 0.0, 0.0, 0.0, 0.0}, opts).view({2, 4});
+    auto identity = at::eye(4, opts);
+    auto targets = at::tensor({1, 2}, at::kLong);
     student.requires_grad_(true);
-    auto kd = kd_loss_sum(student, teacher, T);
-    EXPECT_NEAR(kd.item<double>(), want, 1e-12) << "T " << T;
-    kd.backward();
+    auto terms = ops::distill_terms(student, identity, teacher, identity, targets, T);
+    EXPECT_NEAR(terms.kd.sum().item<double>(), want, 1e-12) << "T " << T;
+    EXPECT_NEAR(terms.logprob[1].item<double>(),
+                3.0 - std::log(std::exp(0.5) + std::exp(-1.0) + std::exp(3.0) + std::exp(0.25)),
+                1e-12);
+    terms.kd.sum().backward();
     for (int n = 0; n < 2; ++n)
       for (int v = 0; v < 4; ++v)
         EXPECT_NEAR(student.grad()[n][v].item<double>(), want_grad[n][v], 1e-12);
-    EXPECT_NEAR(kd_loss_sum(student, student, T).item<double>(), 0.0, 1e-12) << "KL(p || p)";
+    auto same = ops::distill_terms(student, identity, student, identity, targets, T);
+    EXPECT_NEAR(same.kd.sum().item<double>(), 0.0, 1e-12) << "KL(p || p)";
   }
 }
 
