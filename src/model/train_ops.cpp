@@ -598,23 +598,26 @@ struct TokenLogprobFn : public torch::autograd::Function<TokenLogprobFn> {
   }
 };
 
-// Rows [begin, end) of student logits ls and teacher logits lt (rows, V) at
-// temperature tau: the log-sum-exps at 1 (lse1) and at tau (lse_s, lse_t),
-// log p_s(target) and tau^2 KL(p_t || p_s) = tau^2 (sum_v p_t (zt - zs) -
-// lse_t + lse_s), z = l / tau, in one pass after the two maxima.
+// Rows [begin, end) of student logits ls (rows, V) and teacher logits lt
+// (rows, Vk), Vk <= V (the KL runs over the first Vk ids: the vocabulary both
+// models have), at temperature tau: the log-sum-exps of ls at 1 (lse1) and of
+// the first Vk at tau (lse_s, lse_t), log p_s(target) and
+//   tau^2 KL(p_t || p_s) = tau^2 (sum_v p_t (zt - zs) - lse_t + lse_s),
+// z = l / tau, in one pass after the maxima.
 template <typename T>
 R1_VECTOR_CLONES void distill_rows(const T* ls, const T* lt, int64_t begin, int64_t end, int64_t V,
-                                   const int64_t* y, T tau, T* lse1, T* lse_s, T* lse_t, T* lp,
-                                   T* kd) {
+                                   int64_t Vk, const int64_t* y, T tau, T* lse1, T* lse_s, T* lse_t,
+                                   T* lp, T* kd) {
   constexpr int kLanes = 8;
   const T inv_tau = T(1) / tau;
   for (int64_t r = begin; r < end; ++r) {
-    const T *s = ls + r * V, *t = lt + r * V;
-    const T ms = max_of(s, V), mt = max_of(t, V) * inv_tau;
-    const T ms_tau = ms * inv_tau;  // tau > 0: the max of l / tau
+    const T *s = ls + r * V, *t = lt + r * Vk;
+    const T ms_shared = max_of(s, Vk), mt = max_of(t, Vk) * inv_tau;
+    const T ms_tau = ms_shared * inv_tau;  // tau > 0: the max of l / tau
+    const T ms = Vk < V ? std::max(ms_shared, max_of(s + Vk, V - Vk)) : ms_shared;
     double s1[kLanes] = {}, st_s[kLanes] = {}, st_t[kLanes] = {}, cross[kLanes] = {};
     int64_t v = 0;
-    for (; v + kLanes <= V; v += kLanes)
+    for (; v + kLanes <= Vk; v += kLanes)
       for (int j = 0; j < kLanes; ++j) {
         const T zs = s[v + j] * inv_tau, zt = t[v + j] * inv_tau;
         const T et = exp_of(zt - mt);
@@ -624,7 +627,7 @@ R1_VECTOR_CLONES void distill_rows(const T* ls, const T* lt, int64_t begin, int6
         cross[j] += et * (zt - zs);
       }
     double sum1 = 0, sum_s = 0, sum_t = 0, sum_cross = 0;
-    for (; v < V; ++v) {
+    for (; v < Vk; ++v) {
       const T zs = s[v] * inv_tau, zt = t[v] * inv_tau;
       const T et = exp_of(zt - mt);
       sum1 += exp_of(s[v] - ms);
@@ -632,6 +635,7 @@ R1_VECTOR_CLONES void distill_rows(const T* ls, const T* lt, int64_t begin, int6
       sum_t += et;
       sum_cross += et * (zt - zs);
     }
+    for (; v < V; ++v) sum1 += exp_of(s[v] - ms);  // ids only the student has: CE only
     for (int j = 0; j < kLanes; ++j)
       sum1 += s1[j], sum_s += st_s[j], sum_t += st_t[j], sum_cross += cross[j];
     const double l1 = ms + std::log(sum1), l_s = ms_tau + std::log(sum_s),
@@ -645,19 +649,21 @@ R1_VECTOR_CLONES void distill_rows(const T* ls, const T* lt, int64_t begin, int6
 }
 
 // Rows [begin, end) of ls into the gradient of g_lp lp + g_kd kd in place:
-//   d_v = g_lp (1[v = y] - p1_v) + g_kd tau (p_s,v - p_t,v)
+//   d_v = g_lp (1[v = y] - p1_v) + g_kd tau (p_s,v - p_t,v)   (second term for v < Vk)
 template <typename T>
 R1_VECTOR_CLONES void distill_grad_rows(T* ls, const T* lt, int64_t begin, int64_t end, int64_t V,
-                                        const int64_t* y, T tau, const T* lse1, const T* lse_s,
-                                        const T* lse_t, const T* g_lp, const T* g_kd) {
+                                        int64_t Vk, const int64_t* y, T tau, const T* lse1,
+                                        const T* lse_s, const T* lse_t, const T* g_lp,
+                                        const T* g_kd) {
   const T inv_tau = T(1) / tau;
   for (int64_t r = begin; r < end; ++r) {
     T* s = ls + r * V;
-    const T* t = lt + r * V;
+    const T* t = lt + r * Vk;
     const T a = g_lp[r], b = g_kd[r] * tau, l1 = lse1[r], l_s = lse_s[r], l_t = lse_t[r];
-    for (int64_t v = 0; v < V; ++v)
+    for (int64_t v = 0; v < Vk; ++v)
       s[v] = -a * exp_of(s[v] - l1) +
              b * (exp_of(s[v] * inv_tau - l_s) - exp_of(t[v] * inv_tau - l_t));
+    for (int64_t v = Vk; v < V; ++v) s[v] = -a * exp_of(s[v] - l1);
     s[y[r]] += a;
   }
 }
@@ -670,10 +676,10 @@ struct DistillFn : public torch::autograd::Function<DistillFn> {
     auto h = hidden.contiguous(), w = weight.contiguous();
     auto ht = teacher_hidden.contiguous(), wt = teacher_weight.contiguous();
     auto y = targets.to(at::kLong).contiguous();
-    const int64_t N = h.size(0), V = w.size(0);
-    if (wt.size(0) != V || ht.size(0) != N)
-      fail("distill: the teacher's logits are (", ht.size(0), ", ", wt.size(0),
-           "), the student's (", N, ", ", V, ")");
+    const int64_t N = h.size(0), V = w.size(0), Vk = wt.size(0);
+    if (Vk > V || ht.size(0) != N)
+      fail("distill: the teacher's logits are (", ht.size(0), ", ", Vk, "), the student's (", N,
+           ", ", V, ")");
     if (!(tau > 0)) fail("distill: temperature must be > 0, got ", tau);
     if (N > 0 && (y.min().item<int64_t>() < 0 || y.max().item<int64_t>() >= V))
       fail("distill: a target id is outside the vocabulary of ", V);
@@ -687,7 +693,7 @@ struct DistillFn : public torch::autograd::Function<DistillFn> {
       auto lt = matmul(ht.narrow(0, start, rows), false, wt, /*transpose_b=*/true);  // (rows, V)
       AT_DISPATCH_FLOATING_TYPES(h.scalar_type(), "distill_forward", [&] {
         at::parallel_for(0, rows, parallel_grain(rows, 6.0 * V), [&](int64_t b, int64_t e) {
-          distill_rows(ls.data_ptr<scalar_t>(), lt.data_ptr<scalar_t>(), b, e, V,
+          distill_rows(ls.data_ptr<scalar_t>(), lt.data_ptr<scalar_t>(), b, e, V, Vk,
                        y.data_ptr<int64_t>() + start, static_cast<scalar_t>(tau),
                        lse1.data_ptr<scalar_t>() + start, lse_s.data_ptr<scalar_t>() + start,
                        lse_t.data_ptr<scalar_t>() + start, lp.data_ptr<scalar_t>() + start,
@@ -716,7 +722,7 @@ struct DistillFn : public torch::autograd::Function<DistillFn> {
       auto lt = matmul(ht.narrow(0, start, rows), false, wt, /*transpose_b=*/true);  // (rows, V)
       AT_DISPATCH_FLOATING_TYPES(h.scalar_type(), "distill_backward", [&] {
         at::parallel_for(0, rows, parallel_grain(rows, 4.0 * V), [&](int64_t b, int64_t e) {
-          distill_grad_rows(d.data_ptr<scalar_t>(), lt.data_ptr<scalar_t>(), b, e, V,
+          distill_grad_rows(d.data_ptr<scalar_t>(), lt.data_ptr<scalar_t>(), b, e, V, wt.size(0),
                             y.data_ptr<int64_t>() + start, static_cast<scalar_t>(tau),
                             lse1.data_ptr<scalar_t>() + start, lse_s.data_ptr<scalar_t>() + start,
                             lse_t.data_ptr<scalar_t>() + start, g_lp.data_ptr<scalar_t>() + start,
@@ -866,19 +872,23 @@ DistillTerms distill_terms(const at::Tensor& hidden, const at::Tensor& weight,
   if (fused_dtype(hidden) && hidden.scalar_type() == weight.scalar_type() &&
       teacher_hidden.scalar_type() == hidden.scalar_type() &&
       teacher_weight.scalar_type() == hidden.scalar_type()) {
-    auto out = DistillFn::apply(hidden, weight, teacher_hidden.detach(), teacher_weight.detach(),
-                                targets, temperature);
+    // The KL runs over the ids both models have: a teacher's extra (padding)
+    // rows are dropped here, a student's extra rows only enter the CE.
+    const int64_t shared = std::min(weight.size(0), teacher_weight.size(0));
+    auto out = DistillFn::apply(hidden, weight, teacher_hidden.detach(),
+                                teacher_weight.detach().narrow(0, 0, shared), targets, temperature);
     return {out[0], out[1]};
   }
   // Plain ATen on the whole (N, V) logits (other devices and dtypes).
+  const int64_t shared = std::min(weight.size(0), teacher_weight.size(0));
   auto ls = at::linear(hidden, weight);
   at::Tensor lt;
   {
     at::NoGradGuard no_grad;
-    lt = at::linear(teacher_hidden, teacher_weight);
+    lt = at::linear(teacher_hidden, teacher_weight.narrow(0, 0, shared));
   }
   auto lp = at::log_softmax(ls, -1).gather(1, targets.unsqueeze(1)).squeeze(1);
-  auto log_ps = at::log_softmax(ls / temperature, -1),
+  auto log_ps = at::log_softmax(ls.narrow(1, 0, shared) / temperature, -1),
        log_pt = at::log_softmax(lt / temperature, -1);
   auto kd = (log_pt.exp() * (log_pt - log_ps)).sum(-1) * (temperature * temperature);
   return {lp, kd};

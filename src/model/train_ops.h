@@ -46,8 +46,10 @@ at::Tensor token_logprobs(const at::Tensor& hidden, const at::Tensor& weight,
 // with l_s = hidden weight^T and l_t = teacher_hidden teacher_weight^T, in row
 // chunks as token_logprobs (backward recomputes both LM-head products of a
 // chunk), so neither model's N x V logits are ever held. Gradients reach
-// hidden and weight only. The two vocabularies must be the same.
-// hidden (N, C), weight (V, C), teacher_hidden (N, Ct), teacher_weight (V, Ct),
+// hidden and weight only. When the two LM heads differ in rows (vocabularies
+// padded to different sizes, as Qwen2.5 7B's 152,064 and 1.5B's 151,936), the
+// KL runs over the ids both have; the CE over all of the student's.
+// hidden (N, C), weight (V, C), teacher_hidden (N, Ct), teacher_weight (Vt, Ct),
 // targets (N) int64 -> logprob (N), kd (N)
 struct DistillTerms {
   at::Tensor logprob, kd;

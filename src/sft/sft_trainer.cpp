@@ -129,14 +129,16 @@ class SftTrainer {
   bool distilling() const { return !c_.teacher_path.empty() && c_.kd_weight > 0; }
 
   // Logit distillation compares distributions over the same token ids: the
-  // teacher must have the student's vocabulary, id for id.
+  // teacher must have the student's tokenizer, id for id. Its LM head may be
+  // padded to another size (Qwen2.5 7B: 152,064 rows, 1.5B: 151,936); the KL
+  // then runs over the rows both have (model/train_ops.h distill_terms).
   void load_teacher(const Tokenizer& student_tok) {
     teacher_ = load_model(c_.teacher_path, at::kCPU);
     for (auto& p : teacher_.parameters()) p.requires_grad_(false);
-    if (teacher_.config.vocab_size != model_.config.vocab_size)
+    if (teacher_.config.vocab_size < student_tok.vocab_size())
       fail("distill.teacher ", c_.teacher_path, ": vocab_size ", teacher_.config.vocab_size,
-           " but the student (", c_.model_path, ") has ", model_.config.vocab_size,
-           "; logit distillation needs the same vocabulary (use r1 sample + r1 sft instead)");
+           " is smaller than the tokenizer's ", student_tok.vocab_size(),
+           " tokens; logit distillation needs a distribution over every token");
     Tokenizer teacher_tok = Tokenizer::load(c_.teacher_path);
     if (teacher_tok.vocab_size() != student_tok.vocab_size())
       fail("distill.teacher ", c_.teacher_path, ": its tokenizer has ", teacher_tok.vocab_size(),

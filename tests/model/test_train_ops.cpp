@@ -184,25 +184,32 @@ TEST(TrainOpsChunks, TokenLogprobsAcrossLogitChunks) {
 }
 
 // Cross-entropy and distillation terms of several logit chunks (backward
-// recomputes both models' chunks) against the ATen formulas on whole logits.
+// recomputes both models' chunks) against the ATen formulas on whole logits;
+// also with a teacher LM head of fewer or more rows than the student's (the KL
+// over the ids both have, the CE over all of the student's).
 TEST(TrainOpsChunks, DistillTermsAcrossLogitChunks) {
   at::manual_seed(9);
   const int64_t N = 400, C = 8, Ct = 12, V = 50000;
   const double T = 2.0;
   auto targets = at::randint(V, {N}, at::kLong);
-  auto teacher_h = at::randn({N, Ct}), teacher_w = at::randn({V, Ct});
   auto mix = [](const at::Tensor& lp, const at::Tensor& kd) { return -0.7 * lp + 0.3 * kd; };
-  auto fused = [&](auto& t) {
-    auto terms = ops::distill_terms(t[0], t[1], teacher_h, teacher_w, targets, T);
-    return mix(terms.logprob, terms.kd);
-  };
-  auto reference = [&](auto& t) {
-    auto ls = at::linear(t[0], t[1]), lt = at::linear(teacher_h, teacher_w);
-    auto lp = at::log_softmax(ls, -1).gather(1, targets.unsqueeze(1)).squeeze(1);
-    auto log_ps = at::log_softmax(ls / T, -1), log_pt = at::log_softmax(lt / T, -1);
-    return mix(lp, (log_pt.exp() * (log_pt - log_ps)).sum(-1) * (T * T));
-  };
-  EXPECT_LT(max_difference({at::randn({N, C}), at::randn({V, C})}, fused, reference), 2e-3);
+  for (int64_t Vt : {V, V - 37, V + 51}) {
+    auto teacher_h = at::randn({N, Ct}), teacher_w = at::randn({Vt, Ct});
+    auto fused = [&](auto& t) {
+      auto terms = ops::distill_terms(t[0], t[1], teacher_h, teacher_w, targets, T);
+      return mix(terms.logprob, terms.kd);
+    };
+    auto reference = [&](auto& t) {
+      const int64_t shared = std::min(V, Vt);
+      auto ls = at::linear(t[0], t[1]), lt = at::linear(teacher_h, teacher_w.narrow(0, 0, shared));
+      auto lp = at::log_softmax(ls, -1).gather(1, targets.unsqueeze(1)).squeeze(1);
+      auto log_ps = at::log_softmax(ls.narrow(1, 0, shared) / T, -1),
+           log_pt = at::log_softmax(lt / T, -1);
+      return mix(lp, (log_pt.exp() * (log_pt - log_ps)).sum(-1) * (T * T));
+    };
+    EXPECT_LT(max_difference({at::randn({N, C}), at::randn({V, C})}, fused, reference), 2e-3)
+        << "teacher rows " << Vt;
+  }
 }
 
 TEST(TrainOpsErrors, TokenLogprobsRefusesATargetOutsideTheVocabulary) {
