@@ -7,6 +7,7 @@
 #include <cmath>
 #include <vector>
 
+#include "model/decode_gemm.h"
 #include "model/gemm.h"
 #include "model/vec_math.h"
 #include "util/error.h"
@@ -76,24 +77,35 @@ void sample_policy(const at::Tensor& hidden, const at::Tensor& lm_head, Sequence
   if (!can_sample_policy(hidden, lm_head)) fail("sample_policy: needs fp32 CPU tensors");
   const int64_t B = hidden.size(0), C = hidden.size(1), V = lm_head.size(0);
   if (B == 0) return;
-  const int64_t Bp = (B + 15) / 16 * 16;  // lanes: whole vectors
+  const int64_t Bp = decode_lanes(B);  // lanes: whole vectors
   const int64_t blocks = (V + kBlock - 1) / kBlock, chunks = (V + kChunk - 1) / kChunk;
   const float* w = lm_head.data_ptr<float>();
   const float* h = hidden.data_ptr<float>();
   const int64_t h_stride = hidden.stride(0);
   std::vector<float> block_max(blocks * Bp), chunk_sums(chunks * Bp);  // (blocks | chunks, Bp)
 
-  // Phase 1, blocks in parallel: logits^T (n, B) = W_block h^T (the weight as
-  // the left operand is 1.2-2x faster at 64 rows than h W^T, model/gemm.h's
-  // other orientation), then the block's statistics. Each block's GEMM runs on
-  // its own thread (oneDNN inside a parallel region stays on the caller).
+  // Phase 1, blocks in parallel: logits^T (n, Bp) = W_block h^T, then the
+  // block's statistics. From 8 rows the product is model/decode_gemm.h on the
+  // rows packed once (C, Bp); fewer go through BLAS (W h^T: oneDNN packs the
+  // weight for h W^T, which costs more than the product at a few rows). Each
+  // block runs on one thread (oneDNN inside a parallel region stays there).
+  at::Tensor packed;
+  if (B >= kDecodeGemmMinRows && Bp <= kDecodeGemmMaxRows) {
+    packed = at::empty({C, Bp}, hidden.options());
+    pack_rows(h, B, C, h_stride, Bp, packed.data_ptr<float>());
+  }
+  const float* ht = packed.defined() ? packed.data_ptr<float>() : nullptr;
   at::parallel_for(0, blocks, 1, [&](int64_t begin, int64_t end) {
-    // Lanes B..Bp are never written by the GEMM; zeros keep them finite.
+    // Lanes B..Bp are never written by BLAS; zeros keep them finite.
     thread_local std::vector<float> logits;
     if (logits.size() < static_cast<size_t>(kBlock * Bp)) logits.assign(kBlock * Bp, 0.0f);
     for (int64_t k = begin; k < end; ++k) {
       const int64_t v0 = k * kBlock, n = std::min(kBlock, V - v0);
-      gemm<float>(false, true, n, B, C, 1.0f, w + v0 * C, C, h, h_stride, 0.0f, logits.data(), Bp);
+      if (ht)
+        weight_times_rows(w + v0 * C, n, C, ht, Bp, logits.data());
+      else
+        gemm<float>(false, true, n, B, C, 1.0f, w + v0 * C, C, h, h_stride, 0.0f, logits.data(),
+                    Bp);
       block_stats(logits.data(), n, Bp, block_max.data() + k * Bp,
                   chunk_sums.data() + v0 / kChunk * Bp);
     }

@@ -1,10 +1,12 @@
 #include "model/transformer.h"
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 
 #include <cmath>
 
 #include "model/decode_attention.h"
+#include "model/decode_gemm.h"
 #include "model/gemm.h"
 #include "model/train_ops.h"
 #include "util/error.h"
@@ -145,78 +147,94 @@ at::Tensor positions_from_mask(const at::Tensor& mask) {
 
 namespace {
 
-// Up to this many rows, dense() computes (W x^T)^T (see there).
-constexpr int64_t kFewRows = 16;
-
-// y = x W^T + b for the decode path and lm_logits. A single row (batch-1
-// decode) goes through matrix-vector BLAS: GEMM with one row first packs
-// (copies) the whole weight matrix, which made the LM head of a decode step
-// several times slower than one read of it. Several rows without autograd go
-// through model/gemm.h (oneDNN's AVX-512 sgemm: 1.6-1.8x decode tokens/s at 8
-// and 64 rows over OpenBLAS's Haswell kernels); with autograd, at::linear.
-at::Tensor dense(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b = {}) {
-  const int64_t in = x.size(-1);
-  std::vector<int64_t> shape = x.sizes().vec();
-  shape.back() = w.size(0);
-  if (x.numel() == in) {
-    auto y = b.defined() ? at::addmv(b, w, x.reshape({in})) : at::mv(w, x.reshape({in}));
-    return y.view(shape);
+// Calls fn(w, first, count, row) for the rows [lo, hi) of the weights stacked
+// on top of each other, one call per weight they touch: rows first..first +
+// count of weight w, which are rows row.. of the stack.
+template <typename Fn>
+void for_stacked_rows(const std::vector<at::Tensor>& weights, int64_t lo, int64_t hi, Fn fn) {
+  int64_t offset = 0;
+  for (const at::Tensor& w : weights) {
+    const int64_t a = std::max(lo, offset), b = std::min(hi, offset + w.size(0));
+    if (a < b) fn(w, a - offset, b - a, a);
+    offset += w.size(0);
   }
-  const bool needs_grad = at::GradMode::is_enabled() && (x.requires_grad() || w.requires_grad() ||
-                                                         (b.defined() && b.requires_grad()));
-  if (needs_grad) return at::linear(x, w, b);
-  auto x2 = x.reshape({-1, in});  // (rows, in)
-  // A few rows (a small decode batch): (W x^T)^T, because oneDNN packs the
-  // weight matrix for x W^T; measured 1.25-1.6x on the 0.5B shapes at 8 rows.
-  auto y = x2.size(0) <= kFewRows ? matmul(w, false, x2, true).t().contiguous()
-                                  : matmul(x2, false, w, true);  // (rows, out)
-  if (b.defined()) y.add_(b);
-  return y.view(shape);
 }
 
 // [x W_0^T + b_0 | x W_1^T + b_1 | ...] (q|k|v, gate|up) for the decode path:
-// one output and one bias add instead of one tensor per weight and a concat,
-// no weight copies; few rows take dense()'s transposed product, with one
-// transpose for all the weights. x (..., in), weights (out_i, in), biases
-// empty or (out_i) each -> (..., sum of outs).
+// one output and one bias add, no weight copies. 8 to 64 rows (a decode
+// batch) run on model/decode_gemm.h, the stacked weight rows split between
+// threads; 2 to 7 take oneDNN's (W x^T)^T (it packs the weight matrix for
+// x W^T; 1.25-1.6x on the 0.5B shapes at 8 rows); more (a prefill) x W^T.
+// x (..., in), weights (out_i, in), biases empty or (out_i) each -> (..., sum of outs).
 at::Tensor dense_packed(const at::Tensor& x, const std::vector<at::Tensor>& weights,
                         const std::vector<at::Tensor>& biases = {}) {
   const int64_t in = x.size(-1);
   int64_t width = 0;
-  bool plain = x.device().is_cpu() && x.scalar_type() == at::kFloat &&
-               !(at::GradMode::is_enabled() && x.requires_grad());
+  bool plain = x.device().is_cpu() && x.scalar_type() == at::kFloat;
+  bool needs_grad = x.requires_grad();
   for (const at::Tensor& w : weights) {
     width += w.size(0);
-    plain = plain && w.is_contiguous() && w.scalar_type() == at::kFloat && !w.requires_grad();
+    plain = plain && w.is_contiguous() && w.scalar_type() == at::kFloat;
+    needs_grad = needs_grad || w.requires_grad();
   }
+  for (const at::Tensor& b : biases) needs_grad = needs_grad || b.requires_grad();
   std::vector<int64_t> shape = x.sizes().vec();
   shape.back() = width;
-  if (!plain) {
+  if (!plain || (at::GradMode::is_enabled() && needs_grad)) {
     std::vector<at::Tensor> parts;
     for (size_t i = 0; i < weights.size(); ++i)
-      parts.push_back(dense(x, weights[i], biases.empty() ? at::Tensor() : biases[i]));
+      parts.push_back(at::linear(x, weights[i], biases.empty() ? at::Tensor() : biases[i]));
     return at::cat(parts, -1);
   }
   auto x2 = x.reshape({-1, in}).contiguous();  // (rows, in)
   const int64_t rows = x2.size(0);
-  const bool few = rows <= kFewRows;
-  // (rows, width), or (width, rows) for few rows
-  auto y = at::empty(few ? std::vector<int64_t>{width, rows} : std::vector<int64_t>{rows, width},
-                     x2.options());
-  int64_t offset = 0;
-  for (const at::Tensor& w : weights) {
-    const int64_t out = w.size(0);
-    if (few)
-      gemm<float>(false, true, out, rows, in, 1.0f, w.data_ptr<float>(), in, x2.data_ptr<float>(),
-                  in, 0.0f, y.data_ptr<float>() + offset * rows, rows);
-    else
-      gemm<float>(false, true, rows, out, in, 1.0f, x2.data_ptr<float>(), in, w.data_ptr<float>(),
-                  in, 0.0f, y.data_ptr<float>() + offset, width);
-    offset += out;
+  const float* xp = x2.data_ptr<float>();
+  at::Tensor y;  // (rows, width)
+  if (rows >= kDecodeGemmMinRows && rows <= kDecodeGemmMaxRows) {
+    const int64_t lanes = decode_lanes(rows);
+    auto xt = at::empty({in, lanes}, x2.options());
+    auto yt = at::empty({width, lanes}, x2.options());
+    pack_rows(xp, rows, in, in, lanes, xt.data_ptr<float>());
+    const int64_t grain = 2.0 * rows * width * in < kParallelMinFlops ? width : 1;
+    at::parallel_for(0, width, grain, [&](int64_t lo, int64_t hi) {
+      for_stacked_rows(
+          weights, lo, hi, [&](const at::Tensor& w, int64_t first, int64_t n, int64_t row) {
+            weight_times_rows(w.data_ptr<float>() + first * in, n, in, xt.data_ptr<float>(), lanes,
+                              yt.data_ptr<float>() + row * lanes);
+          });
+    });
+    y = yt.narrow(1, 0, rows).t().contiguous();
+  } else if (rows < kDecodeGemmMinRows) {
+    auto yt = at::empty({width, rows}, x2.options());
+    for_stacked_rows(weights, 0, width, [&](const at::Tensor& w, int64_t, int64_t n, int64_t row) {
+      gemm<float>(false, true, n, rows, in, 1.0f, w.data_ptr<float>(), in, xp, in, 0.0f,
+                  yt.data_ptr<float>() + row * rows, rows);
+    });
+    y = yt.t().contiguous();
+  } else {
+    y = at::empty({rows, width}, x2.options());
+    for_stacked_rows(weights, 0, width, [&](const at::Tensor& w, int64_t, int64_t n, int64_t row) {
+      gemm<float>(false, true, rows, n, in, 1.0f, xp, in, w.data_ptr<float>(), in, 0.0f,
+                  y.data_ptr<float>() + row, width);
+    });
   }
-  if (few) y = y.t().contiguous();
   if (!biases.empty()) y.add_(at::cat(biases));
   return y.view(shape);
+}
+
+// y = x W^T + b for the decode path and lm_logits. A single row (batch-1
+// decode) goes through matrix-vector BLAS: GEMM with one row first packs
+// (copies) the whole weight matrix, which made the LM head of a decode step
+// several times slower than one read of it. More rows: dense_packed.
+at::Tensor dense(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b = {}) {
+  const int64_t in = x.size(-1);
+  if (x.numel() == in) {
+    std::vector<int64_t> shape = x.sizes().vec();
+    shape.back() = w.size(0);
+    auto y = b.defined() ? at::addmv(b, w, x.reshape({in})) : at::mv(w, x.reshape({in}));
+    return y.view(shape);
+  }
+  return dense_packed(x, {w}, b.defined() ? std::vector<at::Tensor>{b} : std::vector<at::Tensor>{});
 }
 
 // Additive attention bias (B, 1, T, S): 0 where query t may see key s, -inf

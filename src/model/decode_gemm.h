@@ -1,0 +1,31 @@
+// Products of a weight matrix with the few hidden rows of a decode step
+// (up to 64). BLAS sgemm first packs (copies) the weight matrix, and at 64
+// rows reading a weight from memory into the pack costs about as long as the
+// 64 multiply-adds it then takes part in: the two do not overlap. Here the
+// rows are packed instead (small, stays in L2) and each weight is read once,
+// in place, straight into the multiply-adds.
+//
+// R = rows, Rp = lanes (R rounded up to 16), C = input size, n = weight rows.
+#pragma once
+
+#include <cstdint>
+
+namespace r1 {
+
+// Rows these products are for: below 8 most of a 16-lane vector would be
+// padding, and BLAS reads the weights about as fast.
+constexpr int64_t kDecodeGemmMinRows = 8, kDecodeGemmMaxRows = 64;
+
+// Lanes for R rows: R rounded up to a multiple of 16.
+inline int64_t decode_lanes(int64_t R) {
+  return (R + 15) / 16 * 16;
+}
+
+// xt (C, Rp) = x^T for x (R, C) with row stride ldx; lanes R..Rp are zero.
+void pack_rows(const float* x, int64_t R, int64_t C, int64_t ldx, int64_t Rp, float* xt);
+
+// y (n, Rp) = w (n, C) xt, for xt from pack_rows and Rp <= kDecodeGemmMaxRows.
+// Runs on the calling thread; callers split n between threads.
+void weight_times_rows(const float* w, int64_t n, int64_t C, const float* xt, int64_t Rp, float* y);
+
+}  // namespace r1
