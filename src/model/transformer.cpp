@@ -8,6 +8,7 @@
 #include "model/decode_attention.h"
 #include "model/decode_gemm.h"
 #include "model/gemm.h"
+#include "model/logit_ops.h"
 #include "model/train_ops.h"
 #include "util/error.h"
 

@@ -53,4 +53,28 @@ inline float exp_approx(float x) {
   return x != x ? x : y;
 }
 
+// e^x for the kernels templated on float and double: the approximation above
+// in float, libm in double (the reference precision tests compare against).
+inline float exp_of(float x) {
+  return exp_approx(x);
+}
+inline double exp_of(double x) {
+  return std::exp(x);
+}
+
+// Largest of x[0, n), in lanes so that the loop vectorises.
+template <typename T>
+inline T max_of(const T* x, int64_t n) {
+  constexpr int kLanes = 16;
+  T lanes[kLanes];
+  for (T& m : lanes) m = x[0];
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int j = 0; j < kLanes; ++j) lanes[j] = std::max(lanes[j], x[i + j]);
+  T m = x[0];
+  for (; i < n; ++i) m = std::max(m, x[i]);
+  for (T l : lanes) m = std::max(m, l);
+  return m;
+}
+
 }  // namespace r1

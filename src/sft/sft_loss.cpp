@@ -2,7 +2,7 @@
 
 #include <ATen/ATen.h>
 
-#include "model/train_ops.h"
+#include "model/logit_ops.h"
 #include "util/error.h"
 
 namespace r1 {
@@ -70,7 +70,7 @@ SftLossSums sft_distill_loss_sums(const Model& student, const Model& teacher,
     teacher_hidden = picked_hidden(teacher, p);  // (N, Ct)
   }
   // Both terms from one pass over each row's logits, chunked: neither model's
-  // (N, V) logits are held (model/train_ops.h distill_terms).
+  // (N, V) logits are held (model/logit_ops.h distill_terms).
   ops::DistillTerms terms =
       ops::distill_terms(picked_hidden(student, p), student.lm_head, teacher_hidden,
                          teacher.lm_head, p.targets, temperature);

@@ -131,7 +131,7 @@ class SftTrainer {
   // Logit distillation compares distributions over the same token ids: the
   // teacher must have the student's tokenizer, id for id. Its LM head may be
   // padded to another size (Qwen2.5 7B: 152,064 rows, 1.5B: 151,936); the KL
-  // then runs over the rows both have (model/train_ops.h distill_terms).
+  // then runs over the rows both have (model/logit_ops.h distill_terms).
   void load_teacher(const Tokenizer& student_tok) {
     teacher_ = load_model(c_.teacher_path, at::kCPU);
     for (auto& p : teacher_.parameters()) p.requires_grad_(false);

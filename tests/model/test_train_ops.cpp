@@ -1,6 +1,7 @@
 // The fused training-path layer functions against the plain ATen formulas
 // they replace, values and gradients of every input, in fp64 (tight) and fp32
 // (the oneDNN GEMM path), including attention with GQA and a padding mask.
+#include "model/logit_ops.h"
 #include "model/train_ops.h"
 
 #include <ATen/ATen.h>

@@ -12,7 +12,7 @@
 #include "../test_helpers.h"
 #include "engine/scoring.h"
 #include "model/checkpoint.h"
-#include "model/train_ops.h"
+#include "model/logit_ops.h"
 #include "sft/sft_data.h"
 #include "sft/sft_loss.h"
 #include "sft/sft_trainer.h"
