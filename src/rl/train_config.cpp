@@ -36,7 +36,10 @@ FieldTable TrainConfig::fields() {
        "exclude completions cut by max_new_tokens from the loss"},
       {"rl.dynamic_sampling", &dynamic_sampling, "DAPO: drop groups with equal rewards, refill"},
       {"rl.max_resample_rounds", &max_resample_rounds, "dynamic sampling: extra draws per step"},
-      {"rl.ref_reset_every", &ref_reset_every, "reset reference to policy every N steps"},
+      {"rl.ref_reset_every", &ref_reset_every,
+       "sync the reference with the policy every N steps (0 = never)"},
+      {"rl.ref_mixup_alpha", &ref_mixup_alpha,
+       "at a sync, ref = alpha * policy + (1 - alpha) * ref (1 = reset)"},
       {"optim.lr", &lr, "peak learning rate"},
       {"optim.adam_beta1", &adam_beta1, "AdamW beta1"},
       {"optim.adam_beta2", &adam_beta2, "AdamW beta2"},
@@ -68,6 +71,9 @@ void TrainConfig::validate() const {
   if (group_size < 1) fail("rollout.group_size must be >= 1");
   if (questions_per_step < 1) fail("rollout.questions_per_step must be >= 1");
   if (num_iterations < 1) fail("rl.num_iterations must be >= 1");
+  if (ref_reset_every < 0) fail("rl.ref_reset_every must be >= 0");
+  if (!(ref_mixup_alpha > 0 && ref_mixup_alpha <= 1))
+    fail("rl.ref_mixup_alpha must be in (0, 1], got ", ref_mixup_alpha);
   if (micro_batch_size < 1) fail("optim.micro_batch_size must be >= 1");
   if (steps < 1) fail("train.steps must be >= 1");
   if (eval_samples < 1) fail("data.eval_samples must be >= 1");

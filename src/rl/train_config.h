@@ -41,7 +41,11 @@ struct TrainConfig {
   bool mask_truncated_completions = false;
   bool dynamic_sampling = false;  // DAPO: drop zero-variance groups, draw more questions
   int64_t max_resample_rounds = 3;
-  int64_t ref_reset_every = 0;  // copy the policy into the reference every N steps; 0 = never
+  // Every ref_reset_every steps (0 = never) the reference moves to the policy:
+  // ref = alpha * policy + (1 - alpha) * ref (TRL's ref_model_mixup_alpha;
+  // 1 = a reset, as R1-Zero every 400 steps; below 1 an exponential average).
+  int64_t ref_reset_every = 0;
+  double ref_mixup_alpha = 1.0;
   // [optim]
   double lr = 1e-6;
   double adam_beta1 = 0.9;

@@ -136,7 +136,7 @@ class Trainer {
       if (c_.eval_every > 0 && eval_.rows.size() && step_ % c_.eval_every == 0)
         m["eval_accuracy"] = evaluate();
       if (c_.ref_reset_every > 0 && c_.loss.beta > 0 && step_ % c_.ref_reset_every == 0)
-        copy_policy_to_reference();
+        sync_reference();
       append_line("metrics.jsonl", m);
       all.push_back(m);
       progress(m, seconds_since(start), ++ran);
@@ -461,10 +461,16 @@ class Trainer {
     return correct / std::max<size_t>(1, scores.size());
   }
 
-  void copy_policy_to_reference() {
+  // ref = alpha * policy + (1 - alpha) * ref; alpha = 1 copies the policy.
+  void sync_reference() {
     at::NoGradGuard no_grad;
     auto src = policy_.named_parameters(), dst = ref_.named_parameters();
-    for (size_t i = 0; i < src.size(); ++i) dst[i].second->copy_(*src[i].second);
+    for (size_t i = 0; i < src.size(); ++i) {
+      if (c_.ref_mixup_alpha == 1.0)
+        dst[i].second->copy_(*src[i].second);
+      else
+        dst[i].second->lerp_(*src[i].second, c_.ref_mixup_alpha);
+    }
   }
 
   void checkpoint() {

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
 
 #include "../test_helpers.h"
 #include "model/checkpoint.h"
@@ -152,6 +153,39 @@ TEST(Trainer, ResumedRunEqualsUninterruptedRun) {
   EXPECT_FALSE(pa[1].equal(init_model(wa.config, 3).parameters()[1])) << "training changed weights";
 }
 
+// Reference sync (TRL's ref_model_mixup_alpha), here every step: ref =
+// alpha * policy + (1 - alpha) * ref, so each checkpointed reference is that
+// average of the policy at its step and the reference before; alpha = 1 makes
+// it the policy.
+TEST(Trainer, ReferenceSyncMixesThePolicyIn) {
+  for (double alpha : {0.25, 1.0}) {
+    TinyRun s;
+    s.config.steps = 2;
+    s.config.checkpoint_every = 1;
+    s.config.loss.beta = 0.01;
+    s.config.ref_reset_every = 1;
+    s.config.ref_mixup_alpha = alpha;
+    train_grpo(s.config, quiet_with_digit_reward());
+    auto params = [](const std::string& dir) {
+      std::map<std::string, at::Tensor> out;
+      Model m = load_model(dir, at::kCPU);
+      for (auto& [name, t] : m.named_parameters()) out[name] = *t;
+      return out;
+    };
+    auto before = params(s.config.model_path);
+    for (const char* step : {"step-1", "step-2"}) {
+      const std::string dir = s.dir.file("run/checkpoints/") + step;
+      auto policy = params(dir);
+      auto ref = load_safetensors(dir + "/reference.safetensors");
+      for (auto& [name, p] : policy) {
+        auto want = alpha * p + (1 - alpha) * before[name];
+        EXPECT_TRUE(at::allclose(ref.at(name), want, 1e-5, 1e-6)) << step << " " << name;
+      }
+      before = ref;
+    }
+  }
+}
+
 std::string error_of(const std::function<void()>& fn) {
   try {
     fn();
@@ -191,6 +225,10 @@ TEST(Trainer, BadConfigsAreClearErrors) {
   c.model_path = "m";
   c.data_path = "d";
   EXPECT_NE(error_of([&] { c.validate(); }).find("rl.loss_type"), std::string::npos);
+  c.loss.loss_type = "grpo";
+  c.ref_mixup_alpha = 0;
+  EXPECT_NE(error_of([&] { c.validate(); }).find("rl.ref_mixup_alpha must be in (0, 1]"),
+            std::string::npos);
 }
 
 TEST(Trainer, BadDatasetLinesNameFileAndLine) {
