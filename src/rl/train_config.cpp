@@ -50,6 +50,8 @@ FieldTable TrainConfig::fields() {
       {"optim.min_lr_ratio", &min_lr_ratio, "final lr / peak lr for cosine/linear"},
       {"optim.mini_batch_size", &mini_batch_size, "sequences per optimizer step (0 = all)"},
       {"optim.micro_batch_size", &micro_batch_size, "sequences per forward/backward"},
+      {"optim.micro_batch_tokens", &micro_batch_tokens,
+       "padded tokens per forward/backward at most (0 = no cap)"},
       {"train.steps", &steps, "GRPO steps"},
       {"train.seed", &seed, "seed for data order and sampling"},
       {"train.output_dir", &output_dir, "run directory"},
@@ -75,6 +77,8 @@ void TrainConfig::validate() const {
   if (!(ref_mixup_alpha > 0 && ref_mixup_alpha <= 1))
     fail("rl.ref_mixup_alpha must be in (0, 1], got ", ref_mixup_alpha);
   if (micro_batch_size < 1) fail("optim.micro_batch_size must be >= 1");
+  if (micro_batch_tokens < 0) fail("optim.micro_batch_tokens must be >= 0");
+  if (mini_batch_size < 0) fail("optim.mini_batch_size must be >= 0");
   if (steps < 1) fail("train.steps must be >= 1");
   if (eval_samples < 1) fail("data.eval_samples must be >= 1");
   if (eval_temperature < 0) fail("data.eval_temperature must be >= 0");

@@ -54,9 +54,10 @@ struct TrainConfig {
   double max_grad_norm = 1.0;
   std::string schedule = "constant";  // constant | cosine | linear
   int64_t warmup_steps = 0;
-  double min_lr_ratio = 0.0;      // cosine/linear end at lr * this
-  int64_t mini_batch_size = 0;    // sequences per optimizer step; 0 = the whole batch
-  int64_t micro_batch_size = 32;  // sequences per forward/backward (gradient accumulation)
+  double min_lr_ratio = 0.0;       // cosine/linear end at lr * this
+  int64_t mini_batch_size = 0;     // sequences per optimizer step; 0 = the whole batch
+  int64_t micro_batch_size = 32;   // sequences per forward/backward (gradient accumulation)
+  int64_t micro_batch_tokens = 0;  // and padded tokens per forward/backward; 0 = no cap
   // [train]
   int64_t steps = 100;
   int64_t seed = 0;

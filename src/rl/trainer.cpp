@@ -241,6 +241,41 @@ class Trainer {
   }
 
   // Teacher-forced log-probs (no grad) of rollouts [begin, end) under `model`.
+  // A micro-batch: rollouts [begin, end) of one mini-batch [mini_begin, mini_end).
+  struct MicroBatch {
+    int64_t begin, end, mini_begin, mini_end;
+  };
+
+  // Mini-batches of mini_batch_size sequences, each cut into consecutive
+  // micro-batches of at most micro_batch_size sequences and (when set)
+  // micro_batch_tokens padded tokens: a micro-batch pads its rows to its
+  // longest prompt + completion, so the token cap bounds a forward's memory
+  // whatever the lengths. A sequence longer than the cap goes alone.
+  std::vector<MicroBatch> plan_micro_batches(const std::vector<Rollout>& rs) const {
+    const int64_t N = rs.size();
+    const int64_t mini = c_.mini_batch_size > 0 ? std::min(c_.mini_batch_size, N) : N;
+    std::vector<MicroBatch> plan;
+    for (int64_t mb = 0; mb < N; mb += mini) {
+      const int64_t mb_end = std::min(N, mb + mini);
+      int64_t begin = mb, longest = 0;
+      for (int64_t i = mb; i < mb_end; ++i) {
+        const int64_t length = rs[i].prompt_ids.size() + rs[i].tokens.size();
+        const int64_t rows = i - begin + 1, widest = std::max(longest, length);
+        const bool full = rows > c_.micro_batch_size ||
+                          (c_.micro_batch_tokens > 0 && rows * widest > c_.micro_batch_tokens);
+        if (full && i > begin) {
+          plan.push_back({begin, i, mb, mb_end});
+          begin = i;
+          longest = length;
+        } else {
+          longest = widest;
+        }
+      }
+      plan.push_back({begin, mb_end, mb, mb_end});
+    }
+    return plan;
+  }
+
   at::Tensor score_range(const Model& model, const std::vector<Rollout>& rs, size_t begin,
                          size_t end) {
     std::vector<std::vector<int64_t>> prompts, completions;
@@ -304,14 +339,13 @@ class Trainer {
 
     // 4. pi_old (only needed when mu > 1) and pi_ref, without autograd.
     auto tl = Clock::now();
-    const int64_t micro = c_.micro_batch_size;
-    std::vector<at::Tensor> old_lp, ref_lp;
+    const std::vector<MicroBatch> plan = plan_micro_batches(rs);
+    std::vector<at::Tensor> old_lp, ref_lp;  // per micro-batch of the plan
     {
       at::NoGradGuard no_grad;
-      for (int64_t b = 0; b < N; b += micro) {
-        size_t e = std::min<int64_t>(N, b + micro);
-        if (c_.num_iterations > 1) old_lp.push_back(score_range(policy_, rs, b, e));
-        if (c_.loss.beta > 0) ref_lp.push_back(score_range(ref_, rs, b, e));
+      for (const MicroBatch& u : plan) {
+        if (c_.num_iterations > 1) old_lp.push_back(score_range(policy_, rs, u.begin, u.end));
+        if (c_.loss.beta > 0) ref_lp.push_back(score_range(ref_, rs, u.begin, u.end));
       }
     }
     const double logprob_seconds = seconds_since(tl);
@@ -323,14 +357,16 @@ class Trainer {
     double grad_norm = 0, lr = 0, entropy_sum = 0, entropy_tokens = 0;
     int64_t stat_count = 0;
     for (int64_t it = 0; it < c_.num_iterations && N > 0; ++it) {
-      for (int64_t mb = 0; mb < N; mb += mini) {
-        const int64_t mb_end = std::min(N, mb + mini);
+      for (size_t first = 0; first < plan.size();) {
+        const int64_t mb = plan[first].mini_begin, mb_end = plan[first].mini_end;
+        size_t last = first;  // the mini-batch's micro-batches are plan[first, last)
+        while (last < plan.size() && plan[last].mini_begin == mb) ++last;
         double active = 0;
         for (int64_t i = mb; i < mb_end; ++i)
           if (!(c_.mask_truncated_completions && rs[i].truncated)) active += rs[i].tokens.size();
         optimizer_->zero_grad();
-        for (int64_t b = mb; b < mb_end; b += micro) {
-          const int64_t e = std::min(mb_end, b + micro);
+        for (size_t k = first; k < last; ++k) {
+          const int64_t b = plan[k].begin, e = plan[k].end;
           std::vector<std::vector<int64_t>> prompts, completions;
           for (int64_t i = b; i < e; ++i) {
             prompts.push_back(rs[i].prompt_ids);
@@ -350,8 +386,8 @@ class Trainer {
           }
           GrpoLossInputs in;
           in.logprobs = sb.logprobs;
-          in.old_logprobs = c_.num_iterations > 1 ? old_lp[b / micro] : sb.logprobs.detach();
-          if (c_.loss.beta > 0) in.ref_logprobs = ref_lp[b / micro];
+          in.old_logprobs = c_.num_iterations > 1 ? old_lp[k] : sb.logprobs.detach();
+          if (c_.loss.beta > 0) in.ref_logprobs = ref_lp[k];
           in.advantages = adv.narrow(0, b, e - b);
           in.mask = mask;
           in.num_items_in_batch = active;
@@ -375,6 +411,7 @@ class Trainer {
           static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
         optimizer_->step();
         ++updates_;
+        first = last;
       }
     }
     const double update_seconds = seconds_since(tu);

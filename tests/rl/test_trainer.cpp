@@ -153,6 +153,42 @@ TEST(Trainer, ResumedRunEqualsUninterruptedRun) {
   EXPECT_FALSE(pa[1].equal(init_model(wa.config, 3).parameters()[1])) << "training changed weights";
 }
 
+// How a step's rollouts are cut into micro-batches changes only the order of
+// floating-point sums: with a token cap (2-3 sequences per forward) or 16
+// sequences per forward, the accumulated gradient of a step (its norm, taken
+// before the optimizer step) is the one of a single forward. Mini-batches that
+// are not a multiple of the micro-batch size, with pi_old and the reference
+// scored per micro-batch, train.
+TEST(Trainer, MicroBatchingByTokensOrSequencesGivesTheSameGradient) {
+  TinyRun whole, tokens, sixteen;
+  for (TinyRun* s : {&whole, &tokens, &sixteen}) {
+    s->config.steps = 1;
+    s->config.loss.beta = 0.01;
+    s->config.max_grad_norm = 1e9;  // the norm is logged, nothing clipped
+  }
+  whole.config.micro_batch_size = 64;
+  tokens.config.micro_batch_size = 64;
+  tokens.config.micro_batch_tokens = 20;  // prompts of 2-3 tokens + 4 new
+  sixteen.config.micro_batch_size = 16;
+  const double norm = train_grpo(whole.config, quiet_with_digit_reward())[0]["grad_norm"];
+  EXPECT_GT(norm, 0.0);
+  for (TinyRun* s : {&tokens, &sixteen})
+    EXPECT_NEAR(train_grpo(s->config, quiet_with_digit_reward())[0]["grad_norm"].get<double>(),
+                norm, 1e-5 * norm);
+
+  TinyRun uneven;
+  uneven.config.steps = 2;
+  uneven.config.num_iterations = 2;
+  uneven.config.loss.beta = 0.01;
+  uneven.config.mini_batch_size = 24;  // 64 rollouts: 24 + 24 + 16
+  uneven.config.micro_batch_size = 16;
+  EXPECT_EQ(train_grpo(uneven.config, quiet_with_digit_reward()).size(), 2u);
+
+  TrainConfig bad = whole.config;
+  bad.micro_batch_tokens = -1;
+  EXPECT_THROW(bad.validate(), Error);
+}
+
 // Reference sync (TRL's ref_model_mixup_alpha), here every step: ref =
 // alpha * policy + (1 - alpha) * ref, so each checkpointed reference is that
 // average of the policy at its step and the reference before; alpha = 1 makes
