@@ -410,18 +410,44 @@ std::vector<std::vector<Completion>> generate(const Model& model,
                             0,
                             {}});
   }
-  while (!waiting.empty()) {
-    std::vector<Row> wave;
-    while (!waiting.empty() && static_cast<int64_t>(wave.size()) < options.max_batch) {
-      wave.push_back(std::move(waiting.front()));
-      waiting.pop_front();
-    }
-    run_wave(model, requests, wave, waiting, params, options);
-    for (Row& r : wave) {
-      if (options.decode && !r.has_text) r.out.text = options.decode(r.out.tokens);
-      results[r.request][r.sample] = std::move(r.out);
-    }
+  // A tiny model's decode step is too small to share between threads (run_wave
+  // runs it on one), so its requests are split into one group per thread
+  // instead, each generated on its own thread: inside the parallel region ATen
+  // and oneDNN run inline. A row never depends on its batch-mates (its own
+  // random stream; the kernels are row-independent), so the output is the
+  // same. Streaming (on_token) keeps one group, in order.
+  const int64_t rows = waiting.size();
+  const bool tiny =
+      largest_step_flops(model.config, std::min(rows, options.max_batch)) < kParallelMinFlops;
+  const int64_t parts =
+      tiny && !options.on_token ? std::min<int64_t>(at::get_num_threads(), requests.size()) : 1;
+  // Consecutive requests per group (a request's rows share its prefill),
+  // balanced by rows.
+  std::vector<std::deque<Row>> groups(parts);
+  for (int64_t g = 0, taken = 0; !waiting.empty(); ++taken) {
+    if (g + 1 < parts && taken >= rows * (g + 1) / parts && !groups[g].empty() &&
+        waiting.front().request != groups[g].back().request)
+      ++g;
+    groups[g].push_back(std::move(waiting.front()));
+    waiting.pop_front();
   }
+  auto run_group = [&](std::deque<Row>& queue) {
+    while (!queue.empty()) {
+      std::vector<Row> wave;
+      while (!queue.empty() && static_cast<int64_t>(wave.size()) < options.max_batch) {
+        wave.push_back(std::move(queue.front()));
+        queue.pop_front();
+      }
+      run_wave(model, requests, wave, queue, params, options);
+      for (Row& r : wave) {
+        if (options.decode && !r.has_text) r.out.text = options.decode(r.out.tokens);
+        results[r.request][r.sample] = std::move(r.out);
+      }
+    }
+  };
+  at::parallel_for(0, parts, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t g = begin; g < end; ++g) run_group(groups[g]);
+  });
   return results;
 }
 

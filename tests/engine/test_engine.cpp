@@ -2,6 +2,7 @@
 // log-probs equal teacher-forced ones, per-request seeds make outputs
 // independent of batch composition, and bad requests are clear errors.
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -114,6 +115,33 @@ TEST(Engine, SameSeedSameOutputAloneOrInABatchOf32) {
   auto waves = generate(model, crowd, params, small);
   for (size_t q = 0; q < crowd.size(); ++q)
     for (int s = 0; s < 2; ++s) EXPECT_EQ(waves[q][s].tokens, together[q][s].tokens);
+}
+
+// A tiny model's requests are split into one group per thread, each
+// generated on its own thread: the same tokens as on one thread, and the same
+// log-probs up to kernel rounding.
+TEST(Engine, OneGroupPerThreadGivesTheSameOutput) {
+  Model model = fixture_model("qwen2-gqa");
+  const int64_t V = model.config.vocab_size;
+  std::vector<GenerateRequest> requests;
+  for (int i = 0; i < 7; ++i)
+    requests.push_back({random_prompt(2 + i % 5, V, 90 + i), 3, uint64_t(i)});
+  SamplingParams params;
+  params.max_new_tokens = 20;
+  params.stop_token_ids = {3};
+  const int threads = at::get_num_threads();
+  at::set_num_threads(1);
+  auto one = generate(model, requests, params);
+  at::set_num_threads(2);
+  auto split = generate(model, requests, params);
+  at::set_num_threads(threads);
+  for (size_t q = 0; q < requests.size(); ++q)
+    for (int s = 0; s < 3; ++s) {
+      EXPECT_EQ(split[q][s].tokens, one[q][s].tokens) << "request " << q << " sample " << s;
+      ASSERT_EQ(split[q][s].logprobs.size(), one[q][s].logprobs.size());
+      for (size_t t = 0; t < one[q][s].logprobs.size(); ++t)
+        EXPECT_NEAR(split[q][s].logprobs[t], one[q][s].logprobs[t], 1e-5);
+    }
 }
 
 TEST(Engine, FinishedSlotsAreRefilledWithWaitingRequests) {
