@@ -8,40 +8,11 @@
 #include <limits>
 
 #include "model/gemm.h"
+#include "model/vec_math.h"
 #include "util/error.h"
 
 namespace r1 {
 namespace {
-
-// Compiled for AVX-512, AVX2 and baseline x86-64, chosen at load time (the
-// build targets baseline x86-64, which would leave these loops at SSE2).
-#if defined(__x86_64__) && defined(__GNUC__)
-#define R1_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define R1_VECTOR_CLONES
-#endif
-
-// 16 floats: one AVX-512 register, two AVX2 or four SSE registers per operation.
-typedef float Vec16 __attribute__((vector_size(64)));
-typedef float Vec8 __attribute__((vector_size(32)));
-typedef float Vec4 __attribute__((vector_size(16)));
-
-__attribute__((always_inline)) inline Vec16 load16(const float* p) {
-  Vec16 v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-
-__attribute__((always_inline)) inline void store16(float* p, Vec16 v) {
-  std::memcpy(p, &v, sizeof v);
-}
-
-__attribute__((always_inline)) inline float sum16(Vec16 v) {
-  Vec8 a = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7) +
-           __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
-  Vec4 b = __builtin_shufflevector(a, a, 0, 1, 2, 3) + __builtin_shufflevector(a, a, 4, 5, 6, 7);
-  return (b[0] + b[2]) + (b[1] + b[3]);
-}
 
 // Dot product of two length-D vectors.
 __attribute__((always_inline)) inline float dot(const float* a, const float* b, int64_t D) {

@@ -5,25 +5,8 @@
 #include "model/vec_math.h"
 #include "util/error.h"
 
-// The helpers below pass 64-byte vectors by value but always inline into a
-// clone compiled for its target, so the baseline ABI GCC warns about is unused.
-#pragma GCC diagnostic ignored "-Wpsabi"
-
 namespace r1 {
 namespace {
-
-// 16 floats: one AVX-512 register (two AVX2, four SSE in the other clones).
-typedef float Vec16 __attribute__((vector_size(64)));
-
-__attribute__((always_inline)) inline Vec16 load16(const float* p) {
-  Vec16 v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-
-__attribute__((always_inline)) inline void store16(float* p, Vec16 v) {
-  std::memcpy(p, &v, sizeof v);
-}
 
 // y (n, 16 NV) = w (n, C) xt (C, 16 NV), RT weight rows at a time: RT x NV
 // accumulators stay in registers (24 of AVX-512's 32), each weight element is

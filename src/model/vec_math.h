@@ -19,6 +19,34 @@
 
 namespace r1 {
 
+// 16 floats: one AVX-512 register, two AVX2 or four SSE registers per
+// operation, for hand-vectorised loops (GCC vector extensions). The helpers
+// pass 64-byte vectors by value but always inline into a clone compiled for
+// its target, so the baseline ABI GCC warns about (-Wpsabi, at every caller)
+// is never used: the warning is off for files that include this.
+typedef float Vec16 __attribute__((vector_size(64)));
+typedef float Vec8 __attribute__((vector_size(32)));
+typedef float Vec4 __attribute__((vector_size(16)));
+
+#pragma GCC diagnostic ignored "-Wpsabi"
+__attribute__((always_inline)) inline Vec16 load16(const float* p) {
+  Vec16 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+__attribute__((always_inline)) inline void store16(float* p, Vec16 v) {
+  std::memcpy(p, &v, sizeof v);
+}
+
+// Sum of the 16 lanes, in a fixed order.
+__attribute__((always_inline)) inline float sum16(Vec16 v) {
+  Vec8 a = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7) +
+           __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
+  Vec4 b = __builtin_shufflevector(a, a, 0, 1, 2, 3) + __builtin_shufflevector(a, a, 4, 5, 6, 7);
+  return (b[0] + b[2]) + (b[1] + b[3]);
+}
+
 // e^x within 2 ulp of the correctly rounded value, branch-free. Range
 // reduction after Cody & Waite: x = n ln2 + r with n = round(x / ln2), ln2
 // split into an exactly representable high part and a low correction, so
