@@ -31,6 +31,20 @@ using torch::autograd::variable_list;
 //   dlogit_v = g (1[v = y] - p_v),  dh = dlogit W,  dW = dlogit^T h
 constexpr int64_t kLogitChunkFloats = int64_t(16) << 20;  // 64 MB of fp32 logits
 
+// Rows of logits per chunk for a vocabulary of V.
+inline int64_t chunk_rows(int64_t V) {
+  return std::max<int64_t>(1, kLogitChunkFloats / V);
+}
+
+// The gradient d (rows, V) of a chunk of logits = h[start, start + rows) W^T
+// back through the LM head: dh rows = d W, dW += d^T h rows.
+void backprop_logit_chunk(const at::Tensor& d, const at::Tensor& h, const at::Tensor& w,
+                          int64_t start, at::Tensor& dh, at::Tensor& dw) {
+  const int64_t rows = d.size(0);
+  dh.narrow(0, start, rows).copy_(matmul(d, false, w, false));
+  dw.add_(matmul(d, /*transpose_a=*/true, h.narrow(0, start, rows), false));
+}
+
 // Rows [begin, end) of logits l (rows, V): log-sum-exp, log p(target) and
 // entropy, in two reads of each row (max; then sum e and sum e l with
 // e = exp(l - max)) instead of ATen's eight passes.
@@ -84,7 +98,7 @@ struct TokenLogprobFn : public torch::autograd::Function<TokenLogprobFn> {
     const int64_t N = h.size(0), V = w.size(0);
     if (N > 0 && (y.min().item<int64_t>() < 0 || y.max().item<int64_t>() >= V))
       fail("token_logprobs: a target id is outside the vocabulary of ", V);
-    const int64_t chunk = std::max<int64_t>(1, kLogitChunkFloats / V);
+    const int64_t chunk = chunk_rows(V);
     auto lp = at::empty({N}, h.options()), lse = at::empty({N}, h.options());
     auto entropy = at::empty({N}, h.options());
     at::Tensor kept;
@@ -114,7 +128,7 @@ struct TokenLogprobFn : public torch::autograd::Function<TokenLogprobFn> {
     const at::Tensor &h = saved[0], &w = saved[1], &y = saved[2], &lse = saved[3];
     auto g = grads[0].defined() ? grads[0].contiguous() : at::zeros_like(lse);
     const int64_t N = h.size(0), V = w.size(0);
-    const int64_t chunk = std::max<int64_t>(1, kLogitChunkFloats / V);
+    const int64_t chunk = chunk_rows(V);
     auto dh = at::empty_like(h), dw = at::zeros_like(w);
     for (int64_t start = 0; start < N; start += chunk) {
       const int64_t rows = std::min(chunk, N - start);
@@ -133,8 +147,7 @@ struct TokenLogprobFn : public torch::autograd::Function<TokenLogprobFn> {
                             lse.data_ptr<scalar_t>() + start, g.data_ptr<scalar_t>() + start);
         });
       });
-      dh.narrow(0, start, rows).copy_(matmul(d, false, w, false));
-      dw.add_(matmul(d, /*transpose_a=*/true, h.narrow(0, start, rows), false));
+      backprop_logit_chunk(d, h, w, start, dh, dw);
     }
     return {dh, dw, at::Tensor()};
   }
@@ -225,7 +238,7 @@ struct DistillFn : public torch::autograd::Function<DistillFn> {
     if (!(tau > 0)) fail("distill: temperature must be > 0, got ", tau);
     if (N > 0 && (y.min().item<int64_t>() < 0 || y.max().item<int64_t>() >= V))
       fail("distill: a target id is outside the vocabulary of ", V);
-    const int64_t chunk = std::max<int64_t>(1, kLogitChunkFloats / V);
+    const int64_t chunk = chunk_rows(V);
     auto opts = h.options();
     auto lse1 = at::empty({N}, opts), lse_s = at::empty({N}, opts), lse_t = at::empty({N}, opts);
     auto lp = at::empty({N}, opts), kd = at::empty({N}, opts);
@@ -256,7 +269,7 @@ struct DistillFn : public torch::autograd::Function<DistillFn> {
     auto g_lp = grads[0].defined() ? grads[0].contiguous() : at::zeros_like(lse1);
     auto g_kd = grads[1].defined() ? grads[1].contiguous() : at::zeros_like(lse1);
     const int64_t N = h.size(0), V = w.size(0);
-    const int64_t chunk = std::max<int64_t>(1, kLogitChunkFloats / V);
+    const int64_t chunk = chunk_rows(V);
     auto dh = at::empty_like(h), dw = at::zeros_like(w);
     for (int64_t start = 0; start < N; start += chunk) {
       const int64_t rows = std::min(chunk, N - start);
@@ -271,8 +284,7 @@ struct DistillFn : public torch::autograd::Function<DistillFn> {
                             g_kd.data_ptr<scalar_t>() + start);
         });
       });
-      dh.narrow(0, start, rows).copy_(matmul(d, false, w, false));
-      dw.add_(matmul(d, /*transpose_a=*/true, h.narrow(0, start, rows), false));
+      backprop_logit_chunk(d, h, w, start, dh, dw);
     }
     return {dh, dw, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
   }
@@ -288,7 +300,7 @@ at::Tensor token_logprobs(const at::Tensor& hidden, const at::Tensor& weight,
     return out[0];
   }
   // Plain ATen, chunked the same way (autograd keeps each chunk's logits).
-  const int64_t chunk = std::max<int64_t>(1, kLogitChunkFloats / weight.size(0));
+  const int64_t chunk = chunk_rows(weight.size(0));
   std::vector<at::Tensor> parts, entropies;
   for (int64_t start = 0; start < hidden.size(0); start += chunk) {
     const int64_t n = std::min(chunk, hidden.size(0) - start);
