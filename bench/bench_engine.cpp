@@ -4,9 +4,13 @@
 // same run: at 1 sequence, weight bytes x tokens/s / streaming-read bandwidth
 // (decode is memory-bound); at 8 and 64, useful FLOP/s / the faster sgemm's FLOP/s.
 //   build/bench/bench_engine [--quick] [--save DIR] [--shape small|0.5B] [--seqs 1,8,64]
+//                            [--profile]
 // --save DIR writes the models (DIR/small, DIR/0.5B) so tools/bench_hf_generate.py
-// can run transformers on the same files.
+// can run transformers on the same files. --profile splits one decode step
+// (each seqs count, context 128) into the transformer body and the LM head +
+// draw, and times the LM head product alone.
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 
 #include <algorithm>
 #include <cstring>
@@ -15,7 +19,9 @@
 
 #include "bench_util.h"
 #include "engine/generator.h"
+#include "engine/policy_sampler.h"
 #include "model/checkpoint.h"
+#include "model/decode_gemm.h"
 #include "model/gemm.h"
 #include "util/system.h"
 
@@ -44,17 +50,70 @@ std::vector<int64_t> parse_list(const std::string& s) {
   return out;
 }
 
+// One decode step of `seqs` rows at context 128, in parts: forward_hidden
+// (layers + final norm), sample_policy (LM head + softmax statistics + draw),
+// and the LM head product on its own (decode_gemm over vocabulary blocks).
+void profile_step(const Model& model, int64_t seqs) {
+  const ModelConfig& c = model.config;
+  const int64_t context = 128, C = c.hidden_size, V = c.vocab_size;
+  at::NoGradGuard no_grad;
+  KVCache cache = make_kv_cache(model, seqs, context + 1);
+  for (size_t l = 0; l < cache.keys.size(); ++l) {
+    cache.keys[l].normal_();
+    cache.values[l].normal_();
+  }
+  auto mask = at::ones({seqs, context + 1}, at::kLong);
+  auto ids = at::randint(V, {seqs, 1}, at::kLong);
+  auto pos = at::full({seqs, 1}, context, at::kLong);
+  const double t_body = bench::median_seconds([&] {
+    cache.length = context;
+    forward_hidden(model, ids, pos, mask, &cache);
+  });
+  auto hidden = at::randn({seqs, C});
+  std::vector<SequenceRng> rng_store;
+  for (int64_t b = 0; b < seqs; ++b) rng_store.emplace_back(b);
+  std::vector<SequenceRng*> rngs;
+  for (auto& r : rng_store) rngs.push_back(&r);
+  std::vector<SampledToken> out(seqs);
+  const double t_sample =
+      bench::median_seconds([&] { sample_policy(hidden, model.lm_head, rngs.data(), out.data()); });
+  double t_gemm = 0;
+  const int64_t Bp = decode_lanes(seqs);
+  if (seqs >= kDecodeGemmMinRows) {
+    auto packed = at::empty({C, Bp});
+    pack_rows(hidden.data_ptr<float>(), seqs, C, C, Bp, packed.data_ptr<float>());
+    const int64_t block = 1024, blocks = (V + block - 1) / block;
+    const float* w = model.lm_head.data_ptr<float>();
+    t_gemm = bench::median_seconds([&] {
+      at::parallel_for(0, blocks, 1, [&](int64_t begin, int64_t end) {
+        std::vector<float> y(block * Bp);
+        for (int64_t k = begin; k < end; ++k)
+          weight_times_rows(w + k * block * C, std::min(block, V - k * block), C,
+                            packed.data_ptr<float>(), Bp, y.data());
+      });
+    });
+  }
+  const double head_flops = 2.0 * seqs * V * C;
+  std::cout << "| " << seqs << " | " << bench::fixed(1e3 * t_body, 2) << " | "
+            << bench::fixed(1e3 * t_sample, 2) << " | " << bench::fixed(1e3 * t_gemm, 2) << " ("
+            << bench::fixed(t_gemm > 0 ? head_flops / t_gemm / 1e9 : 0, 0) << " GFLOP/s) | "
+            << bench::fixed(1e3 * (t_sample - t_gemm), 2) << " |" << std::endl;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   select_blas_kernels(argv);
   configure_threads();
+  configure_allocator();  // as the r1 program does
   std::string save_dir, only_shape;
   std::vector<int64_t> seq_counts = {1, 8, 64};
-  bool quick = false;
+  bool quick = false, profile = false;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--quick"))
       quick = true;
+    else if (!std::strcmp(argv[i], "--profile"))
+      profile = true;
     else if (!std::strcmp(argv[i], "--save") && i + 1 < argc)
       save_dir = argv[++i];
     else if (!std::strcmp(argv[i], "--shape") && i + 1 < argc)
@@ -81,6 +140,14 @@ int main(int argc, char** argv) {
     if (quick && s.name == "0.5B") continue;
     ModelConfig c = bench::qwen2_bench_config(s);
     Model model = init_model(c, 0);
+    if (profile) {
+      std::cout << "\n"
+                << s.name << ": one decode step, ms\n"
+                << "| seqs | layers | LM head + draw | LM head product | draw overhead |\n"
+                << "|---|---|---|---|---|\n";
+      for (int64_t seqs : seq_counts) profile_step(model, seqs);
+      continue;
+    }
     if (!save_dir.empty()) save_model(model, save_dir + "/" + s.name, {});
     std::vector<int64_t> prompt(kPrompt);
     for (int64_t t = 0; t < kPrompt; ++t) prompt[t] = (t * 7919) % c.vocab_size;

@@ -1,5 +1,6 @@
 #include "model/decode_gemm.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "model/vec_math.h"
@@ -8,34 +9,77 @@
 namespace r1 {
 namespace {
 
-// y (n, 16 NV) = w (n, C) xt (C, 16 NV), RT weight rows at a time: RT x NV
-// accumulators stay in registers (24 of AVX-512's 32), each weight element is
-// broadcast once against NV vectors of rows, and xt (at most 229 KB at
-// C = 896) is reread from L2 per RT weight rows.
-template <int NV, int RT>
+// Where a panel's results go: each (weight row i, lane vector j) of the
+// panel's accumulators is handed to put(), then done() closes the panel.
+// Lane layout: y (n, Rp), stored as is.
+struct LaneSink {
+  float* y;
+  int64_t lanes;
+  __attribute__((always_inline)) void put(int64_t o, int i, int j, Vec16 v) {
+    store16(y + (o + i) * lanes + 16 * j, v);
+  }
+  __attribute__((always_inline)) void done(int64_t, int) {}
+};
+
+// Row layout: y[r * ldy + o] (+ bias[o]) for the R real rows. The panel goes
+// to a tile in L1 first and is written out transposed from there: RT x R
+// scalar moves against RT x C x NV vector multiply-adds, a few percent, where
+// a separate transpose of the whole (n, Rp) result cost a fifth of a small
+// model's decode step.
+template <int RT, int L>
+struct RowSink {
+  float* y;
+  int64_t ldy, rows;
+  const float* bias;  // nullptr: none
+  alignas(64) float tile[RT * L];
+  __attribute__((always_inline)) void put(int64_t, int i, int j, Vec16 v) {
+    store16(tile + i * L + 16 * j, v);
+  }
+  __attribute__((always_inline)) void done(int64_t o, int count) {
+    for (int64_t r = 0; r < rows; ++r) {
+      float* out = y + r * ldy + o;
+      for (int i = 0; i < count; ++i) out[i] = tile[i * L + r] + (bias ? bias[o + i] : 0.0f);
+    }
+  }
+};
+
+// Results of w (n, C) xt (C, 16 NV) to `sink`, RT weight rows at a time:
+// RT x NV accumulators stay in registers (24 of AVX-512's 32), each weight
+// element is broadcast once against NV vectors of rows, and xt (at most 229 KB
+// at C = 896) is reread from L2 per RT weight rows.
+template <int NV, int RT, typename Sink>
 __attribute__((always_inline)) inline void panel(const float* w, int64_t n, int64_t C,
-                                                 const float* xt, float* y) {
+                                                 const float* xt, Sink& sink) {
   constexpr int64_t L = 16 * NV;
   int64_t o = 0;
   for (; o + RT <= n; o += RT) {
     Vec16 acc[RT][NV] = {};
     const float* wr = w + o * C;
-#pragma GCC unroll 4
-    for (int64_t k = 0; k < C; ++k) {
-      Vec16 xv[NV];
-#pragma GCC unroll 4
-      for (int j = 0; j < NV; ++j) xv[j] = load16(xt + k * L + 16 * j);
+    for (int64_t k0 = 0; k0 < C; k0 += 16) {
+      // The next panel's weights, a cache line per row ahead of use: rows of
+      // a few hundred floats are too short for the hardware prefetcher to
+      // learn RT streams at once.
 #pragma GCC unroll 24
-      for (int i = 0; i < RT; ++i) {
-        const float wi = wr[i * C + k];
+      for (int i = 0; i < RT; ++i) __builtin_prefetch(wr + (RT + i) * C + k0);
+      const int64_t k1 = std::min(C, k0 + 16);
 #pragma GCC unroll 4
-        for (int j = 0; j < NV; ++j) acc[i][j] += wi * xv[j];
+      for (int64_t k = k0; k < k1; ++k) {
+        Vec16 xv[NV];
+#pragma GCC unroll 4
+        for (int j = 0; j < NV; ++j) xv[j] = load16(xt + k * L + 16 * j);
+#pragma GCC unroll 24
+        for (int i = 0; i < RT; ++i) {
+          const float wi = wr[i * C + k];
+#pragma GCC unroll 4
+          for (int j = 0; j < NV; ++j) acc[i][j] += wi * xv[j];
+        }
       }
     }
 #pragma GCC unroll 24
     for (int i = 0; i < RT; ++i)
 #pragma GCC unroll 4
-      for (int j = 0; j < NV; ++j) store16(y + (o + i) * L + 16 * j, acc[i][j]);
+      for (int j = 0; j < NV; ++j) sink.put(o, i, j, acc[i][j]);
+    sink.done(o, RT);
   }
   for (; o < n; ++o) {  // the last n % RT rows
     Vec16 acc[NV] = {};
@@ -44,41 +88,99 @@ __attribute__((always_inline)) inline void panel(const float* w, int64_t n, int6
 #pragma GCC unroll 4
       for (int j = 0; j < NV; ++j) acc[j] += wi * load16(xt + k * L + 16 * j);
     }
-    for (int j = 0; j < NV; ++j) store16(y + o * L + 16 * j, acc[j]);
+    for (int j = 0; j < NV; ++j) sink.put(o, 0, j, acc[j]);
+    sink.done(o, 1);
   }
 }
 
+// The register blocking per lane count: RT x NV = 24 accumulators.
+template <int NV>
+constexpr int kPanelRows = NV == 1   ? 24
+                           : NV == 2 ? 12
+                           : NV == 3 ? 8
+                                     : 6;
+
 R1_VECTOR_CLONES
-void weight_times_rows_impl(const float* w, int64_t n, int64_t C, const float* xt, int64_t NV,
-                            float* y) {
+void lanes_impl(const float* w, int64_t n, int64_t C, const float* xt, int64_t NV, float* y) {
+  switch (NV) {
+    case 1: {
+      LaneSink sink{y, 16};
+      return panel<1, kPanelRows<1>>(w, n, C, xt, sink);
+    }
+    case 2: {
+      LaneSink sink{y, 32};
+      return panel<2, kPanelRows<2>>(w, n, C, xt, sink);
+    }
+    case 3: {
+      LaneSink sink{y, 48};
+      return panel<3, kPanelRows<3>>(w, n, C, xt, sink);
+    }
+    default: {
+      LaneSink sink{y, 64};
+      return panel<4, kPanelRows<4>>(w, n, C, xt, sink);
+    }
+  }
+}
+
+template <int NV>
+__attribute__((always_inline)) inline void rows_panel(const float* w, int64_t n, int64_t C,
+                                                      const float* xt, int64_t R, const float* bias,
+                                                      float* y, int64_t ldy) {
+  RowSink<kPanelRows<NV>, 16 * NV> sink{y, ldy, R, bias, {}};
+  panel<NV, kPanelRows<NV>>(w, n, C, xt, sink);
+}
+
+R1_VECTOR_CLONES
+void rows_impl(const float* w, int64_t n, int64_t C, const float* xt, int64_t NV, int64_t R,
+               const float* bias, float* y, int64_t ldy) {
   switch (NV) {
     case 1:
-      return panel<1, 24>(w, n, C, xt, y);
+      return rows_panel<1>(w, n, C, xt, R, bias, y, ldy);
     case 2:
-      return panel<2, 12>(w, n, C, xt, y);
+      return rows_panel<2>(w, n, C, xt, R, bias, y, ldy);
     case 3:
-      return panel<3, 8>(w, n, C, xt, y);
+      return rows_panel<3>(w, n, C, xt, R, bias, y, ldy);
     default:
-      return panel<4, 6>(w, n, C, xt, y);
+      return rows_panel<4>(w, n, C, xt, R, bias, y, ldy);
   }
+}
+
+void check_lanes(int64_t Rp) {
+  if (Rp % 16 != 0 || Rp <= 0 || Rp > kDecodeGemmMaxRows)
+    fail("weight_times_rows: ", Rp, " lanes (need a multiple of 16 up to ", kDecodeGemmMaxRows,
+         ")");
 }
 
 }  // namespace
 
+// In 16 x 16 tiles: column by column over all R rows, rows a power-of-two
+// stride apart (4 KB at C = 1024) evict each other from L1, and the pack of
+// the down projection's input cost 70 us a call.
 void pack_rows(const float* x, int64_t R, int64_t C, int64_t ldx, int64_t Rp, float* xt) {
-  for (int64_t c = 0; c < C; ++c) {
-    float* out = xt + c * Rp;
-    for (int64_t r = 0; r < R; ++r) out[r] = x[r * ldx + c];
-    for (int64_t r = R; r < Rp; ++r) out[r] = 0.0f;
+  constexpr int64_t kTile = 16;
+  for (int64_t c0 = 0; c0 < C; c0 += kTile) {
+    const int64_t c1 = std::min(C, c0 + kTile);
+    for (int64_t r0 = 0; r0 < R; r0 += kTile) {
+      const int64_t r1 = std::min(R, r0 + kTile);
+      for (int64_t r = r0; r < r1; ++r)
+        for (int64_t c = c0; c < c1; ++c) xt[c * Rp + r] = x[r * ldx + c];
+    }
+    for (int64_t c = c0; c < c1; ++c)
+      for (int64_t r = R; r < Rp; ++r) xt[c * Rp + r] = 0.0f;
   }
 }
 
 void weight_times_rows(const float* w, int64_t n, int64_t C, const float* xt, int64_t Rp,
                        float* y) {
-  if (Rp % 16 != 0 || Rp <= 0 || Rp > kDecodeGemmMaxRows)
-    fail("weight_times_rows: ", Rp, " lanes (need a multiple of 16 up to ", kDecodeGemmMaxRows,
-         ")");
-  weight_times_rows_impl(w, n, C, xt, Rp / 16, y);
+  check_lanes(Rp);
+  lanes_impl(w, n, C, xt, Rp / 16, y);
+}
+
+void weight_times_rows_into(const float* w, int64_t n, int64_t C, const float* xt, int64_t Rp,
+                            int64_t R, const float* bias, float* y, int64_t ldy) {
+  check_lanes(Rp);
+  if (R <= 0 || R > Rp) fail("weight_times_rows_into: ", R, " rows for ", Rp, " lanes");
+  rows_impl(w, n, C, xt, Rp / 16, R, bias, y, ldy);
 }
 
 }  // namespace r1

@@ -28,4 +28,9 @@ void pack_rows(const float* x, int64_t R, int64_t C, int64_t ldx, int64_t Rp, fl
 // Runs on the calling thread; callers split n between threads.
 void weight_times_rows(const float* w, int64_t n, int64_t C, const float* xt, int64_t Rp, float* y);
 
+// The same product in the rows' own layout, x w^T (+ bias): y[r * ldy + o] =
+// w[o] . x[r] (+ bias[o]) for the R <= Rp real rows and o < n. bias may be null.
+void weight_times_rows_into(const float* w, int64_t n, int64_t C, const float* xt, int64_t Rp,
+                            int64_t R, const float* bias, float* y, int64_t ldy);
+
 }  // namespace r1

@@ -164,10 +164,10 @@ void for_stacked_rows(const std::vector<at::Tensor>& weights, int64_t lo, int64_
 // [x W_0^T + b_0 | x W_1^T + b_1 | ...] (q|k|v, gate|up) for the decode path:
 // one output and one bias add, no weight copies. 8 to 64 rows (a decode
 // batch) run on model/decode_gemm.h, the stacked weight rows split between
-// threads; 2 to 7 take oneDNN's (W x^T)^T (it packs the weight matrix for
-// x W^T; 1.25-1.6x on the 0.5B shapes at 8 rows); more (a prefill) x W^T.
-// One row (batch-1 decode) is a matrix-vector product per weight.
-// x (..., in), weights (out_i, in), biases empty or (out_i) each -> (..., sum of outs).
+// threads, results and biases written straight into y; 2 to 7 take oneDNN's (W x^T)^T (it packs the
+// weight matrix for x W^T; 1.25-1.6x on the 0.5B shapes at 8 rows); more (a prefill) x W^T. One row
+// (batch-1 decode) is a matrix-vector product per weight. x (..., in), weights (out_i, in), biases
+// empty or (out_i) each -> (..., sum of outs).
 at::Tensor dense_packed(const at::Tensor& x, const std::vector<at::Tensor>& weights,
                         const std::vector<at::Tensor>& biases = {}) {
   const int64_t in = x.size(-1);
@@ -179,7 +179,10 @@ at::Tensor dense_packed(const at::Tensor& x, const std::vector<at::Tensor>& weig
     plain = plain && w.is_contiguous() && w.scalar_type() == at::kFloat;
     needs_grad = needs_grad || w.requires_grad();
   }
-  for (const at::Tensor& b : biases) needs_grad = needs_grad || b.requires_grad();
+  for (const at::Tensor& b : biases) {
+    plain = plain && b.is_contiguous() && b.scalar_type() == at::kFloat;
+    needs_grad = needs_grad || b.requires_grad();
+  }
   std::vector<int64_t> shape = x.sizes().vec();
   shape.back() = width;
   if (!plain || (at::GradMode::is_enabled() && needs_grad)) {
@@ -195,17 +198,19 @@ at::Tensor dense_packed(const at::Tensor& x, const std::vector<at::Tensor>& weig
   if (rows >= kDecodeGemmMinRows && rows <= kDecodeGemmMaxRows) {
     const int64_t lanes = decode_lanes(rows);
     auto xt = at::empty({in, lanes}, x2.options());
-    auto yt = at::empty({width, lanes}, x2.options());
     pack_rows(xp, rows, in, in, lanes, xt.data_ptr<float>());
+    y = at::empty({rows, width}, x2.options());
     const int64_t grain = 2.0 * rows * width * in < kParallelMinFlops ? width : 1;
     at::parallel_for(0, width, grain, [&](int64_t lo, int64_t hi) {
       for_stacked_rows(
           weights, lo, hi, [&](const at::Tensor& w, int64_t first, int64_t n, int64_t row) {
-            weight_times_rows(w.data_ptr<float>() + first * in, n, in, xt.data_ptr<float>(), lanes,
-                              yt.data_ptr<float>() + row * lanes);
+            const size_t i = &w - weights.data();
+            const float* bias = biases.empty() ? nullptr : biases[i].data_ptr<float>() + first;
+            weight_times_rows_into(w.data_ptr<float>() + first * in, n, in, xt.data_ptr<float>(),
+                                   lanes, rows, bias, y.data_ptr<float>() + row, width);
           });
     });
-    y = yt.narrow(1, 0, rows).t().contiguous();
+    return y.view(shape);
   } else if (rows == 1) {
     // Matrix-vector BLAS: GEMM with one row first packs (copies) the whole
     // weight matrix (batch-1 decode of the 0.5B model ran at 8 tok/s for 13).
