@@ -200,7 +200,11 @@ at::Tensor dense_packed(const at::Tensor& x, const std::vector<at::Tensor>& weig
     auto xt = at::empty({in, lanes}, x2.options());
     pack_rows(xp, rows, in, in, lanes, xt.data_ptr<float>());
     y = at::empty({rows, width}, x2.options());
-    const int64_t grain = 2.0 * rows * width * in < kParallelMinFlops ? width : 1;
+    // A weight row costs its multiply-adds (~150 GFLOP/s a core) or its
+    // bytes (~12 GB/s a core), whichever is slower: at 8 rows reading the
+    // weights is the work, and a FLOP count alone kept it on one core.
+    const double row_nanos = std::max(2.0 * rows * in / 150.0, 4.0 * in / 12.0);
+    const int64_t grain = parallel_grain(width, row_nanos);
     at::parallel_for(0, width, grain, [&](int64_t lo, int64_t hi) {
       for_stacked_rows(
           weights, lo, hi, [&](const at::Tensor& w, int64_t first, int64_t n, int64_t row) {
