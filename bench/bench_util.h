@@ -18,7 +18,8 @@ double sgemm_gflops(int n = 1024);
 // The same through model/gemm.h, the product the model's layers use (oneDNN's
 // AVX-512 kernels when available, which beat OpenBLAS's on this CPU).
 double model_sgemm_gflops(int n = 1024);
-// Streaming read bandwidth (GB/s): a vectorised sum over a buffer far larger than cache.
+// Streaming read bandwidth (GB/s): a vectorised sum over a buffer far larger
+// than cache, four streams per thread.
 double read_gbps();
 
 std::string fixed(double x, int decimals);
