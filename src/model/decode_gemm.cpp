@@ -9,14 +9,33 @@
 namespace r1 {
 namespace {
 
+// A vector of lanes: 16 floats (one AVX-512 register), or 8 (AVX2 width) for
+// batches of up to 8 rows, where half of a 16-float multiply-add would be
+// padding. This CPU runs two 8-float multiply-adds per cycle but one 16-float.
+template <typename V>
+constexpr int kWidth = sizeof(V) / sizeof(float);
+__attribute__((always_inline)) inline Vec16 load_lanes(const float* p, Vec16) {
+  return load16(p);
+}
+__attribute__((always_inline)) inline Vec8 load_lanes(const float* p, Vec8) {
+  return load8(p);
+}
+__attribute__((always_inline)) inline void store_lanes(float* p, Vec16 v) {
+  store16(p, v);
+}
+__attribute__((always_inline)) inline void store_lanes(float* p, Vec8 v) {
+  store8(p, v);
+}
+
 // Where a panel's results go: each (weight row i, lane vector j) of the
 // panel's accumulators is handed to put(), then done() closes the panel.
 // Lane layout: y (n, Rp), stored as is.
+template <typename V>
 struct LaneSink {
   float* y;
   int64_t lanes;
-  __attribute__((always_inline)) void put(int64_t o, int i, int j, Vec16 v) {
-    store16(y + (o + i) * lanes + 16 * j, v);
+  __attribute__((always_inline)) void put(int64_t o, int i, int j, V v) {
+    store_lanes(y + (o + i) * lanes + kWidth<V> * j, v);
   }
   __attribute__((always_inline)) void done(int64_t, int) {}
 };
@@ -26,14 +45,14 @@ struct LaneSink {
 // scalar moves against RT x C x NV vector multiply-adds, a few percent, where
 // a separate transpose of the whole (n, Rp) result cost a fifth of a small
 // model's decode step.
-template <int RT, int L>
+template <typename V, int RT, int L>
 struct RowSink {
   float* y;
   int64_t ldy, rows;
   const float* bias;  // nullptr: none
   alignas(64) float tile[RT * L];
-  __attribute__((always_inline)) void put(int64_t, int i, int j, Vec16 v) {
-    store16(tile + i * L + 16 * j, v);
+  __attribute__((always_inline)) void put(int64_t, int i, int j, V v) {
+    store_lanes(tile + i * L + kWidth<V> * j, v);
   }
   __attribute__((always_inline)) void done(int64_t o, int count) {
     for (int64_t r = 0; r < rows; ++r) {
@@ -43,17 +62,17 @@ struct RowSink {
   }
 };
 
-// Results of w (n, C) xt (C, 16 NV) to `sink`, RT weight rows at a time:
-// RT x NV accumulators stay in registers (24 of AVX-512's 32), each weight
-// element is broadcast once against NV vectors of rows, and xt (at most 229 KB
-// at C = 896) is reread from L2 per RT weight rows.
-template <int NV, int RT, typename Sink>
+// Results of w (n, C) xt (C, L) to `sink`, L = NV vectors of lanes, RT
+// weight rows at a time: RT x NV accumulators stay in registers (24 of
+// AVX-512's 32), each weight element is broadcast once against NV vectors of
+// rows, and xt (at most 229 KB at C = 896) is reread from L2 per RT weight rows.
+template <typename V, int NV, int RT, typename Sink>
 __attribute__((always_inline)) inline void panel(const float* w, int64_t n, int64_t C,
                                                  const float* xt, Sink& sink) {
-  constexpr int64_t L = 16 * NV;
+  constexpr int64_t W = kWidth<V>, L = W * NV;
   int64_t o = 0;
   for (; o + RT <= n; o += RT) {
-    Vec16 acc[RT][NV] = {};
+    V acc[RT][NV] = {};
     const float* wr = w + o * C;
     for (int64_t k0 = 0; k0 < C; k0 += 16) {
       // The next panel's weights, a cache line per row ahead of use: rows of
@@ -64,9 +83,9 @@ __attribute__((always_inline)) inline void panel(const float* w, int64_t n, int6
       const int64_t k1 = std::min(C, k0 + 16);
 #pragma GCC unroll 4
       for (int64_t k = k0; k < k1; ++k) {
-        Vec16 xv[NV];
+        V xv[NV];
 #pragma GCC unroll 4
-        for (int j = 0; j < NV; ++j) xv[j] = load16(xt + k * L + 16 * j);
+        for (int j = 0; j < NV; ++j) xv[j] = load_lanes(xt + k * L + W * j, V{});
 #pragma GCC unroll 24
         for (int i = 0; i < RT; ++i) {
           const float wi = wr[i * C + k];
@@ -82,11 +101,11 @@ __attribute__((always_inline)) inline void panel(const float* w, int64_t n, int6
     sink.done(o, RT);
   }
   for (; o < n; ++o) {  // the last n % RT rows
-    Vec16 acc[NV] = {};
+    V acc[NV] = {};
     for (int64_t k = 0; k < C; ++k) {
       const float wi = w[o * C + k];
 #pragma GCC unroll 4
-      for (int j = 0; j < NV; ++j) acc[j] += wi * load16(xt + k * L + 16 * j);
+      for (int j = 0; j < NV; ++j) acc[j] += wi * load_lanes(xt + k * L + W * j, V{});
     }
     for (int j = 0; j < NV; ++j) sink.put(o, 0, j, acc[j]);
     sink.done(o, 1);
@@ -100,54 +119,60 @@ constexpr int kPanelRows = NV == 1   ? 24
                            : NV == 3 ? 8
                                      : 6;
 
-R1_VECTOR_CLONES
-void lanes_impl(const float* w, int64_t n, int64_t C, const float* xt, int64_t NV, float* y) {
-  switch (NV) {
-    case 1: {
-      LaneSink sink{y, 16};
-      return panel<1, kPanelRows<1>>(w, n, C, xt, sink);
-    }
-    case 2: {
-      LaneSink sink{y, 32};
-      return panel<2, kPanelRows<2>>(w, n, C, xt, sink);
-    }
-    case 3: {
-      LaneSink sink{y, 48};
-      return panel<3, kPanelRows<3>>(w, n, C, xt, sink);
-    }
-    default: {
-      LaneSink sink{y, 64};
-      return panel<4, kPanelRows<4>>(w, n, C, xt, sink);
-    }
-  }
+template <typename V, int NV>
+__attribute__((always_inline)) inline void lanes_panel(const float* w, int64_t n, int64_t C,
+                                                       const float* xt, float* y) {
+  LaneSink<V> sink{y, kWidth<V> * NV};
+  panel<V, NV, kPanelRows<NV>>(w, n, C, xt, sink);
 }
 
-template <int NV>
+template <typename V, int NV>
 __attribute__((always_inline)) inline void rows_panel(const float* w, int64_t n, int64_t C,
                                                       const float* xt, int64_t R, const float* bias,
                                                       float* y, int64_t ldy) {
-  RowSink<kPanelRows<NV>, 16 * NV> sink{y, ldy, R, bias, {}};
-  panel<NV, kPanelRows<NV>>(w, n, C, xt, sink);
+  RowSink<V, kPanelRows<NV>, kWidth<V> * NV> sink{y, ldy, R, bias, {}};
+  panel<V, NV, kPanelRows<NV>>(w, n, C, xt, sink);
+}
+
+// One switch per layout, in the cloned functions themselves: a lambda (or any
+// helper not inlined) would be compiled for baseline x86-64, not per clone.
+// 8 lanes are one Vec8, more are Rp / 16 Vec16.
+R1_VECTOR_CLONES
+void lanes_impl(const float* w, int64_t n, int64_t C, const float* xt, int64_t Rp, float* y) {
+  switch (Rp) {
+    case 8:
+      return lanes_panel<Vec8, 1>(w, n, C, xt, y);
+    case 16:
+      return lanes_panel<Vec16, 1>(w, n, C, xt, y);
+    case 32:
+      return lanes_panel<Vec16, 2>(w, n, C, xt, y);
+    case 48:
+      return lanes_panel<Vec16, 3>(w, n, C, xt, y);
+    default:
+      return lanes_panel<Vec16, 4>(w, n, C, xt, y);
+  }
 }
 
 R1_VECTOR_CLONES
-void rows_impl(const float* w, int64_t n, int64_t C, const float* xt, int64_t NV, int64_t R,
+void rows_impl(const float* w, int64_t n, int64_t C, const float* xt, int64_t Rp, int64_t R,
                const float* bias, float* y, int64_t ldy) {
-  switch (NV) {
-    case 1:
-      return rows_panel<1>(w, n, C, xt, R, bias, y, ldy);
-    case 2:
-      return rows_panel<2>(w, n, C, xt, R, bias, y, ldy);
-    case 3:
-      return rows_panel<3>(w, n, C, xt, R, bias, y, ldy);
+  switch (Rp) {
+    case 8:
+      return rows_panel<Vec8, 1>(w, n, C, xt, R, bias, y, ldy);
+    case 16:
+      return rows_panel<Vec16, 1>(w, n, C, xt, R, bias, y, ldy);
+    case 32:
+      return rows_panel<Vec16, 2>(w, n, C, xt, R, bias, y, ldy);
+    case 48:
+      return rows_panel<Vec16, 3>(w, n, C, xt, R, bias, y, ldy);
     default:
-      return rows_panel<4>(w, n, C, xt, R, bias, y, ldy);
+      return rows_panel<Vec16, 4>(w, n, C, xt, R, bias, y, ldy);
   }
 }
 
 void check_lanes(int64_t Rp) {
-  if (Rp % 16 != 0 || Rp <= 0 || Rp > kDecodeGemmMaxRows)
-    fail("weight_times_rows: ", Rp, " lanes (need a multiple of 16 up to ", kDecodeGemmMaxRows,
+  if (Rp != decode_lanes(Rp) || Rp <= 0 || Rp > kDecodeGemmMaxRows)
+    fail("weight_times_rows: ", Rp, " lanes (need 8 or a multiple of 16 up to ", kDecodeGemmMaxRows,
          ")");
 }
 
@@ -173,14 +198,14 @@ void pack_rows(const float* x, int64_t R, int64_t C, int64_t ldx, int64_t Rp, fl
 void weight_times_rows(const float* w, int64_t n, int64_t C, const float* xt, int64_t Rp,
                        float* y) {
   check_lanes(Rp);
-  lanes_impl(w, n, C, xt, Rp / 16, y);
+  lanes_impl(w, n, C, xt, Rp, y);
 }
 
 void weight_times_rows_into(const float* w, int64_t n, int64_t C, const float* xt, int64_t Rp,
                             int64_t R, const float* bias, float* y, int64_t ldy) {
   check_lanes(Rp);
   if (R <= 0 || R > Rp) fail("weight_times_rows_into: ", R, " rows for ", Rp, " lanes");
-  rows_impl(w, n, C, xt, Rp / 16, R, bias, y, ldy);
+  rows_impl(w, n, C, xt, Rp, R, bias, y, ldy);
 }
 
 }  // namespace r1

@@ -5,20 +5,21 @@
 // rows are packed instead (small, stays in L2) and each weight is read once,
 // in place, straight into the multiply-adds.
 //
-// R = rows, Rp = lanes (R rounded up to 16), C = input size, n = weight rows.
+// R = rows, Rp = lanes (decode_lanes(R)), C = input size, n = weight rows.
 #pragma once
 
 #include <cstdint>
 
 namespace r1 {
 
-// Rows these products are for: below 8 most of a 16-lane vector would be
+// Rows these products are for: below 8 most of an 8-lane vector would be
 // padding, and BLAS reads the weights about as fast.
 constexpr int64_t kDecodeGemmMinRows = 8, kDecodeGemmMaxRows = 64;
 
-// Lanes for R rows: R rounded up to a multiple of 16.
+// Lanes for R rows: 8 (one AVX2-width vector) up to 8 rows, else R rounded
+// up to a multiple of 16 (AVX-512 vectors).
 inline int64_t decode_lanes(int64_t R) {
-  return (R + 15) / 16 * 16;
+  return R <= 8 ? 8 : (R + 15) / 16 * 16;
 }
 
 // xt (C, Rp) = x^T for x (R, C) with row stride ldx; lanes R..Rp are zero.

@@ -9,10 +9,14 @@
 #include <cstdint>
 #include <cstring>
 
-// Compiled for AVX-512, AVX2 and baseline x86-64, chosen at load time (the
-// build targets baseline x86-64, which would leave loops at SSE2).
+// Compiled for x86-64-v4 (AVX-512 with VL: 32 vector registers at every
+// width), x86-64-v3 (AVX2 + FMA) and baseline x86-64, chosen at load time (the
+// build targets baseline x86-64, which would leave loops at SSE2). A plain
+// "avx512f" clone has neither FMA nor the upper 16 registers for 8-float
+// vectors: decode_gemm's 8-row kernel spilled and split every multiply-add.
 #if defined(__x86_64__) && defined(__GNUC__)
-#define R1_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#define R1_VECTOR_CLONES \
+  __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define R1_VECTOR_CLONES
 #endif
@@ -36,6 +40,16 @@ __attribute__((always_inline)) inline Vec16 load16(const float* p) {
 }
 
 __attribute__((always_inline)) inline void store16(float* p, Vec16 v) {
+  std::memcpy(p, &v, sizeof v);
+}
+
+__attribute__((always_inline)) inline Vec8 load8(const float* p) {
+  Vec8 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+__attribute__((always_inline)) inline void store8(float* p, Vec8 v) {
   std::memcpy(p, &v, sizeof v);
 }
 
