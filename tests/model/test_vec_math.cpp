@@ -1,8 +1,10 @@
 // exp_approx against libm in double, through a vectorised loop (the way the
-// kernels call it) and one element at a time.
+// kernels call it) and one element at a time; sum16x16's lane order.
 #include "model/vec_math.h"
 
 #include <gtest/gtest.h>
+
+#include <random>
 
 #include <cmath>
 #include <limits>
@@ -48,6 +50,20 @@ TEST(VecMath, ExpEdgesUnderflowSaturateAndNan) {
   EXPECT_TRUE(std::isfinite(exp_approx(inf)));
   EXPECT_TRUE(std::isnan(exp_approx(std::numeric_limits<float>::quiet_NaN())));
   EXPECT_EQ(exp_approx(0.0f), 1.0f);
+}
+
+TEST(VecMath, SumOfSixteenVectorsPutsEachVectorsSumInItsLane) {
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  Vec16 p[16];
+  double want[16] = {};
+  for (int j = 0; j < 16; ++j)
+    for (int l = 0; l < 16; ++l) {
+      p[j][l] = u(rng) * static_cast<float>(j + 1);  // each vector a different scale
+      want[j] += p[j][l];
+    }
+  const Vec16 got = sum16x16(p);
+  for (int j = 0; j < 16; ++j) EXPECT_NEAR(got[j], want[j], 1e-5 * (j + 1)) << "lane " << j;
 }
 
 }  // namespace
