@@ -170,6 +170,45 @@ void rows_impl(const float* w, int64_t n, int64_t C, const float* xt, int64_t Rp
   }
 }
 
+// SwiGLU over chunks of kSwigluChunk gate and up rows: both products into
+// tiles in L1, then g sigmoid(g) u into act_t, in the lane layout.
+constexpr int64_t kSwigluChunk = 24;  // whole panels at every lane count
+
+template <typename V, int NV>
+__attribute__((always_inline)) inline void swiglu_chunks(const float* wg, const float* wu,
+                                                         int64_t n, int64_t C, const float* xt,
+                                                         float* act_t) {
+  constexpr int64_t L = kWidth<V> * NV;
+  alignas(64) float gate[kSwigluChunk * L], up[kSwigluChunk * L];
+  for (int64_t o = 0; o < n; o += kSwigluChunk) {
+    const int64_t m = std::min(kSwigluChunk, n - o);
+    lanes_panel<V, NV>(wg + o * C, m, C, xt, gate);
+    lanes_panel<V, NV>(wu + o * C, m, C, xt, up);
+    float* out = act_t + o * L;
+    for (int64_t i = 0; i < m * L; ++i) {  // as ops::swiglu computes it
+      const float g = gate[i], sig = 1.0f / (1.0f + exp_approx(-g));
+      out[i] = g * sig * up[i];
+    }
+  }
+}
+
+R1_VECTOR_CLONES
+void swiglu_impl(const float* wg, const float* wu, int64_t n, int64_t C, const float* xt,
+                 int64_t Rp, float* act_t) {
+  switch (Rp) {
+    case 8:
+      return swiglu_chunks<Vec8, 1>(wg, wu, n, C, xt, act_t);
+    case 16:
+      return swiglu_chunks<Vec16, 1>(wg, wu, n, C, xt, act_t);
+    case 32:
+      return swiglu_chunks<Vec16, 2>(wg, wu, n, C, xt, act_t);
+    case 48:
+      return swiglu_chunks<Vec16, 3>(wg, wu, n, C, xt, act_t);
+    default:
+      return swiglu_chunks<Vec16, 4>(wg, wu, n, C, xt, act_t);
+  }
+}
+
 void check_lanes(int64_t Rp) {
   if (Rp != decode_lanes(Rp) || Rp <= 0 || Rp > kDecodeGemmMaxRows)
     fail("weight_times_rows: ", Rp, " lanes (need 8 or a multiple of 16 up to ", kDecodeGemmMaxRows,
@@ -206,6 +245,12 @@ void weight_times_rows_into(const float* w, int64_t n, int64_t C, const float* x
   check_lanes(Rp);
   if (R <= 0 || R > Rp) fail("weight_times_rows_into: ", R, " rows for ", Rp, " lanes");
   rows_impl(w, n, C, xt, Rp, R, bias, y, ldy);
+}
+
+void swiglu_times_rows(const float* wg, const float* wu, int64_t n, int64_t C, const float* xt,
+                       int64_t Rp, float* act_t) {
+  check_lanes(Rp);
+  swiglu_impl(wg, wu, n, C, xt, Rp, act_t);
 }
 
 }  // namespace r1

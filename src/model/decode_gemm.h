@@ -34,4 +34,11 @@ void weight_times_rows(const float* w, int64_t n, int64_t C, const float* xt, in
 void weight_times_rows_into(const float* w, int64_t n, int64_t C, const float* xt, int64_t Rp,
                             int64_t R, const float* bias, float* y, int64_t ldy);
 
+// A decode step's SwiGLU, g sigmoid(g) u with g = wg x^T and u = wu x^T, for
+// weight rows [0, n) of the gate and up projections (n, C), written as act_t
+// (n, Rp): pack_rows' layout, so it is the down projection's packed input as
+// is. Neither the (R, 2n) gate|up result nor a second pack is ever written.
+void swiglu_times_rows(const float* wg, const float* wu, int64_t n, int64_t C, const float* xt,
+                       int64_t Rp, float* act_t);
+
 }  // namespace r1

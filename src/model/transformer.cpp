@@ -161,13 +161,51 @@ void for_stacked_rows(const std::vector<at::Tensor>& weights, int64_t lo, int64_
   }
 }
 
+// x (rows, in) packed for model/decode_gemm.h: (in, decode_lanes(rows)).
+at::Tensor pack_for_decode(const at::Tensor& x) {
+  const int64_t rows = x.size(0), in = x.size(1), lanes = decode_lanes(rows);
+  auto xt = at::empty({in, lanes}, x.options());
+  pack_rows(x.data_ptr<float>(), rows, in, x.stride(0), lanes, xt.data_ptr<float>());
+  return xt;
+}
+
+// at::parallel_for grain over n weight rows of `in` inputs each, for `rows`
+// rows: a weight row costs its multiply-adds (~150 GFLOP/s a core) or its
+// bytes (~12 GB/s a core), whichever is slower. At 8 rows reading the weights
+// is the work, and a FLOP count alone kept those products on one core.
+int64_t decode_grain(int64_t n, int64_t in, int64_t rows) {
+  return parallel_grain(n, std::max(2.0 * rows * in / 150.0, 4.0 * in / 12.0));
+}
+
+// y (rows, sum of outs) = [x W_0^T + b_0 | ...] from xt = pack_for_decode(x),
+// the stacked weight rows split between threads, results and biases written
+// straight into y.
+at::Tensor decode_products(const at::Tensor& xt, int64_t rows,
+                           const std::vector<at::Tensor>& weights,
+                           const std::vector<at::Tensor>& biases) {
+  const int64_t in = xt.size(0), lanes = xt.size(1);
+  int64_t width = 0;
+  for (const at::Tensor& w : weights) width += w.size(0);
+  auto y = at::empty({rows, width}, xt.options());
+  at::parallel_for(0, width, decode_grain(width, in, rows), [&](int64_t lo, int64_t hi) {
+    for_stacked_rows(
+        weights, lo, hi, [&](const at::Tensor& w, int64_t first, int64_t n, int64_t row) {
+          const size_t i = &w - weights.data();
+          const float* bias = biases.empty() ? nullptr : biases[i].data_ptr<float>() + first;
+          weight_times_rows_into(w.data_ptr<float>() + first * in, n, in, xt.data_ptr<float>(),
+                                 lanes, rows, bias, y.data_ptr<float>() + row, width);
+        });
+  });
+  return y;
+}
+
 // [x W_0^T + b_0 | x W_1^T + b_1 | ...] (q|k|v, gate|up) for the decode path:
 // one output and one bias add, no weight copies. 8 to 64 rows (a decode
-// batch) run on model/decode_gemm.h, the stacked weight rows split between
-// threads, results and biases written straight into y; 2 to 7 take oneDNN's (W x^T)^T (it packs the
-// weight matrix for x W^T; 1.25-1.6x on the 0.5B shapes at 8 rows); more (a prefill) x W^T. One row
-// (batch-1 decode) is a matrix-vector product per weight. x (..., in), weights (out_i, in), biases
-// empty or (out_i) each -> (..., sum of outs).
+// batch) run on decode_products; 2 to 7 take oneDNN's (W x^T)^T (it packs the
+// weight matrix for x W^T; 1.25-1.6x on the 0.5B shapes at 8 rows); more (a
+// prefill) x W^T. One row (batch-1 decode) is a matrix-vector product per
+// weight. x (..., in), weights (out_i, in), biases empty or (out_i) each ->
+// (..., sum of outs).
 at::Tensor dense_packed(const at::Tensor& x, const std::vector<at::Tensor>& weights,
                         const std::vector<at::Tensor>& biases = {}) {
   const int64_t in = x.size(-1);
@@ -196,25 +234,7 @@ at::Tensor dense_packed(const at::Tensor& x, const std::vector<at::Tensor>& weig
   const float* xp = x2.data_ptr<float>();
   at::Tensor y;  // (rows, width)
   if (rows >= kDecodeGemmMinRows && rows <= kDecodeGemmMaxRows) {
-    const int64_t lanes = decode_lanes(rows);
-    auto xt = at::empty({in, lanes}, x2.options());
-    pack_rows(xp, rows, in, in, lanes, xt.data_ptr<float>());
-    y = at::empty({rows, width}, x2.options());
-    // A weight row costs its multiply-adds (~150 GFLOP/s a core) or its
-    // bytes (~12 GB/s a core), whichever is slower: at 8 rows reading the
-    // weights is the work, and a FLOP count alone kept it on one core.
-    const double row_nanos = std::max(2.0 * rows * in / 150.0, 4.0 * in / 12.0);
-    const int64_t grain = parallel_grain(width, row_nanos);
-    at::parallel_for(0, width, grain, [&](int64_t lo, int64_t hi) {
-      for_stacked_rows(
-          weights, lo, hi, [&](const at::Tensor& w, int64_t first, int64_t n, int64_t row) {
-            const size_t i = &w - weights.data();
-            const float* bias = biases.empty() ? nullptr : biases[i].data_ptr<float>() + first;
-            weight_times_rows_into(w.data_ptr<float>() + first * in, n, in, xt.data_ptr<float>(),
-                                   lanes, rows, bias, y.data_ptr<float>() + row, width);
-          });
-    });
-    return y.view(shape);
+    return decode_products(pack_for_decode(x2), rows, weights, biases).view(shape);
   } else if (rows == 1) {
     // Matrix-vector BLAS: GEMM with one row first packs (copies) the whole
     // weight matrix (batch-1 decode of the 0.5B model ran at 8 tok/s for 13).
@@ -287,6 +307,32 @@ at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor&
   return at::matmul(probs, v).view({B, H, T, D});
 }
 
+// The MLP of a decode step, down(silu(gate x) * up x), for 8 to 64 rows of
+// fp32 on the CPU without autograd: the SwiGLU comes out of the gate and up
+// products already packed for the down projection (model/decode_gemm.h
+// swiglu_times_rows). Undefined when it does not apply.
+at::Tensor decode_mlp(const at::Tensor& x, const LayerWeights& l) {
+  const int64_t C = x.size(-1), F = l.gate_proj.size(0);
+  auto x2 = x.reshape({-1, C});
+  const int64_t rows = x2.size(0);
+  bool applies = rows >= kDecodeGemmMinRows && rows <= kDecodeGemmMaxRows && x.device().is_cpu() &&
+                 x.scalar_type() == at::kFloat &&
+                 !(at::GradMode::is_enabled() && x.requires_grad());
+  for (const at::Tensor* w : {&l.gate_proj, &l.up_proj, &l.down_proj})
+    applies = applies && w->is_contiguous() && w->scalar_type() == at::kFloat &&
+              !(at::GradMode::is_enabled() && w->requires_grad());
+  if (!applies) return at::Tensor();
+  auto xt = pack_for_decode(x2.contiguous());
+  const int64_t lanes = xt.size(1);
+  auto act_t = at::empty({F, lanes}, xt.options());
+  at::parallel_for(0, F, decode_grain(F, 2 * C, rows), [&](int64_t lo, int64_t hi) {
+    swiglu_times_rows(l.gate_proj.data_ptr<float>() + lo * C, l.up_proj.data_ptr<float>() + lo * C,
+                      hi - lo, C, xt.data_ptr<float>(), lanes,
+                      act_t.data_ptr<float>() + lo * lanes);
+  });
+  return decode_products(act_t, rows, {l.down_proj}, {}).view(x.sizes());
+}
+
 // Both paths use the fused RMSNorm, RoPE and SwiGLU of model/train_ops.h (one
 // pass each instead of several ATen ops, which at decode sizes cost more in
 // dispatch and thread wake-ups than in arithmetic). Without a cache (training,
@@ -346,8 +392,11 @@ at::Tensor layer_forward(const ModelConfig& c, const LayerWeights& l, const at::
   auto x1 = x + (fused ? ops::linear(attn, l.o_proj) : dense(attn, l.o_proj));
 
   auto h2 = norm(x1, l.post_attention_layernorm);
-  auto act = ops::swiglu(packed(h2, {l.gate_proj, l.up_proj}, {}));  // (B, T, F)
-  auto mlp = fused ? ops::linear(act, l.down_proj) : dense(act, l.down_proj);
+  at::Tensor mlp = fused ? at::Tensor() : decode_mlp(h2, l);
+  if (!mlp.defined()) {
+    auto act = ops::swiglu(packed(h2, {l.gate_proj, l.up_proj}, {}));  // (B, T, F)
+    mlp = fused ? ops::linear(act, l.down_proj) : dense(act, l.down_proj);
+  }
   return x1 + mlp;
 }
 

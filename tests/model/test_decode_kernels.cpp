@@ -1,7 +1,8 @@
 // The decode products (model/decode_gemm.h) equal a double-precision matmul
 // for every lane count, with a tail of weight rows that fills no full panel,
-// in both output layouts; decode attention (model/decode_attention.h) equals
-// softmax(q k^T / sqrt(D) + bias) v computed with ATen.
+// in both output layouts and through the SwiGLU; decode attention
+// (model/decode_attention.h) equals softmax(q k^T / sqrt(D) + bias) v
+// computed with ATen.
 #include "model/decode_attention.h"
 #include "model/decode_gemm.h"
 
@@ -57,6 +58,29 @@ TEST(DecodeGemm, RowsLayoutAddsBiasAndKeepsTheStride) {
                   .item<double>(),
               1e-4)
         << R << " rows, no bias";
+  }
+}
+
+TEST(DecodeGemm, SwigluComesOutPackedForTheNextProduct) {
+  at::manual_seed(8);
+  const int64_t C = 45, n = 53;  // n is not a multiple of the 24-row chunk
+  auto wg = at::randn({n, C}) * 0.3, wu = at::randn({n, C}) * 0.3;
+  for (int64_t R : {8, 13, 64}) {
+    auto x = at::randn({R, C});
+    const int64_t lanes = decode_lanes(R);
+    auto xt = at::empty({C, lanes});
+    pack_rows(x.data_ptr<float>(), R, C, C, lanes, xt.data_ptr<float>());
+    auto act_t = at::full({n, lanes}, 7.0f);
+    swiglu_times_rows(wg.data_ptr<float>(), wu.data_ptr<float>(), n, C, xt.data_ptr<float>(), lanes,
+                      act_t.data_ptr<float>());
+    auto xd = x.to(at::kDouble);
+    auto g = at::matmul(xd, wg.to(at::kDouble).t()), u = at::matmul(xd, wu.to(at::kDouble).t());
+    auto want = (at::silu(g) * u).t();  // (n, R)
+    EXPECT_LT((act_t.narrow(1, 0, R).to(at::kDouble) - want).abs().max().item<double>(), 1e-5)
+        << R << " rows";
+    if (lanes > R) {
+      EXPECT_EQ(act_t.narrow(1, R, lanes - R).abs().max().item<float>(), 0.0f) << "padding lanes";
+    }
   }
 }
 
