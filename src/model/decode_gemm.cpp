@@ -40,24 +40,25 @@ struct LaneSink {
   __attribute__((always_inline)) void done(int64_t, int) {}
 };
 
-// Row layout: y[r * ldy + o] (+ bias[o]) for the R real rows. The panel goes
+// Row layout (RowsOut) for the R real rows. The panel goes
 // to a tile in L1 first and is written out transposed from there: RT x R
 // scalar moves against RT x C x NV vector multiply-adds, a few percent, where
 // a separate transpose of the whole (n, Rp) result cost a fifth of a small
 // model's decode step.
 template <typename V, int RT, int L>
 struct RowSink {
-  float* y;
-  int64_t ldy, rows;
-  const float* bias;  // nullptr: none
+  RowsOut dst;
+  int64_t rows;
   alignas(64) float tile[RT * L];
   __attribute__((always_inline)) void put(int64_t, int i, int j, V v) {
     store_lanes(tile + i * L + kWidth<V> * j, v);
   }
   __attribute__((always_inline)) void done(int64_t o, int count) {
     for (int64_t r = 0; r < rows; ++r) {
-      float* out = y + r * ldy + o;
-      for (int i = 0; i < count; ++i) out[i] = tile[i * L + r] + (bias ? bias[o + i] : 0.0f);
+      float* out = dst.y + r * dst.ldy + o;
+      for (int i = 0; i < count; ++i)
+        out[i] = (dst.accumulate ? out[i] : 0.0f) +
+                 (tile[i * L + r] + (dst.bias ? dst.bias[o + i] : 0.0f));
     }
   }
 };
@@ -128,9 +129,9 @@ __attribute__((always_inline)) inline void lanes_panel(const float* w, int64_t n
 
 template <typename V, int NV>
 __attribute__((always_inline)) inline void rows_panel(const float* w, int64_t n, int64_t C,
-                                                      const float* xt, int64_t R, const float* bias,
-                                                      float* y, int64_t ldy) {
-  RowSink<V, kPanelRows<NV>, kWidth<V> * NV> sink{y, ldy, R, bias, {}};
+                                                      const float* xt, int64_t R,
+                                                      const RowsOut& out) {
+  RowSink<V, kPanelRows<NV>, kWidth<V> * NV> sink{out, R, {}};
   panel<V, NV, kPanelRows<NV>>(w, n, C, xt, sink);
 }
 
@@ -155,18 +156,18 @@ void lanes_impl(const float* w, int64_t n, int64_t C, const float* xt, int64_t R
 
 R1_VECTOR_CLONES
 void rows_impl(const float* w, int64_t n, int64_t C, const float* xt, int64_t Rp, int64_t R,
-               const float* bias, float* y, int64_t ldy) {
+               const RowsOut& out) {
   switch (Rp) {
     case 8:
-      return rows_panel<Vec8, 1>(w, n, C, xt, R, bias, y, ldy);
+      return rows_panel<Vec8, 1>(w, n, C, xt, R, out);
     case 16:
-      return rows_panel<Vec16, 1>(w, n, C, xt, R, bias, y, ldy);
+      return rows_panel<Vec16, 1>(w, n, C, xt, R, out);
     case 32:
-      return rows_panel<Vec16, 2>(w, n, C, xt, R, bias, y, ldy);
+      return rows_panel<Vec16, 2>(w, n, C, xt, R, out);
     case 48:
-      return rows_panel<Vec16, 3>(w, n, C, xt, R, bias, y, ldy);
+      return rows_panel<Vec16, 3>(w, n, C, xt, R, out);
     default:
-      return rows_panel<Vec16, 4>(w, n, C, xt, R, bias, y, ldy);
+      return rows_panel<Vec16, 4>(w, n, C, xt, R, out);
   }
 }
 
@@ -241,10 +242,10 @@ void weight_times_rows(const float* w, int64_t n, int64_t C, const float* xt, in
 }
 
 void weight_times_rows_into(const float* w, int64_t n, int64_t C, const float* xt, int64_t Rp,
-                            int64_t R, const float* bias, float* y, int64_t ldy) {
+                            int64_t R, const RowsOut& out) {
   check_lanes(Rp);
   if (R <= 0 || R > Rp) fail("weight_times_rows_into: ", R, " rows for ", Rp, " lanes");
-  rows_impl(w, n, C, xt, Rp, R, bias, y, ldy);
+  rows_impl(w, n, C, xt, Rp, R, out);
 }
 
 void swiglu_times_rows(const float* wg, const float* wu, int64_t n, int64_t C, const float* xt,

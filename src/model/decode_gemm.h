@@ -29,10 +29,20 @@ void pack_rows(const float* x, int64_t R, int64_t C, int64_t ldx, int64_t Rp, fl
 // Runs on the calling thread; callers split n between threads.
 void weight_times_rows(const float* w, int64_t n, int64_t C, const float* xt, int64_t Rp, float* y);
 
-// The same product in the rows' own layout, x w^T (+ bias): y[r * ldy + o] =
-// w[o] . x[r] (+ bias[o]) for the R <= Rp real rows and o < n. bias may be null.
+// Where weight_times_rows_into writes: y[r * ldy + o] = w[o] . x[r]
+// (+ bias[o] when given) (+ the value already there with accumulate: a
+// residual connection added in the same pass).
+struct RowsOut {
+  float* y;
+  int64_t ldy;
+  const float* bias = nullptr;
+  bool accumulate = false;
+};
+
+// The same product in the rows' own layout, x w^T, for the R <= Rp real rows
+// and o < n.
 void weight_times_rows_into(const float* w, int64_t n, int64_t C, const float* xt, int64_t Rp,
-                            int64_t R, const float* bias, float* y, int64_t ldy);
+                            int64_t R, const RowsOut& out);
 
 // A decode step's SwiGLU, g sigmoid(g) u with g = wg x^T and u = wu x^T, for
 // weight rows [0, n) of the gate and up projections (n, C), written as act_t

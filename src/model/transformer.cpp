@@ -4,6 +4,7 @@
 #include <ATen/Parallel.h>
 
 #include <cmath>
+#include <cstring>
 
 #include "model/decode_attention.h"
 #include "model/decode_gemm.h"
@@ -177,24 +178,32 @@ int64_t decode_grain(int64_t n, int64_t in, int64_t rows) {
   return parallel_grain(n, std::max(2.0 * rows * in / 150.0, 4.0 * in / 12.0));
 }
 
-// y (rows, sum of outs) = [x W_0^T + b_0 | ...] from xt = pack_for_decode(x),
-// the stacked weight rows split between threads, results and biases written
-// straight into y.
+// y (rows, sum of outs) = [x W_0^T + b_0 | ...] (+ residual, (rows, sum of
+// outs), when defined) from xt = pack_for_decode(x), the stacked weight rows
+// split between threads, results and biases written straight into y. The
+// residual add rides along: as a separate ATen add it woke the second thread
+// for a pass of a few microseconds, twice per layer.
 at::Tensor decode_products(const at::Tensor& xt, int64_t rows,
                            const std::vector<at::Tensor>& weights,
-                           const std::vector<at::Tensor>& biases) {
+                           const std::vector<at::Tensor>& biases, const at::Tensor& residual = {}) {
   const int64_t in = xt.size(0), lanes = xt.size(1);
   int64_t width = 0;
   for (const at::Tensor& w : weights) width += w.size(0);
   auto y = at::empty({rows, width}, xt.options());
+  if (residual.defined()) {
+    auto r = residual.reshape({rows, width}).contiguous();
+    std::memcpy(y.data_ptr<float>(), r.data_ptr<float>(), rows * width * sizeof(float));
+  }
   at::parallel_for(0, width, decode_grain(width, in, rows), [&](int64_t lo, int64_t hi) {
-    for_stacked_rows(
-        weights, lo, hi, [&](const at::Tensor& w, int64_t first, int64_t n, int64_t row) {
-          const size_t i = &w - weights.data();
-          const float* bias = biases.empty() ? nullptr : biases[i].data_ptr<float>() + first;
-          weight_times_rows_into(w.data_ptr<float>() + first * in, n, in, xt.data_ptr<float>(),
-                                 lanes, rows, bias, y.data_ptr<float>() + row, width);
-        });
+    for_stacked_rows(weights, lo, hi,
+                     [&](const at::Tensor& w, int64_t first, int64_t n, int64_t row) {
+                       RowsOut out{y.data_ptr<float>() + row, width};
+                       if (!biases.empty())
+                         out.bias = biases[&w - weights.data()].data_ptr<float>() + first;
+                       out.accumulate = residual.defined();
+                       weight_times_rows_into(w.data_ptr<float>() + first * in, n, in,
+                                              xt.data_ptr<float>(), lanes, rows, out);
+                     });
   });
   return y;
 }
@@ -205,9 +214,10 @@ at::Tensor decode_products(const at::Tensor& xt, int64_t rows,
 // weight matrix for x W^T; 1.25-1.6x on the 0.5B shapes at 8 rows); more (a
 // prefill) x W^T. One row (batch-1 decode) is a matrix-vector product per
 // weight. x (..., in), weights (out_i, in), biases empty or (out_i) each ->
-// (..., sum of outs).
+// (..., sum of outs), plus `residual` (same shape) when it is defined.
 at::Tensor dense_packed(const at::Tensor& x, const std::vector<at::Tensor>& weights,
-                        const std::vector<at::Tensor>& biases = {}) {
+                        const std::vector<at::Tensor>& biases = {},
+                        const at::Tensor& residual = {}) {
   const int64_t in = x.size(-1);
   int64_t width = 0;
   bool plain = x.device().is_cpu() && x.scalar_type() == at::kFloat;
@@ -227,14 +237,15 @@ at::Tensor dense_packed(const at::Tensor& x, const std::vector<at::Tensor>& weig
     std::vector<at::Tensor> parts;
     for (size_t i = 0; i < weights.size(); ++i)
       parts.push_back(at::linear(x, weights[i], biases.empty() ? at::Tensor() : biases[i]));
-    return at::cat(parts, -1);
+    auto y = at::cat(parts, -1);
+    return residual.defined() ? residual + y : y;
   }
   auto x2 = x.reshape({-1, in}).contiguous();  // (rows, in)
   const int64_t rows = x2.size(0);
   const float* xp = x2.data_ptr<float>();
   at::Tensor y;  // (rows, width)
   if (rows >= kDecodeGemmMinRows && rows <= kDecodeGemmMaxRows) {
-    return decode_products(pack_for_decode(x2), rows, weights, biases).view(shape);
+    return decode_products(pack_for_decode(x2), rows, weights, biases, residual).view(shape);
   } else if (rows == 1) {
     // Matrix-vector BLAS: GEMM with one row first packs (copies) the whole
     // weight matrix (batch-1 decode of the 0.5B model ran at 8 tok/s for 13).
@@ -259,22 +270,25 @@ at::Tensor dense_packed(const at::Tensor& x, const std::vector<at::Tensor>& weig
     });
   }
   if (!biases.empty()) y.add_(at::cat(biases));
-  return y.view(shape);
+  return residual.defined() ? residual + y.view(shape) : y.view(shape);
 }
 
 // y = x W^T + b for the decode path and lm_logits. A single row (batch-1
 // decode) goes through matrix-vector BLAS: GEMM with one row first packs
 // (copies) the whole weight matrix, which made the LM head of a decode step
-// several times slower than one read of it. More rows: dense_packed.
-at::Tensor dense(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b = {}) {
+// several times slower than one read of it. More rows: dense_packed. Plus
+// `residual` when defined.
+at::Tensor dense(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b = {},
+                 const at::Tensor& residual = {}) {
   const int64_t in = x.size(-1);
   if (x.numel() == in) {
     std::vector<int64_t> shape = x.sizes().vec();
     shape.back() = w.size(0);
     auto y = b.defined() ? at::addmv(b, w, x.reshape({in})) : at::mv(w, x.reshape({in}));
-    return y.view(shape);
+    return residual.defined() ? residual + y.view(shape) : y.view(shape);
   }
-  return dense_packed(x, {w}, b.defined() ? std::vector<at::Tensor>{b} : std::vector<at::Tensor>{});
+  return dense_packed(x, {w}, b.defined() ? std::vector<at::Tensor>{b} : std::vector<at::Tensor>{},
+                      residual);
 }
 
 // Additive attention bias (B, 1, T, S): 0 where query t may see key s, -inf
@@ -307,11 +321,11 @@ at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor&
   return at::matmul(probs, v).view({B, H, T, D});
 }
 
-// The MLP of a decode step, down(silu(gate x) * up x), for 8 to 64 rows of
+// residual + the MLP of a decode step, down(silu(gate x) * up x), for 8 to 64 rows of
 // fp32 on the CPU without autograd: the SwiGLU comes out of the gate and up
 // products already packed for the down projection (model/decode_gemm.h
 // swiglu_times_rows). Undefined when it does not apply.
-at::Tensor decode_mlp(const at::Tensor& x, const LayerWeights& l) {
+at::Tensor decode_mlp(const at::Tensor& x, const LayerWeights& l, const at::Tensor& residual) {
   const int64_t C = x.size(-1), F = l.gate_proj.size(0);
   auto x2 = x.reshape({-1, C});
   const int64_t rows = x2.size(0);
@@ -330,7 +344,7 @@ at::Tensor decode_mlp(const at::Tensor& x, const LayerWeights& l) {
                       hi - lo, C, xt.data_ptr<float>(), lanes,
                       act_t.data_ptr<float>() + lo * lanes);
   });
-  return decode_products(act_t, rows, {l.down_proj}, {}).view(x.sizes());
+  return decode_products(act_t, rows, {l.down_proj}, {}, residual).view(x.sizes());
 }
 
 // Both paths use the fused RMSNorm, RoPE and SwiGLU of model/train_ops.h (one
@@ -389,15 +403,15 @@ at::Tensor layer_forward(const ModelConfig& c, const LayerWeights& l, const at::
                        : attention(q, k, v, bias, K);
     attn = attn.transpose(1, 2).reshape({B, T, H * D});
   }
-  auto x1 = x + (fused ? ops::linear(attn, l.o_proj) : dense(attn, l.o_proj));
+  auto x1 = fused ? x + ops::linear(attn, l.o_proj) : dense(attn, l.o_proj, {}, x);
 
   auto h2 = norm(x1, l.post_attention_layernorm);
-  at::Tensor mlp = fused ? at::Tensor() : decode_mlp(h2, l);
-  if (!mlp.defined()) {
+  at::Tensor out = fused ? at::Tensor() : decode_mlp(h2, l, x1);
+  if (!out.defined()) {
     auto act = ops::swiglu(packed(h2, {l.gate_proj, l.up_proj}, {}));  // (B, T, F)
-    mlp = fused ? ops::linear(act, l.down_proj) : dense(act, l.down_proj);
+    out = fused ? x1 + ops::linear(act, l.down_proj) : dense(act, l.down_proj, {}, x1);
   }
-  return x1 + mlp;
+  return out;
 }
 
 }  // namespace

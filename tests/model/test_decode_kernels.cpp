@@ -33,7 +33,7 @@ TEST(DecodeGemm, WeightTimesRowsEqualsMatmul) {
   }
 }
 
-TEST(DecodeGemm, RowsLayoutAddsBiasAndKeepsTheStride) {
+TEST(DecodeGemm, RowsLayoutAddsBiasAndResidualAndKeepsTheStride) {
   at::manual_seed(6);
   const int64_t C = 41, n = 29, ldy = n + 5;
   auto w = at::randn({n, C});
@@ -43,21 +43,27 @@ TEST(DecodeGemm, RowsLayoutAddsBiasAndKeepsTheStride) {
     const int64_t lanes = decode_lanes(R);
     auto xt = at::empty({C, lanes});
     pack_rows(x.data_ptr<float>(), R, C, C, lanes, xt.data_ptr<float>());
+    auto product = at::matmul(x.to(at::kDouble), w.to(at::kDouble).t());
+    auto max_error = [&](const at::Tensor& y, const at::Tensor& want) {
+      return (y.narrow(1, 0, n).to(at::kDouble) - want).abs().max().item<double>();
+    };
+
     auto y = at::full({R, ldy}, 7.0f);
     weight_times_rows_into(w.data_ptr<float>(), n, C, xt.data_ptr<float>(), lanes, R,
-                           bias.data_ptr<float>(), y.data_ptr<float>(), ldy);
-    auto want = at::matmul(x.to(at::kDouble), w.to(at::kDouble).t()) + bias.to(at::kDouble);
-    EXPECT_LT((y.narrow(1, 0, n).to(at::kDouble) - want).abs().max().item<double>(), 1e-4)
-        << R << " rows";
+                           {y.data_ptr<float>(), ldy, bias.data_ptr<float>()});
+    EXPECT_LT(max_error(y, product + bias.to(at::kDouble)), 1e-4) << R << " rows";
     EXPECT_EQ(y.narrow(1, n, ldy - n).ne(7.0f).sum().item<int64_t>(), 0) << "wrote past n";
-    weight_times_rows_into(w.data_ptr<float>(), n, C, xt.data_ptr<float>(), lanes, R, nullptr,
-                           y.data_ptr<float>(), ldy);
-    EXPECT_LT((y.narrow(1, 0, n).to(at::kDouble) - (want - bias.to(at::kDouble)))
-                  .abs()
-                  .max()
-                  .item<double>(),
-              1e-4)
-        << R << " rows, no bias";
+
+    weight_times_rows_into(w.data_ptr<float>(), n, C, xt.data_ptr<float>(), lanes, R,
+                           {y.data_ptr<float>(), ldy});
+    EXPECT_LT(max_error(y, product), 1e-4) << R << " rows, no bias";
+
+    auto residual = at::randn({R, ldy});
+    y.copy_(residual);
+    weight_times_rows_into(w.data_ptr<float>(), n, C, xt.data_ptr<float>(), lanes, R,
+                           {y.data_ptr<float>(), ldy, bias.data_ptr<float>(), true});
+    auto want = product + bias.to(at::kDouble) + residual.narrow(1, 0, n).to(at::kDouble);
+    EXPECT_LT(max_error(y, want), 1e-4) << R << " rows, accumulated onto a residual";
   }
 }
 
