@@ -120,55 +120,56 @@ constexpr int kPanelRows = NV == 1   ? 24
                            : NV == 3 ? 8
                                      : 6;
 
-template <typename V, int NV>
-__attribute__((always_inline)) inline void lanes_panel(const float* w, int64_t n, int64_t C,
-                                                       const float* xt, float* y) {
-  LaneSink<V> sink{y, kWidth<V> * NV};
-  panel<V, NV, kPanelRows<NV>>(w, n, C, xt, sink);
-}
-
-template <typename V, int NV>
-__attribute__((always_inline)) inline void rows_panel(const float* w, int64_t n, int64_t C,
-                                                      const float* xt, int64_t R,
-                                                      const RowsOut& out) {
-  RowSink<V, kPanelRows<NV>, kWidth<V> * NV> sink{out, R, {}};
-  panel<V, NV, kPanelRows<NV>>(w, n, C, xt, sink);
-}
-
-// One switch per layout, in the cloned functions themselves: a lambda (or any
-// helper not inlined) would be compiled for baseline x86-64, not per clone.
-// 8 lanes are one Vec8, more are Rp / 16 Vec16.
-R1_VECTOR_CLONES
-void lanes_impl(const float* w, int64_t n, int64_t C, const float* xt, int64_t Rp, float* y) {
+// Op<V, NV>::run(args...) for Rp lanes: 8 lanes are one Vec8, more are
+// Rp / 16 Vec16. The one place lane counts map to vector shapes. Everything
+// here is always inlined into the cloned callers: a lambda (or any helper not
+// inlined) would be compiled for baseline x86-64, not per clone (measured
+// ~35x slower).
+template <template <typename, int> class Op, typename... Args>
+__attribute__((always_inline)) inline void for_lanes(int64_t Rp, Args... args) {
   switch (Rp) {
     case 8:
-      return lanes_panel<Vec8, 1>(w, n, C, xt, y);
+      return Op<Vec8, 1>::run(args...);
     case 16:
-      return lanes_panel<Vec16, 1>(w, n, C, xt, y);
+      return Op<Vec16, 1>::run(args...);
     case 32:
-      return lanes_panel<Vec16, 2>(w, n, C, xt, y);
+      return Op<Vec16, 2>::run(args...);
     case 48:
-      return lanes_panel<Vec16, 3>(w, n, C, xt, y);
+      return Op<Vec16, 3>::run(args...);
     default:
-      return lanes_panel<Vec16, 4>(w, n, C, xt, y);
+      return Op<Vec16, 4>::run(args...);
   }
+}
+
+// y (n, Rp) in the lane layout.
+template <typename V, int NV>
+struct LanesPanel {
+  __attribute__((always_inline)) static void run(const float* w, int64_t n, int64_t C,
+                                                 const float* xt, float* y) {
+    LaneSink<V> sink{y, kWidth<V> * NV};
+    panel<V, NV, kPanelRows<NV>>(w, n, C, xt, sink);
+  }
+};
+
+// The R rows' own layout (RowsOut).
+template <typename V, int NV>
+struct RowsPanel {
+  __attribute__((always_inline)) static void run(const float* w, int64_t n, int64_t C,
+                                                 const float* xt, int64_t R, RowsOut out) {
+    RowSink<V, kPanelRows<NV>, kWidth<V> * NV> sink{out, R, {}};
+    panel<V, NV, kPanelRows<NV>>(w, n, C, xt, sink);
+  }
+};
+
+R1_VECTOR_CLONES
+void lanes_impl(const float* w, int64_t n, int64_t C, const float* xt, int64_t Rp, float* y) {
+  for_lanes<LanesPanel>(Rp, w, n, C, xt, y);
 }
 
 R1_VECTOR_CLONES
 void rows_impl(const float* w, int64_t n, int64_t C, const float* xt, int64_t Rp, int64_t R,
                const RowsOut& out) {
-  switch (Rp) {
-    case 8:
-      return rows_panel<Vec8, 1>(w, n, C, xt, R, out);
-    case 16:
-      return rows_panel<Vec16, 1>(w, n, C, xt, R, out);
-    case 32:
-      return rows_panel<Vec16, 2>(w, n, C, xt, R, out);
-    case 48:
-      return rows_panel<Vec16, 3>(w, n, C, xt, R, out);
-    default:
-      return rows_panel<Vec16, 4>(w, n, C, xt, R, out);
-  }
+  for_lanes<RowsPanel>(Rp, w, n, C, xt, R, out);
 }
 
 // SwiGLU over chunks of kSwigluChunk gate and up rows: both products into
@@ -176,38 +177,28 @@ void rows_impl(const float* w, int64_t n, int64_t C, const float* xt, int64_t Rp
 constexpr int64_t kSwigluChunk = 24;  // whole panels at every lane count
 
 template <typename V, int NV>
-__attribute__((always_inline)) inline void swiglu_chunks(const float* wg, const float* wu,
-                                                         int64_t n, int64_t C, const float* xt,
-                                                         float* act_t) {
-  constexpr int64_t L = kWidth<V> * NV;
-  alignas(64) float gate[kSwigluChunk * L], up[kSwigluChunk * L];
-  for (int64_t o = 0; o < n; o += kSwigluChunk) {
-    const int64_t m = std::min(kSwigluChunk, n - o);
-    lanes_panel<V, NV>(wg + o * C, m, C, xt, gate);
-    lanes_panel<V, NV>(wu + o * C, m, C, xt, up);
-    float* out = act_t + o * L;
-    for (int64_t i = 0; i < m * L; ++i) {  // as ops::swiglu computes it
-      const float g = gate[i], sig = 1.0f / (1.0f + exp_approx(-g));
-      out[i] = g * sig * up[i];
+struct SwigluChunks {
+  __attribute__((always_inline)) static void run(const float* wg, const float* wu, int64_t n,
+                                                 int64_t C, const float* xt, float* act_t) {
+    constexpr int64_t L = kWidth<V> * NV;
+    alignas(64) float gate[kSwigluChunk * L], up[kSwigluChunk * L];
+    for (int64_t o = 0; o < n; o += kSwigluChunk) {
+      const int64_t m = std::min(kSwigluChunk, n - o);
+      LanesPanel<V, NV>::run(wg + o * C, m, C, xt, gate);
+      LanesPanel<V, NV>::run(wu + o * C, m, C, xt, up);
+      float* out = act_t + o * L;
+      for (int64_t i = 0; i < m * L; ++i) {  // as ops::swiglu computes it
+        const float g = gate[i], sig = 1.0f / (1.0f + exp_approx(-g));
+        out[i] = g * sig * up[i];
+      }
     }
   }
-}
+};
 
 R1_VECTOR_CLONES
 void swiglu_impl(const float* wg, const float* wu, int64_t n, int64_t C, const float* xt,
                  int64_t Rp, float* act_t) {
-  switch (Rp) {
-    case 8:
-      return swiglu_chunks<Vec8, 1>(wg, wu, n, C, xt, act_t);
-    case 16:
-      return swiglu_chunks<Vec16, 1>(wg, wu, n, C, xt, act_t);
-    case 32:
-      return swiglu_chunks<Vec16, 2>(wg, wu, n, C, xt, act_t);
-    case 48:
-      return swiglu_chunks<Vec16, 3>(wg, wu, n, C, xt, act_t);
-    default:
-      return swiglu_chunks<Vec16, 4>(wg, wu, n, C, xt, act_t);
-  }
+  for_lanes<SwigluChunks>(Rp, wg, wu, n, C, xt, act_t);
 }
 
 void check_lanes(int64_t Rp) {
