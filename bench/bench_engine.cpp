@@ -8,7 +8,7 @@
 // --save DIR writes the models (DIR/small, DIR/0.5B) so tools/bench_hf_generate.py
 // can run transformers on the same files. --profile splits one decode step
 // (each seqs count, context 128) into the transformer body and the LM head +
-// draw, and times the LM head product alone.
+// draw, and times the body's attention and the LM head product alone.
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 
@@ -21,6 +21,7 @@
 #include "engine/generator.h"
 #include "engine/policy_sampler.h"
 #include "model/checkpoint.h"
+#include "model/decode_attention.h"
 #include "model/decode_gemm.h"
 #include "model/gemm.h"
 #include "util/system.h"
@@ -69,6 +70,21 @@ void profile_step(const Model& model, int64_t seqs) {
     cache.length = context;
     forward_hidden(model, ids, pos, mask, &cache);
   });
+  // Every layer's attention (norms, RoPE, append, attention) on its own cache.
+  DecodeAttention attention;
+  attention.qkv =
+      at::randn({seqs, (c.num_attention_heads + 2 * c.num_key_value_heads) * c.head_dim});
+  attention.cos = at::ones({seqs, c.head_dim});
+  attention.sin = at::zeros({seqs, c.head_dim});
+  attention.slot = context;
+  attention.bias = at::zeros({1, context + 1}).expand({seqs, context + 1});
+  const double t_attention = bench::median_seconds([&] {
+    for (size_t l = 0; l < cache.keys.size(); ++l) {
+      attention.keys = cache.keys[l];
+      attention.values = cache.values[l];
+      decode_attention(attention);
+    }
+  });
   auto hidden = at::randn({seqs, C});
   std::vector<SequenceRng> rng_store;
   for (int64_t b = 0; b < seqs; ++b) rng_store.emplace_back(b);
@@ -95,7 +111,8 @@ void profile_step(const Model& model, int64_t seqs) {
   }
   const double head_flops = 2.0 * seqs * V * C;
   std::cout << "| " << seqs << " | " << bench::fixed(1e3 * t_body, 2) << " | "
-            << bench::fixed(1e3 * t_sample, 2) << " | " << bench::fixed(1e3 * t_gemm, 2) << " ("
+            << bench::fixed(1e3 * t_attention, 2) << " | " << bench::fixed(1e3 * t_sample, 2)
+            << " | " << bench::fixed(1e3 * t_gemm, 2) << " ("
             << bench::fixed(t_gemm > 0 ? head_flops / t_gemm / 1e9 : 0, 0) << " GFLOP/s) | "
             << bench::fixed(1e3 * (t_sample - t_gemm), 2) << " |" << std::endl;
 }
@@ -143,8 +160,10 @@ int main(int argc, char** argv) {
     if (profile) {
       std::cout << "\n"
                 << s.name << ": one decode step, ms\n"
-                << "| seqs | layers | LM head + draw | LM head product | draw overhead |\n"
-                << "|---|---|---|---|---|\n";
+                << "| seqs | layers | of which attention | LM head + draw | LM head product | draw "
+                   "overhead "
+                   "|\n"
+                << "|---|---|---|---|---|---|\n";
       for (int64_t seqs : seq_counts) profile_step(model, seqs);
       continue;
     }

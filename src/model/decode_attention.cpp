@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "model/gemm.h"
+#include "model/row_ops.h"
 #include "model/vec_math.h"
 #include "util/error.h"
 
@@ -103,61 +104,137 @@ __attribute__((always_inline)) inline void mix_head_any(const float* p, const fl
   for (int64_t d = 0; d < D; ++d) out[d] *= inv_total;
 }
 
-// out (G, D) = softmax(q k^T * scale + bias) v for the G query heads of one
-// (row, KV head), in one pass per operand: keys are read once for all G
-// heads, the (G, S) scores stay in `scores` (L1 for a few thousand keys),
-// and each head's mix rereads the values, from L2 after the first head.
+// One (row, KV head) block of a decode step: where its inputs are and where
+// its results go.
+struct Block {
+  const float* q;        // its G query heads, D apart, from the row's q|k|v
+  const float* new_key;  // the row's new key and value for this KV head
+  const float* new_value;
+  const float *cos, *sin;        // (D) at the row's position
+  const float *q_norm, *k_norm;  // (D), or null for no q/k norm
+  float *keys, *values;          // (capacity, D) of this head; the new ones go to slot S - 1
+  const float* bias;             // (S)
+  float* out;                    // (G, D)
+};
+
+// Per thread: the (G, S) scores (L1 for a few thousand keys), the rotated
+// queries (G, D) and one normalised head (D).
+struct Scratch {
+  std::vector<float> scores, q, head;
+};
+
+// The new token's q and k normalised (if the model does) and rotated as
+// ops::rms_norm and ops::rope do (model/row_ops.h), the key and value
+// appended; then out = softmax(q k^T * scale + bias) v for the G query heads
+// in one pass per operand: keys are read once for all G heads, and each
+// head's mix rereads the values, from L2 after the first head.
 R1_VECTOR_CLONES
-void attend_block(const float* q, int64_t q_stride, const float* keys, const float* values,
-                  const float* bias, int64_t G, int64_t S, int64_t D, float scale, float* scores,
-                  float* out) {
-  score_block(q, q_stride, keys, bias, G, S, D, scale, scores);
+void attend_new_token(const Block& b, int64_t G, int64_t S, int64_t D, double eps, float scale,
+                      Scratch& scratch) {
+  float* head = scratch.head.data();
+  for (int64_t g = 0; g < G; ++g) {
+    const float* x = b.q + g * D;
+    if (b.q_norm) {
+      rms_norm_row(x, b.q_norm, head, D, eps);
+      x = head;
+    }
+    rotate_head(x, b.cos, b.sin, scratch.q.data() + g * D, D, 1.0f);
+  }
+  const float* k = b.new_key;
+  if (b.k_norm) {
+    rms_norm_row(k, b.k_norm, head, D, eps);
+    k = head;
+  }
+  rotate_head(k, b.cos, b.sin, b.keys + (S - 1) * D, D, 1.0f);
+  std::memcpy(b.values + (S - 1) * D, b.new_value, D * sizeof(float));
+
+  float* scores = scratch.scores.data();
+  score_block(scratch.q.data(), D, b.keys, b.bias, G, S, D, scale, scores);
   for (int64_t g = 0; g < G; ++g) {
     float* p = scores + g * S;
     const float inv_total = 1.0f / exp_in_place(p, S);
-    float* o = out + g * D;
+    float* o = b.out + g * D;
     switch (D) {
       case 64:
-        mix_head<4>(p, values, S, inv_total, o);
+        mix_head<4>(p, b.values, S, inv_total, o);
         break;
       case 128:
-        mix_head<8>(p, values, S, inv_total, o);
+        mix_head<8>(p, b.values, S, inv_total, o);
         break;
       default:
-        mix_head_any(p, values, S, D, inv_total, o);
+        mix_head_any(p, b.values, S, D, inv_total, o);
     }
   }
 }
 
+bool rows_of(const at::Tensor& t, int64_t rows, int64_t width) {
+  return t.defined() && t.dim() == 2 && t.size(0) == rows && t.size(1) == width &&
+         t.stride(1) == 1 && t.scalar_type() == at::kFloat && t.device().is_cpu();
+}
+
+bool norm_weight_ok(const at::Tensor& w, int64_t D) {
+  return !w.defined() || (w.dim() == 1 && w.size(0) == D && w.is_contiguous() &&
+                          w.scalar_type() == at::kFloat && w.device().is_cpu());
+}
+
 }  // namespace
 
-at::Tensor decode_attention(const at::Tensor& q, const at::Tensor& keys, const at::Tensor& values,
-                            const at::Tensor& bias) {
-  const int64_t B = q.size(0), H = q.size(1), D = q.size(3);
-  const int64_t K = keys.size(1), S = keys.size(2), G = H / K;
-  if (q.size(2) != 1 || q.scalar_type() != at::kFloat || q.stride(3) != 1 || !q.device().is_cpu())
-    fail("decode_attention: q must be (B, H, 1, D) fp32 on the CPU");
-  if (keys.stride(3) != 1 || keys.stride(2) != D || keys.strides() != values.strides())
-    fail("decode_attention: keys/values need contiguous (S, D) blocks");
-  if (bias.dim() != 2 || bias.size(1) != S || bias.stride(1) != 1)
-    fail("decode_attention: bias must be (B, S) contiguous over S");
+at::Tensor decode_attention(const DecodeAttention& step) {
+  const at::Tensor &keys = step.keys, &values = step.values;
+  if (!keys.defined() || keys.dim() != 4 || keys.scalar_type() != at::kFloat ||
+      !keys.device().is_cpu())
+    fail("decode_attention: the cache must be (B, K, capacity, D) fp32 on the CPU");
+  const int64_t B = keys.size(0), K = keys.size(1), D = keys.size(3), S = step.slot + 1;
+  if (keys.stride(3) != 1 || keys.stride(2) != D || keys.sizes() != values.sizes() ||
+      keys.strides() != values.strides())
+    fail(
+        "decode_attention: keys and values need the same (B, K, capacity, D) layout with "
+        "contiguous rows of D");
+  if (step.slot < 0 || step.slot >= keys.size(2))
+    fail("decode_attention: slot ", step.slot, " outside a cache of ", keys.size(2));
+  const int64_t width = step.qkv.defined() ? step.qkv.size(-1) : 0;
+  const int64_t H = width / D - 2 * K;
+  if (!rows_of(step.qkv, B, width) || width % D != 0 || H <= 0 || H % K != 0 ||
+      step.qkv.stride(0) != width)
+    fail("decode_attention: qkv must be (B, (H + 2K) D) contiguous fp32 with H a multiple of K");
+  if (!rows_of(step.cos, B, D) || !rows_of(step.sin, B, D) || step.cos.stride(0) != D ||
+      step.sin.stride(0) != D)
+    fail("decode_attention: cos and sin must be (B, D) contiguous fp32");
+  if (!norm_weight_ok(step.q_norm, D) || !norm_weight_ok(step.k_norm, D))
+    fail("decode_attention: q/k norm weights must be (D) contiguous fp32");
+  const at::Tensor& bias = step.bias;
+  if (!bias.defined() || bias.dim() != 2 || bias.size(1) != S || bias.stride(1) != 1 ||
+      bias.scalar_type() != at::kFloat)
+    fail("decode_attention: bias must be (B, slot + 1) fp32, contiguous over keys");
+  const int64_t G = H / K;
   const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(D)));
-  auto out = at::empty({B, H, 1, D}, q.options());
-  const float* qp = q.data_ptr<float>();
-  const float* kp = keys.data_ptr<float>();
-  const float* vp = values.data_ptr<float>();
+  auto out = at::empty({B, H * D}, step.qkv.options());
+  const float* qkv = step.qkv.data_ptr<float>();
+  const float *cos = step.cos.data_ptr<float>(), *sin = step.sin.data_ptr<float>();
+  const float* q_norm = step.q_norm.defined() ? step.q_norm.data_ptr<float>() : nullptr;
+  const float* k_norm = step.k_norm.defined() ? step.k_norm.data_ptr<float>() : nullptr;
+  float *kp = keys.data_ptr<float>(), *vp = values.data_ptr<float>();
   const float* bp = bias.data_ptr<float>();
   const int64_t bias_stride = bias.stride(0);  // 0 when one bias row serves every row
   float* op = out.data_ptr<float>();
   const int64_t grain = parallel_grain(B * K, 0.5 * G * S * D);  // ~4 FMA/ns per pass
   at::parallel_for(0, B * K, grain, [&](int64_t begin, int64_t end) {
-    std::vector<float> scores(G * S);
+    Scratch scratch{std::vector<float>(G * S), std::vector<float>(G * D), std::vector<float>(D)};
     for (int64_t i = begin; i < end; ++i) {
       const int64_t b = i / K, kh = i % K;
-      attend_block(qp + b * q.stride(0) + kh * G * q.stride(1), q.stride(1),
-                   kp + b * keys.stride(0) + kh * keys.stride(1),
-                   vp + b * values.stride(0) + kh * values.stride(1), bp + b * bias_stride, G, S, D,
-                   scale, scores.data(), op + i * G * D);
+      const float* row = qkv + b * width;
+      Block block{row + kh * G * D,
+                  row + (H + kh) * D,
+                  row + (H + K + kh) * D,
+                  cos + b * D,
+                  sin + b * D,
+                  q_norm,
+                  k_norm,
+                  kp + b * keys.stride(0) + kh * keys.stride(1),
+                  vp + b * values.stride(0) + kh * values.stride(1),
+                  bp + b * bias_stride,
+                  op + i * G * D};
+      attend_new_token(block, G, S, D, step.norm_eps, scale, scratch);
     }
   });
   return out;

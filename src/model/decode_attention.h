@@ -1,8 +1,11 @@
-// Attention of one new token per row over its cached keys (a decode step).
-// The general attention (batched matmuls) becomes B x K tiny GEMMs through
-// BLAS, one call each, which at a few hundred cached tokens costs more than
-// the rest of the layer; here each (row, KV head) is one pass over its keys
-// and values, rows in parallel.
+// A decode step's attention, one new token per row, from the layer's q|k|v
+// projections to the attention output, in one parallel pass over (row, KV
+// head) blocks: the optional per-head q/k RMSNorm (Qwen3), RoPE, the new key
+// and value written into the cache, and the attention over every cached key.
+// As separate ATen ops (split, two RoPE calls, two strided cache copies, a
+// transpose) the steps before the attention cost a third as much as the
+// attention itself at 64 rows; and the general attention (batched matmuls)
+// becomes B x K tiny GEMMs through BLAS, one call each.
 //
 // B = batch, H = query heads, K = KV heads, G = H / K, S = keys, D = head dim.
 #pragma once
@@ -11,10 +14,18 @@
 
 namespace r1 {
 
-// q (B, H, 1, D); keys, values (B, K, S, D) with contiguous rows of D;
-// bias (B or 1, S) additive (0 or -inf, contiguous over S). Returns (B, H, 1, D):
-// softmax(q k^T / sqrt(D) + bias) v, query head h reading KV head h / G.
-at::Tensor decode_attention(const at::Tensor& q, const at::Tensor& keys, const at::Tensor& values,
-                            const at::Tensor& bias);
+struct DecodeAttention {
+  at::Tensor qkv;             // (B, (H + 2K) D): the new tokens' q|k|v, rows contiguous
+  at::Tensor cos, sin;        // (B, D): RoPE at each row's position, each frequency twice
+  at::Tensor q_norm, k_norm;  // (D): per-head RMSNorm weights, or undefined for none
+  double norm_eps = 1e-6;
+  at::Tensor keys, values;  // (B, K, capacity, D): the layer's cache, rows of D contiguous
+  int64_t slot = 0;         // where the new key and value go; attention reads [0, slot]
+  at::Tensor bias;          // (B, slot + 1) additive, 0 or -inf; a row stride of 0 is fine
+};
+
+// Appends each row's key and value at `slot` and returns (B, H * D):
+// softmax(q k^T / sqrt(D) + bias) v per query head, head h reading KV head h / G.
+at::Tensor decode_attention(const DecodeAttention& step);
 
 }  // namespace r1

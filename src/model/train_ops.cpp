@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "model/gemm.h"
+#include "model/row_ops.h"
 #include "model/vec_math.h"
 
 namespace r1::ops {
@@ -114,26 +115,11 @@ struct PackedLinearFn : public torch::autograd::Function<PackedLinearFn> {
 // runs stay bit-for-bit reproducible.
 constexpr int64_t kRowBlocks = 32;
 
-// Rows [begin, end): y = x inv w, inv = (mean(x^2) + eps)^(-1/2), the sum of
-// squares in double over 8 lanes (vectorises; order fixed by the lanes).
+// Rows [begin, end): y = x inv w, inv = (mean(x^2) + eps)^(-1/2) (model/row_ops.h).
 template <typename T>
 R1_VECTOR_CLONES void rms_norm_rows(const T* x, const T* w, T* y, T* inv, int64_t begin,
                                     int64_t end, int64_t C, double eps) {
-  constexpr int kLanes = 8;
-  for (int64_t r = begin; r < end; ++r) {
-    const T* xr = x + r * C;
-    double lanes[kLanes] = {};
-    int64_t c = 0;
-    for (; c + kLanes <= C; c += kLanes)
-      for (int j = 0; j < kLanes; ++j) lanes[j] += static_cast<double>(xr[c + j]) * xr[c + j];
-    double sum = 0;
-    for (; c < C; ++c) sum += static_cast<double>(xr[c]) * xr[c];
-    for (double l : lanes) sum += l;
-    const T iv = static_cast<T>(1.0 / std::sqrt(sum / C + eps));
-    inv[r] = iv;
-    T* yr = y + r * C;
-    for (int64_t c = 0; c < C; ++c) yr[c] = (xr[c] * iv) * w[c];
-  }
+  for (int64_t r = begin; r < end; ++r) inv[r] = rms_norm_row(x + r * C, w, y + r * C, C, eps);
 }
 
 template <typename T>
@@ -455,28 +441,16 @@ struct AttentionFn : public torch::autograd::Function<AttentionFn> {
   }
 };
 
-// Rotary embedding, rotate_half convention (transformers' apply_rotary_pos_emb),
-// per token row of H heads; cos and sin (rows, D) hold each frequency twice:
-//   y_i = x_i cos_i - x_{i+D/2} sin_i,  y_{i+D/2} = x_{i+D/2} cos_i + x_i sin_i
-// Backward is the rotation by -angle: dx_i = dy_i cos_i + dy_{i+D/2} sin_i,
-// dx_{i+D/2} = dy_{i+D/2} cos_i - dy_i sin_i. `sign` = +1 forward, -1 backward.
+// Rotary embedding (model/row_ops.h) per token row of H heads; cos and sin
+// (rows, D). Backward is the rotation by -angle: dx_i = dy_i cos_i + dy_{i+D/2}
+// sin_i, dx_{i+D/2} = dy_{i+D/2} cos_i - dy_i sin_i. `sign` = +1 forward, -1 backward.
 template <typename T>
-R1_VECTOR_CLONES void rotate_rows(const T* __restrict x, int64_t x_row_stride,
-                                  const T* __restrict cos, const T* __restrict sin, T* __restrict y,
-                                  int64_t begin, int64_t end, int64_t H, int64_t D, T sign) {
-  const int64_t half = D / 2;
-  for (int64_t r = begin; r < end; ++r) {
-    const T *c = cos + r * D, *s = sin + r * D;
-    for (int64_t h = 0; h < H; ++h) {
-      const T* xr = x + r * x_row_stride + h * D;
-      T* yr = y + (r * H + h) * D;
-      for (int64_t i = 0; i < half; ++i) {
-        const T a = xr[i], b = xr[i + half];
-        yr[i] = a * c[i] - sign * b * s[i];
-        yr[i + half] = b * c[i + half] + sign * a * s[i + half];
-      }
-    }
-  }
+R1_VECTOR_CLONES void rotate_rows(const T* x, int64_t x_row_stride, const T* cos, const T* sin,
+                                  T* y, int64_t begin, int64_t end, int64_t H, int64_t D, T sign) {
+  for (int64_t r = begin; r < end; ++r)
+    for (int64_t h = 0; h < H; ++h)
+      rotate_head(x + r * x_row_stride + h * D, cos + r * D, sin + r * D, y + (r * H + h) * D, D,
+                  sign);
 }
 
 template <typename T>

@@ -321,6 +321,40 @@ at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor&
   return at::matmul(probs, v).view({B, H, T, D});
 }
 
+// Attention from the q|k|v projections (B, T, (H+2K)*D) in ATen-sized steps:
+// split, the optional per-head q/k norm, RoPE; then without a cache
+// (training, scoring) the fused causal attention, which takes the key mask
+// itself, and with one (a prefill, or a decode step off the CPU) an append to
+// the cache and attention over all of it with the additive bias. (B, T, H*D).
+at::Tensor split_attention(const ModelConfig& c, const LayerWeights& l, const at::Tensor& qkv,
+                           const at::Tensor& cos, const at::Tensor& sin, const at::Tensor& key_mask,
+                           const at::Tensor& bias, KVCache* cache, size_t layer_index) {
+  const int64_t B = qkv.size(0), T = qkv.size(1);
+  const int64_t H = c.num_attention_heads, K = c.num_key_value_heads, D = c.head_dim;
+  auto parts = qkv.split_with_sizes({H * D, K * D, K * D}, -1);
+  auto q = parts[0].view({B, T, H, D});
+  auto k = parts[1].view({B, T, K, D});
+  auto v = parts[2].view({B, T, K, D});
+  if (c.qk_norm) {
+    q = ops::rms_norm(q, l.q_norm, c.rms_norm_eps);
+    k = ops::rms_norm(k, l.k_norm, c.rms_norm_eps);
+  }
+  q = ops::rope(q, cos.squeeze(2), sin.squeeze(2));
+  k = ops::rope(k, cos.squeeze(2), sin.squeeze(2));
+  if (!cache) return ops::causal_attention(q, k, v, key_mask).reshape({B, T, H * D});
+  q = q.transpose(1, 2);  // (B, H, T, D)
+  k = k.transpose(1, 2);  // (B, K, T, D)
+  v = v.transpose(1, 2);  // (B, K, T, D)
+  // Append, then attend over everything cached so far: (B, K, S, D).
+  at::Tensor& keys = cache->keys[layer_index];
+  at::Tensor& values = cache->values[layer_index];
+  keys.narrow(2, cache->length, T).copy_(k);
+  values.narrow(2, cache->length, T).copy_(v);
+  auto attn = attention(q, keys.narrow(2, 0, cache->length + T),
+                        values.narrow(2, 0, cache->length + T), bias, K);
+  return attn.transpose(1, 2).reshape({B, T, H * D});
+}
+
 // residual + the MLP of a decode step, down(silu(gate x) * up x), for 8 to 64 rows of
 // fp32 on the CPU without autograd: the SwiGLU comes out of the gate and up
 // products already packed for the down projection (model/decode_gemm.h
@@ -351,15 +385,14 @@ at::Tensor decode_mlp(const at::Tensor& x, const LayerWeights& l, const at::Tens
 // pass each instead of several ATen ops, which at decode sizes cost more in
 // dispatch and thread wake-ups than in arithmetic). Without a cache (training,
 // scoring) the projections and attention are train_ops' too, whose backward
-// passes are hand-written, and attention takes the key mask itself; with a
-// cache (prefill and decode) the projections run on dense_packed (its few-row
-// orientation), attention appends to the cache and reads it, with the
-// additive bias.
+// passes are hand-written; with a cache (prefill and decode) the projections
+// run on dense_packed (its few-row orientation), a decode step's attention on
+// model/decode_attention.h, a prefill's on split_attention.
 at::Tensor layer_forward(const ModelConfig& c, const LayerWeights& l, const at::Tensor& x,
                          const at::Tensor& cos, const at::Tensor& sin, const at::Tensor& key_mask,
                          const at::Tensor& bias, KVCache* cache, size_t layer_index) {
   const int64_t B = x.size(0), T = x.size(1);
-  const int64_t H = c.num_attention_heads, K = c.num_key_value_heads, D = c.head_dim;
+  const int64_t H = c.num_attention_heads, D = c.head_dim;
   const bool fused = cache == nullptr;
   auto norm = [&](const at::Tensor& t, const at::Tensor& w) {
     return ops::rms_norm(t, w, c.rms_norm_eps);
@@ -373,35 +406,23 @@ at::Tensor layer_forward(const ModelConfig& c, const LayerWeights& l, const at::
   std::vector<at::Tensor> biases;
   if (c.attention_bias) biases = {l.q_bias, l.k_bias, l.v_bias};
   auto qkv = packed(h, {l.q_proj, l.k_proj, l.v_proj}, biases);  // (B, T, (H+2K)*D)
-  auto parts = qkv.split_with_sizes({H * D, K * D, K * D}, -1);
-  auto q = parts[0].view({B, T, H, D});
-  auto k = parts[1].view({B, T, K, D});
-  auto v = parts[2].view({B, T, K, D});
-  if (c.qk_norm) {
-    q = norm(q, l.q_norm);
-    k = norm(k, l.k_norm);
-  }
-  q = ops::rope(q, cos.squeeze(2), sin.squeeze(2));
-  k = ops::rope(k, cos.squeeze(2), sin.squeeze(2));
-  at::Tensor attn;  // (B, T, H*D)
-  if (fused) {
-    attn = ops::causal_attention(q, k, v, key_mask).reshape({B, T, H * D});
+  at::Tensor attn;                                               // (B, T, H*D)
+  if (!fused && T == 1 && qkv.device().is_cpu() && qkv.scalar_type() == at::kFloat &&
+      !(at::GradMode::is_enabled() && qkv.requires_grad())) {
+    // A decode step: q/k norms, RoPE, cache append and attention in one pass.
+    DecodeAttention step{qkv.reshape({B, -1}).contiguous(),
+                         cos.view({B, D}),
+                         sin.view({B, D}),
+                         c.qk_norm ? l.q_norm : at::Tensor(),
+                         c.qk_norm ? l.k_norm : at::Tensor(),
+                         c.rms_norm_eps,
+                         cache->keys[layer_index],
+                         cache->values[layer_index],
+                         cache->length,
+                         bias.select(1, 0).select(1, 0)};
+    attn = decode_attention(step).view({B, T, H * D});
   } else {
-    q = q.transpose(1, 2);  // (B, H, T, D)
-    k = k.transpose(1, 2);  // (B, K, T, D)
-    v = v.transpose(1, 2);  // (B, K, T, D)
-    // Append, then attend over everything cached so far: (B, K, S, D).
-    at::Tensor& keys = cache->keys[layer_index];
-    at::Tensor& values = cache->values[layer_index];
-    keys.narrow(2, cache->length, T).copy_(k);
-    values.narrow(2, cache->length, T).copy_(v);
-    k = keys.narrow(2, 0, cache->length + T);
-    v = values.narrow(2, 0, cache->length + T);
-    // One new token per row (a decode step): a pass per (row, KV head), not B x K GEMMs.
-    const bool decode_step = T == 1 && q.device().is_cpu() && q.scalar_type() == at::kFloat;
-    attn = decode_step ? decode_attention(q, k, v, bias.select(1, 0).select(1, 0))
-                       : attention(q, k, v, bias, K);
-    attn = attn.transpose(1, 2).reshape({B, T, H * D});
+    attn = split_attention(c, l, qkv, cos, sin, key_mask, bias, cache, layer_index);
   }
   auto x1 = fused ? x + ops::linear(attn, l.o_proj) : dense(attn, l.o_proj, {}, x);
 

@@ -1,8 +1,8 @@
 // The decode products (model/decode_gemm.h) equal a double-precision matmul
 // for every lane count, with a tail of weight rows that fills no full panel,
-// in both output layouts and through the SwiGLU; decode attention
-// (model/decode_attention.h) equals softmax(q k^T / sqrt(D) + bias) v
-// computed with ATen.
+// in both output layouts and through the SwiGLU; the decode step's attention
+// (model/decode_attention.h) equals q/k norm, RoPE, cache append and
+// softmax(q k^T / sqrt(D) + bias) v computed with ATen in double.
 #include "model/decode_attention.h"
 #include "model/decode_gemm.h"
 
@@ -90,31 +90,93 @@ TEST(DecodeGemm, SwigluComesOutPackedForTheNextProduct) {
   }
 }
 
-// Head dims 64 and 128 take the register-blocked mix, 40 the generic one.
-TEST(DecodeAttention, EqualsSoftmaxAttentionAndIgnoresMaskedSlots) {
+// Reference pieces in double: RoPE (rotate_half) and the per-head RMSNorm.
+at::Tensor rope_ref(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) {
+  const int64_t half = x.size(-1) / 2;
+  auto rotated = at::cat({-x.narrow(-1, half, half), x.narrow(-1, 0, half)}, -1);
+  return x * cos + rotated * sin;
+}
+
+at::Tensor norm_ref(const at::Tensor& x, const at::Tensor& w, double eps) {
+  return x * at::rsqrt(x.pow(2).mean(-1, true) + eps) * w;
+}
+
+// Head dims 64 and 128 take the register-blocked mix, 40 the generic one;
+// with and without the q/k norm (Qwen3).
+TEST(DecodeAttention, EqualsNormRopeAppendThenSoftmaxAttention) {
   at::manual_seed(7);
   for (int64_t D : {64, 128, 40}) {
-    const int64_t B = 3, K = 2, G = 3, H = K * G, S = 37;
-    auto q = at::randn({B, H, 1, D});
-    auto keys = at::randn({B, K, S, D}), values = at::randn({B, K, S, D});
-    auto bias = at::zeros({B, S});
-    // Row 1 sees only its last 20 keys, row 2 every other key: the masked
-    // cache slots hold NaN, as a slot no one wrote may.
-    bias[1].narrow(0, 0, S - 20).fill_(-INFINITY);
-    bias[2].slice(0, 0, S, 2).fill_(-INFINITY);
-    auto masked = bias.eq(-INFINITY).view({B, 1, S, 1}).expand({B, K, S, D});
-    keys.masked_fill_(masked, NAN);
-    values.masked_fill_(masked, NAN);
-    auto out = decode_attention(q, keys, values, bias);
+    for (bool qk_norm : {false, true}) {
+      const int64_t B = 3, K = 2, G = 3, H = K * G, S = 37, capacity = 40;
+      const double eps = 1e-6;
+      DecodeAttention step;
+      step.qkv = at::randn({B, (H + 2 * K) * D});
+      auto angles = at::rand({B, D / 2}) * 6.0;
+      step.cos = at::cat({angles, angles}, -1).cos();
+      step.sin = at::cat({angles, angles}, -1).sin();
+      if (qk_norm) {
+        step.q_norm = at::rand({D}) + 0.5;
+        step.k_norm = at::rand({D}) + 0.5;
+      }
+      step.norm_eps = eps;
+      step.keys = at::randn({B, K, capacity, D});
+      step.values = at::randn({B, K, capacity, D});
+      step.slot = S - 1;
+      // Row 1 sees only its last 20 keys, row 2 every other key (and always
+      // the new one): the masked cache slots hold NaN, as a slot no one wrote may.
+      step.bias = at::zeros({B, S});
+      step.bias[1].narrow(0, 0, S - 20).fill_(-INFINITY);
+      step.bias[2].slice(0, 0, S - 1, 2).fill_(-INFINITY);
+      auto masked = step.bias.eq(-INFINITY).view({B, 1, S, 1}).expand({B, K, S, D});
+      step.keys.narrow(2, 0, S).masked_fill_(masked, NAN);
+      step.values.narrow(2, 0, S).masked_fill_(masked, NAN);
+      auto old_keys = step.keys.to(at::kDouble), old_values = step.values.to(at::kDouble);
+      auto out = decode_attention(step);
 
-    auto kh = keys.masked_fill(masked, 0).to(at::kDouble).repeat_interleave(G, 1);
-    auto vh = values.masked_fill(masked, 0).to(at::kDouble).repeat_interleave(G, 1);
-    auto scores = at::matmul(q.to(at::kDouble), kh.transpose(2, 3)) / std::sqrt(double(D)) +
-                  bias.to(at::kDouble).view({B, 1, 1, S});
-    auto want = at::matmul(at::softmax(scores, -1), vh);
-    ASSERT_TRUE(out.isfinite().all().item<bool>()) << "D " << D;
-    EXPECT_LT((out.to(at::kDouble) - want).abs().max().item<double>(), 1e-5) << "D " << D;
+      auto qkv = step.qkv.to(at::kDouble);
+      auto q = qkv.narrow(1, 0, H * D).view({B, H, D});
+      auto k = qkv.narrow(1, H * D, K * D).view({B, K, D});
+      auto v = qkv.narrow(1, (H + K) * D, K * D).view({B, K, D});
+      if (qk_norm) {
+        q = norm_ref(q, step.q_norm.to(at::kDouble), eps);
+        k = norm_ref(k, step.k_norm.to(at::kDouble), eps);
+      }
+      auto cos = step.cos.to(at::kDouble).unsqueeze(1), sin = step.sin.to(at::kDouble).unsqueeze(1);
+      q = rope_ref(q, cos, sin);
+      k = rope_ref(k, cos, sin);
+      // The new key and value are in the cache at the slot, nothing else moved.
+      auto want_keys = old_keys.clone(), want_values = old_values.clone();
+      want_keys.select(2, S - 1).copy_(k);
+      want_values.select(2, S - 1).copy_(v);
+      auto same = [](const at::Tensor& a, const at::Tensor& b) {
+        return ((a - b).abs().le(1e-5) | (a.isnan() & b.isnan())).all().item<bool>();
+      };
+      EXPECT_TRUE(same(step.keys.to(at::kDouble), want_keys)) << "D " << D;
+      EXPECT_TRUE(same(step.values.to(at::kDouble), want_values)) << "D " << D;
+
+      auto all_masked = step.bias.eq(-INFINITY).view({B, 1, S, 1}).expand({B, K, S, D});
+      auto kh = want_keys.narrow(2, 0, S).masked_fill(all_masked, 0).repeat_interleave(G, 1);
+      auto vh = want_values.narrow(2, 0, S).masked_fill(all_masked, 0).repeat_interleave(G, 1);
+      auto scores = at::matmul(q.unsqueeze(2), kh.transpose(2, 3)) / std::sqrt(double(D)) +
+                    step.bias.to(at::kDouble).view({B, 1, 1, S});
+      auto want = at::matmul(at::softmax(scores, -1), vh).view({B, H * D});
+      ASSERT_TRUE(out.isfinite().all().item<bool>()) << "D " << D;
+      EXPECT_LT((out.to(at::kDouble) - want).abs().max().item<double>(), 1e-5)
+          << "D " << D << " qk_norm " << qk_norm;
+    }
   }
+}
+
+TEST(DecodeAttention, RejectsACacheSlotOutOfRange) {
+  DecodeAttention step;
+  step.qkv = at::randn({1, 4 * 8});
+  step.cos = at::ones({1, 8});
+  step.sin = at::zeros({1, 8});
+  step.keys = at::zeros({1, 1, 4, 8});
+  step.values = at::zeros({1, 1, 4, 8});
+  step.slot = 4;
+  step.bias = at::zeros({1, 5});
+  EXPECT_THROW(decode_attention(step), std::exception);
 }
 
 }  // namespace
