@@ -8,8 +8,12 @@ same model files, in the same run as r1cpp's engine, with the ratio.
 
 Workload: a 64-token prompt shared by all sequences, 128 new tokens (no early
 stop), sampling at temperature 1; transformers uses its KV cache (generate).
+torch's OpenMP waiting is what the environment says (OMP_WAIT_POLICY,
+GOMP_SPINCOUNT; libgomp's default spins for milliseconds); r1's benchmark runs
+with r1's own.
 """
 import argparse
+import os
 import re
 import subprocess
 import time
@@ -37,8 +41,11 @@ def hf_decode_tps(model, seqs, vocab):
 
 
 def r1_rows(binary, shape, seqs):
+    # r1 picks its own OpenMP waiting (src/util/system.cpp); the settings given
+    # to this script are for torch here.
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
     out = subprocess.run([binary, "--shape", shape, "--seqs", seqs], capture_output=True,
-                         text=True, check=True).stdout
+                         text=True, check=True, env=env).stdout
     rows = {}
     for line in out.splitlines():
         m = re.match(r"\|\s*(\S+)\s*\|\s*(\d+)\s*\|\s*([\d.]+)\s*\|\s*([\d.]+)\s*\|", line)

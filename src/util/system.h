@@ -17,6 +17,10 @@ std::string blas_library();
 void configure_threads();
 int compute_threads();
 
+// How torch's OpenMP threads wait between parallel regions, as libgomp was
+// told: "OMP_WAIT_POLICY=...", "GOMP_SPINCOUNT=..." or libgomp's default.
+std::string omp_waiting();
+
 // glibc returns every freed block over its mmap threshold (128 KB, growing
 // to at most 32 MB) to the kernel, so each training step page-faults its
 // activations in anew (3% of a GRPO profile in the kernel's page-fault path).
@@ -30,10 +34,13 @@ void configure_allocator();
 // back to its Prescott (SSE3) kernels, 2-3x slower than its Haswell (AVX2+FMA)
 // ones on every matmul shape we measured. The core type is read once when the
 // library loads, so on such CPUs (AVX2 + FMA present, OPENBLAS_CORETYPE unset)
-// this sets it and re-executes the program. It also sets OMP_WAIT_POLICY=PASSIVE:
-// torch's OpenMP threads otherwise spin (38% of a decode profile) while
-// OpenBLAS's own threads do the matmuls on the same two cores. Call first
-// thing in main. Values the user set always win.
+// this sets it and re-executes the program. It also bounds how long torch's
+// OpenMP threads spin between parallel regions before they sleep
+// (GOMP_SPINCOUNT, system.cpp has the measurements): waking a sleeping thread
+// costs tens of microseconds per region on a VM, and spinning without bound
+// takes the cores from OpenBLAS's own threads and from other processes.
+// OMP_WAIT_POLICY=PASSIVE (never spin) is faster on a machine shared with
+// busy processes. Call first thing in main. Values the user set always win.
 void select_blas_kernels(char** argv);
 
 }  // namespace r1

@@ -15,7 +15,7 @@ int cmd_info(const Args& args) {
               "Print a model's family, parameter count, dtype, layers and "
               "context length\n(config only: weights are not loaded).");
   p.add("--model", "DIR", "model directory (Hugging Face layout)");
-  p.add_switch("--system", "also print the compute setup (BLAS library, threads)");
+  p.add_switch("--system", "also print the compute setup (BLAS library, threads, OpenMP waiting)");
   if (!p.parse(args)) return 0;
   if (p.str("--model").empty() && !p.on("--system")) fail("r1 info: give --model DIR or --system");
 
@@ -38,7 +38,8 @@ int cmd_info(const Args& args) {
   }
   if (p.on("--system")) {
     std::cout << "blas:        " << blas_library() << "\n"
-              << "threads:     " << compute_threads() << "\n";
+              << "threads:     " << compute_threads() << "\n"
+              << "omp waiting: " << omp_waiting() << "\n";
   }
   return 0;
 }
