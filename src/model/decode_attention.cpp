@@ -179,7 +179,7 @@ bool norm_weight_ok(const at::Tensor& w, int64_t D) {
 
 }  // namespace
 
-at::Tensor decode_attention(const DecodeAttention& step) {
+void check_decode_attention(const DecodeAttention& step) {
   const at::Tensor &keys = step.keys, &values = step.values;
   if (!keys.defined() || keys.dim() != 4 || keys.scalar_type() != at::kFloat ||
       !keys.device().is_cpu())
@@ -206,36 +206,48 @@ at::Tensor decode_attention(const DecodeAttention& step) {
   if (!bias.defined() || bias.dim() != 2 || bias.size(1) != S || bias.stride(1) != 1 ||
       bias.scalar_type() != at::kFloat)
     fail("decode_attention: bias must be (B, slot + 1) fp32, contiguous over keys");
-  const int64_t G = H / K;
+}
+
+void decode_attention_blocks(const DecodeAttention& step, float* out, int64_t begin, int64_t end) {
+  const at::Tensor &keys = step.keys, &values = step.values;
+  const int64_t K = keys.size(1), D = keys.size(3), S = step.slot + 1;
+  const int64_t width = step.qkv.size(1), H = width / D - 2 * K, G = H / K;
   const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(D)));
-  auto out = at::empty({B, H * D}, step.qkv.options());
   const float* qkv = step.qkv.data_ptr<float>();
   const float *cos = step.cos.data_ptr<float>(), *sin = step.sin.data_ptr<float>();
   const float* q_norm = step.q_norm.defined() ? step.q_norm.data_ptr<float>() : nullptr;
   const float* k_norm = step.k_norm.defined() ? step.k_norm.data_ptr<float>() : nullptr;
   float *kp = keys.data_ptr<float>(), *vp = values.data_ptr<float>();
-  const float* bp = bias.data_ptr<float>();
-  const int64_t bias_stride = bias.stride(0);  // 0 when one bias row serves every row
+  const float* bp = step.bias.data_ptr<float>();
+  const int64_t bias_stride = step.bias.stride(0);  // 0 when one bias row serves every row
+  Scratch scratch{std::vector<float>(G * S), std::vector<float>(G * D), std::vector<float>(D)};
+  for (int64_t i = begin; i < end; ++i) {
+    const int64_t b = i / K, kh = i % K;
+    const float* row = qkv + b * width;
+    Block block{row + kh * G * D,
+                row + (H + kh) * D,
+                row + (H + K + kh) * D,
+                cos + b * D,
+                sin + b * D,
+                q_norm,
+                k_norm,
+                kp + b * keys.stride(0) + kh * keys.stride(1),
+                vp + b * values.stride(0) + kh * values.stride(1),
+                bp + b * bias_stride,
+                out + i * G * D};
+    attend_new_token(block, G, S, D, step.norm_eps, scale, scratch);
+  }
+}
+
+at::Tensor decode_attention(const DecodeAttention& step) {
+  check_decode_attention(step);
+  const int64_t B = step.keys.size(0), K = step.keys.size(1), D = step.keys.size(3);
+  const int64_t HD = step.qkv.size(1) - 2 * K * D, S = step.slot + 1;
+  auto out = at::empty({B, HD}, step.qkv.options());
   float* op = out.data_ptr<float>();
-  const int64_t grain = parallel_grain(B * K, 0.5 * G * S * D);  // ~4 FMA/ns per pass
+  const int64_t grain = parallel_grain(B * K, 0.5 * HD / K * S);  // ~4 FMA/ns per pass
   at::parallel_for(0, B * K, grain, [&](int64_t begin, int64_t end) {
-    Scratch scratch{std::vector<float>(G * S), std::vector<float>(G * D), std::vector<float>(D)};
-    for (int64_t i = begin; i < end; ++i) {
-      const int64_t b = i / K, kh = i % K;
-      const float* row = qkv + b * width;
-      Block block{row + kh * G * D,
-                  row + (H + kh) * D,
-                  row + (H + K + kh) * D,
-                  cos + b * D,
-                  sin + b * D,
-                  q_norm,
-                  k_norm,
-                  kp + b * keys.stride(0) + kh * keys.stride(1),
-                  vp + b * values.stride(0) + kh * values.stride(1),
-                  bp + b * bias_stride,
-                  op + i * G * D};
-      attend_new_token(block, G, S, D, step.norm_eps, scale, scratch);
-    }
+    decode_attention_blocks(step, op, begin, end);
   });
   return out;
 }

@@ -28,4 +28,12 @@ struct DecodeAttention {
 // softmax(q k^T / sqrt(D) + bias) v per query head, head h reading KV head h / G.
 at::Tensor decode_attention(const DecodeAttention& step);
 
+// The same in parts, for callers that split the work between threads
+// themselves (model/decode_layers.h): check_decode_attention fails with a
+// named error on bad shapes; decode_attention_blocks then does the (row, KV
+// head) blocks [begin, end) of B x K on the calling thread, writing out
+// (B, H * D), and never throws.
+void check_decode_attention(const DecodeAttention& step);
+void decode_attention_blocks(const DecodeAttention& step, float* out, int64_t begin, int64_t end);
+
 }  // namespace r1

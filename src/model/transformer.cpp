@@ -8,6 +8,7 @@
 
 #include "model/decode_attention.h"
 #include "model/decode_gemm.h"
+#include "model/decode_layers.h"
 #include "model/gemm.h"
 #include "model/logit_ops.h"
 #include "model/train_ops.h"
@@ -462,8 +463,13 @@ at::Tensor forward_hidden(const Model& model, const at::Tensor& ids, const at::T
   auto cos = emb.cos(), sin = emb.sin();
   auto bias = cache ? attention_bias(key_mask, B, T, past + T, ids.device()) : at::Tensor();
 
-  for (size_t i = 0; i < model.layers.size(); ++i)
-    x = layer_forward(c, model.layers[i], x, cos, sin, key_mask, bias, cache, i);
+  if (cache && T == 1 && decode_layers_apply(model, x)) {
+    x = decode_layers(model, x, cos.view({B, -1}), sin.view({B, -1}),
+                      bias.select(1, 0).select(1, 0), *cache);
+  } else {
+    for (size_t i = 0; i < model.layers.size(); ++i)
+      x = layer_forward(c, model.layers[i], x, cos, sin, key_mask, bias, cache, i);
+  }
   if (cache) cache->length += T;
   return ops::rms_norm(x, model.norm, c.rms_norm_eps);
 }

@@ -43,19 +43,24 @@ std::vector<int64_t> greedy_uncached(const Model& model, std::vector<int64_t> id
 
 class EngineFamilies : public ::testing::TestWithParam<const char*> {};
 
+// 4 rows decode layer by layer; 9 take the fused decode layers
+// (model/decode_layers.h, 8 to 64 rows).
 TEST_P(EngineFamilies, CachedGreedyEqualsUncachedOnARaggedBatch) {
   Model model = fixture_model(GetParam());
   const int64_t V = model.config.vocab_size;
-  std::vector<GenerateRequest> requests;
-  for (int64_t len : {5, 1, 12, 8}) requests.push_back({random_prompt(len, V, len), 1, 0});
-  SamplingParams params;
-  params.temperature = 0.0f;
-  params.max_new_tokens = 16;
-  auto results = generate(model, requests, params);
-  for (size_t q = 0; q < requests.size(); ++q) {
-    EXPECT_EQ(results[q][0].tokens, greedy_uncached(model, requests[q].prompt, 16))
-        << GetParam() << " request " << q;
-    EXPECT_EQ(results[q][0].finish, FinishReason::kLength);
+  for (std::vector<int64_t> lengths :
+       {std::vector<int64_t>{5, 1, 12, 8}, std::vector<int64_t>{5, 1, 12, 8, 3, 7, 2, 10, 6}}) {
+    std::vector<GenerateRequest> requests;
+    for (int64_t len : lengths) requests.push_back({random_prompt(len, V, len), 1, 0});
+    SamplingParams params;
+    params.temperature = 0.0f;
+    params.max_new_tokens = 16;
+    auto results = generate(model, requests, params);
+    for (size_t q = 0; q < requests.size(); ++q) {
+      EXPECT_EQ(results[q][0].tokens, greedy_uncached(model, requests[q].prompt, 16))
+          << GetParam() << " request " << q << " of " << requests.size();
+      EXPECT_EQ(results[q][0].finish, FinishReason::kLength);
+    }
   }
 }
 

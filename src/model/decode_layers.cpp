@@ -1,0 +1,172 @@
+#include "model/decode_layers.h"
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <vector>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "model/decode_attention.h"
+#include "model/decode_gemm.h"
+#include "model/row_ops.h"
+#include "model/transformer.h"
+#include "model/vec_math.h"
+
+namespace r1 {
+namespace {
+
+// Weight rows go to threads in whole register panels at every lane count
+// (24, 12, 8 or 6 rows: model/decode_gemm.cpp), so no share ends in the
+// kernel's one-row tail loop.
+constexpr int64_t kRowUnit = 24;
+
+// Thread t's share [begin, end) of n items, in whole units.
+struct Share {
+  int64_t begin, end;
+};
+
+Share share(int64_t n, int t, int nt, int64_t unit = 1) {
+  const int64_t units = (n + unit - 1) / unit;
+  return {std::min(n, units * t / nt * unit), std::min(n, units * (t + 1) / nt * unit)};
+}
+
+void barrier(){
+#pragma omp barrier
+}
+
+R1_VECTOR_CLONES void norm_rows(const float* x, const float* w, float* y, int64_t begin,
+                                int64_t end, int64_t C, double eps) {
+  for (int64_t r = begin; r < end; ++r) rms_norm_row(x + r * C, w, y + r * C, C, eps);
+}
+
+// xt (C, Rp) = x (R, C) packed (model/decode_gemm.h), columns split between threads.
+void pack_share(const float* x, int64_t R, int64_t C, int64_t Rp, float* xt, int t, int nt) {
+  const Share cols = share(C, t, nt, 16);
+  if (cols.begin < cols.end)
+    pack_rows(x + cols.begin, R, cols.end - cols.begin, C, Rp, xt + cols.begin * Rp);
+}
+
+// xt = RMSNorm(x) w packed, through h (R, C): rows normalised, a barrier,
+// then columns packed.
+void norm_and_pack(const float* x, const at::Tensor& w, double eps, int64_t R, int64_t C,
+                   int64_t Rp, float* h, float* xt, int t, int nt) {
+  const Share rows = share(R, t, nt);
+  norm_rows(x, w.data_ptr<float>(), h, rows.begin, rows.end, C, eps);
+  barrier();
+  pack_share(h, R, C, Rp, xt, t, nt);
+}
+
+// Thread t's share of y[:, col..] (+)= x w^T (+ b) for the R rows packed in
+// xt: w (n, in), y rows ldy apart.
+void product_share(const at::Tensor& w, const at::Tensor& b, const float* xt, int64_t Rp, int64_t R,
+                   float* y, int64_t ldy, bool accumulate, int t, int nt) {
+  const int64_t n = w.size(0), in = w.size(1);
+  const Share rows = share(n, t, nt, kRowUnit);
+  if (rows.begin >= rows.end) return;
+  RowsOut out{y + rows.begin, ldy};
+  if (b.defined()) out.bias = b.data_ptr<float>() + rows.begin;
+  out.accumulate = accumulate;
+  weight_times_rows_into(w.data_ptr<float>() + rows.begin * in, rows.end - rows.begin, in, xt, Rp,
+                         R, out);
+}
+
+bool plain(const at::Tensor& t) {
+  return !t.defined() || (t.device().is_cpu() && t.scalar_type() == at::kFloat &&
+                          t.is_contiguous() && !(at::GradMode::is_enabled() && t.requires_grad()));
+}
+
+}  // namespace
+
+bool decode_layers_apply(const Model& model, const at::Tensor& x) {
+  if (!x.defined() || x.dim() != 3 || x.size(1) != 1 || x.size(0) < kDecodeGemmMinRows ||
+      x.size(0) > kDecodeGemmMaxRows || !x.device().is_cpu() || x.scalar_type() != at::kFloat ||
+      (at::GradMode::is_enabled() && x.requires_grad()))
+    return false;
+  for (const LayerWeights& l : model.layers)
+    for (const at::Tensor* t :
+         {&l.input_layernorm, &l.q_proj, &l.q_bias, &l.k_proj, &l.k_bias, &l.v_proj, &l.v_bias,
+          &l.o_proj, &l.q_norm, &l.k_norm, &l.post_attention_layernorm, &l.gate_proj, &l.up_proj,
+          &l.down_proj})
+      if (!plain(*t)) return false;
+  return true;
+}
+
+at::Tensor decode_layers(const Model& model, const at::Tensor& x, const at::Tensor& cos,
+                         const at::Tensor& sin, const at::Tensor& bias, KVCache& cache) {
+  const ModelConfig& c = model.config;
+  const int64_t B = x.size(0), C = c.hidden_size, K = c.num_key_value_heads, D = c.head_dim;
+  const int64_t HD = c.num_attention_heads * D, W = HD + 2 * K * D, F = c.intermediate_size;
+  const int64_t Rp = decode_lanes(B);
+  const double eps = c.rms_norm_eps;
+
+  auto opts = x.options();
+  auto residual = x.reshape({B, C}).clone();  // updated in place, layer by layer
+  auto h = at::empty({B, C}, opts);
+  auto xt = at::empty({std::max(C, HD), Rp}, opts);
+  auto act_t = at::empty({F, Rp}, opts);
+  auto qkv = at::empty({B, W}, opts);
+  auto attn = at::empty({B, HD}, opts);
+  std::vector<DecodeAttention> steps;
+  for (size_t i = 0; i < model.layers.size(); ++i) {
+    const LayerWeights& l = model.layers[i];
+    DecodeAttention step;
+    step.qkv = qkv;
+    step.cos = cos;
+    step.sin = sin;
+    if (c.qk_norm) {
+      step.q_norm = l.q_norm;
+      step.k_norm = l.k_norm;
+    }
+    step.norm_eps = eps;
+    step.keys = cache.keys[i];
+    step.values = cache.values[i];
+    step.slot = cache.length;
+    step.bias = bias;
+    check_decode_attention(step);  // nothing may throw inside the parallel region
+    steps.push_back(step);
+  }
+  float *xp = residual.data_ptr<float>(), *hp = h.data_ptr<float>(), *xtp = xt.data_ptr<float>();
+  float *actp = act_t.data_ptr<float>(), *qkvp = qkv.data_ptr<float>();
+  float* attnp = attn.data_ptr<float>();
+
+#pragma omp parallel num_threads(at::get_num_threads())
+  {
+    int t = 0, nt = 1;
+#ifdef _OPENMP
+    t = omp_get_thread_num();
+    nt = omp_get_num_threads();
+#endif
+    for (size_t i = 0; i < model.layers.size(); ++i) {
+      const LayerWeights& l = model.layers[i];
+      norm_and_pack(xp, l.input_layernorm, eps, B, C, Rp, hp, xtp, t, nt);
+      barrier();
+      product_share(l.q_proj, l.q_bias, xtp, Rp, B, qkvp, W, false, t, nt);
+      product_share(l.k_proj, l.k_bias, xtp, Rp, B, qkvp + HD, W, false, t, nt);
+      product_share(l.v_proj, l.v_bias, xtp, Rp, B, qkvp + HD + K * D, W, false, t, nt);
+      barrier();
+      const Share blocks = share(B * K, t, nt);
+      decode_attention_blocks(steps[i], attnp, blocks.begin, blocks.end);
+      barrier();
+      pack_share(attnp, B, HD, Rp, xtp, t, nt);
+      barrier();
+      product_share(l.o_proj, {}, xtp, Rp, B, xp, C, true, t, nt);  // residual +=
+      barrier();
+      norm_and_pack(xp, l.post_attention_layernorm, eps, B, C, Rp, hp, xtp, t, nt);
+      barrier();
+      const Share ffn = share(F, t, nt, kRowUnit);
+      if (ffn.begin < ffn.end)
+        swiglu_times_rows(l.gate_proj.data_ptr<float>() + ffn.begin * C,
+                          l.up_proj.data_ptr<float>() + ffn.begin * C, ffn.end - ffn.begin, C, xtp,
+                          Rp, actp + ffn.begin * Rp);
+      barrier();
+      product_share(l.down_proj, {}, actp, Rp, B, xp, C, true, t, nt);  // residual +=
+      barrier();
+    }
+  }
+  return residual.view({B, 1, C});
+}
+
+}  // namespace r1

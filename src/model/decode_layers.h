@@ -1,0 +1,29 @@
+// A decode step's transformer layers (one new token for each of 8 to 64 rows,
+// fp32 on the CPU, no autograd) in a single OpenMP parallel region: the
+// threads split each step of a layer between them and meet at a barrier
+// before the next. As one parallel region per product and for the attention,
+// each region began by waking the other thread, and the norms, packs and
+// copies between regions ran on one core.
+//
+// B = rows, C = hidden, H = query heads, K = KV heads, D = head dim, F = FFN.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+namespace r1 {
+
+struct Model;
+struct KVCache;
+
+// Whether decode_layers runs x (B, 1, C) through `model`.
+bool decode_layers_apply(const Model& model, const at::Tensor& x);
+
+// Every layer of `model` on x (B, 1, C), as layer_forward computes them with
+// a cache: each layer's new key and value are written at column cache.length
+// (the caller advances it). cos, sin (B, D): RoPE at each row's position;
+// bias (B, cache.length + 1) additive over the keys, row stride 0 allowed.
+// Returns the residual stream after the last layer, (B, 1, C).
+at::Tensor decode_layers(const Model& model, const at::Tensor& x, const at::Tensor& cos,
+                         const at::Tensor& sin, const at::Tensor& bias, KVCache& cache);
+
+}  // namespace r1
