@@ -10,6 +10,7 @@
 #include "model/decode_gemm.h"
 #include "model/gemm.h"
 #include "model/vec_math.h"
+#include "util/chunk_queue.h"
 #include "util/error.h"
 
 namespace r1 {
@@ -106,11 +107,12 @@ void sample_policy(const at::Tensor& hidden, const at::Tensor& lm_head, Sequence
     pack_rows(h, B, C, h_stride, Bp, packed.data_ptr<float>());
   }
   const float* ht = packed.defined() ? packed.data_ptr<float>() : nullptr;
-  at::parallel_for(0, blocks, 1, [&](int64_t begin, int64_t end) {
+  ChunkQueue queue;  // blocks go to whichever thread is free (util/chunk_queue.h)
+  at::parallel_for(0, at::get_num_threads(), 1, [&](int64_t, int64_t) {
     // Lanes B..Bp are never written for fewer than 8 rows; zeros keep them finite.
     thread_local std::vector<float> logits;
     if (logits.size() < static_cast<size_t>(kBlock * Bp)) logits.assign(kBlock * Bp, 0.0f);
-    for (int64_t k = begin; k < end; ++k) {
+    queue.drain(blocks, 1, [&](int64_t k, int64_t) {
       const int64_t v0 = k * kBlock, n = std::min(kBlock, V - v0);
       if (ht)
         weight_times_rows(w + v0 * C, n, C, ht, Bp, logits.data());
@@ -118,7 +120,7 @@ void sample_policy(const at::Tensor& hidden, const at::Tensor& lm_head, Sequence
         few_rows_logits(w + v0 * C, n, C, h, h_stride, B, Bp, logits.data());
       block_stats(logits.data(), n, Bp, block_max.data() + k * Bp,
                   chunk_sums.data() + v0 / kChunk * Bp);
-    }
+    });
   });
 
   // Phase 2, rows in parallel: the total mass, the draw (inverse CDF over the

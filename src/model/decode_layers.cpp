@@ -14,12 +14,13 @@
 #include "model/row_ops.h"
 #include "model/transformer.h"
 #include "model/vec_math.h"
+#include "util/chunk_queue.h"
 
 namespace r1 {
 namespace {
 
 // Weight rows go to threads in whole register panels at every lane count
-// (24, 12, 8 or 6 rows: model/decode_gemm.cpp), so no share ends in the
+// (24, 12, 8 or 6 rows: model/decode_gemm.cpp), so no chunk ends in the
 // kernel's one-row tail loop.
 constexpr int64_t kRowUnit = 24;
 
@@ -59,18 +60,26 @@ void norm_and_pack(const float* x, const at::Tensor& w, double eps, int64_t R, i
   pack_share(h, R, C, Rp, xt, t, nt);
 }
 
-// Thread t's share of y[:, col..] (+)= x w^T (+ b) for the R rows packed in
-// xt: w (n, in), y rows ldy apart.
-void product_share(const at::Tensor& w, const at::Tensor& b, const float* xt, int64_t Rp, int64_t R,
-                   float* y, int64_t ldy, bool accumulate, int t, int nt) {
-  const int64_t n = w.size(0), in = w.size(1);
-  const Share rows = share(n, t, nt, kRowUnit);
-  if (rows.begin >= rows.end) return;
-  RowsOut out{y + rows.begin, ldy};
-  if (b.defined()) out.bias = b.data_ptr<float>() + rows.begin;
+// Weight rows a product chunk takes: two whole panels at every lane count.
+constexpr int64_t kChunkRows = 2 * kRowUnit;
+
+// y[:, col..] (+)= x w^T (+ b) for weight rows [lo, hi) and the R rows packed
+// in xt: w (n, in), y rows ldy apart, `accumulate` adds onto y (a residual).
+void product_rows(const at::Tensor& w, const at::Tensor& b, int64_t lo, int64_t hi, const float* xt,
+                  int64_t Rp, int64_t R, float* y, int64_t ldy, bool accumulate) {
+  const int64_t in = w.size(1);
+  RowsOut out{y + lo, ldy};
+  if (b.defined()) out.bias = b.data_ptr<float>() + lo;
   out.accumulate = accumulate;
-  weight_times_rows_into(w.data_ptr<float>() + rows.begin * in, rows.end - rows.begin, in, xt, Rp,
-                         R, out);
+  weight_times_rows_into(w.data_ptr<float>() + lo * in, hi - lo, in, xt, Rp, R, out);
+}
+
+// All of a product, in chunks from `queue`.
+void product(ChunkQueue& queue, const at::Tensor& w, const at::Tensor& b, const float* xt,
+             int64_t Rp, int64_t R, float* y, int64_t ldy, bool accumulate) {
+  queue.drain(w.size(0), kChunkRows, [&](int64_t lo, int64_t hi) {
+    product_rows(w, b, lo, hi, xt, Rp, R, y, ldy, accumulate);
+  });
 }
 
 bool plain(const at::Tensor& t) {
@@ -132,6 +141,11 @@ at::Tensor decode_layers(const Model& model, const at::Tensor& x, const at::Tens
   float *actp = act_t.data_ptr<float>(), *qkvp = qkv.data_ptr<float>();
   float* attnp = attn.data_ptr<float>();
 
+  // A queue per chunked step of each layer (util/chunk_queue.h): q, k, v,
+  // attention, o_proj, gate/up, down.
+  constexpr int kQueues = 7;
+  std::vector<ChunkQueue> queues(model.layers.size() * kQueues);
+
 #pragma omp parallel num_threads(at::get_num_threads())
   {
     int t = 0, nt = 1;
@@ -141,28 +155,30 @@ at::Tensor decode_layers(const Model& model, const at::Tensor& x, const at::Tens
 #endif
     for (size_t i = 0; i < model.layers.size(); ++i) {
       const LayerWeights& l = model.layers[i];
+      ChunkQueue* q = &queues[i * kQueues];
       norm_and_pack(xp, l.input_layernorm, eps, B, C, Rp, hp, xtp, t, nt);
       barrier();
-      product_share(l.q_proj, l.q_bias, xtp, Rp, B, qkvp, W, false, t, nt);
-      product_share(l.k_proj, l.k_bias, xtp, Rp, B, qkvp + HD, W, false, t, nt);
-      product_share(l.v_proj, l.v_bias, xtp, Rp, B, qkvp + HD + K * D, W, false, t, nt);
+      product(q[0], l.q_proj, l.q_bias, xtp, Rp, B, qkvp, W, false);
+      product(q[1], l.k_proj, l.k_bias, xtp, Rp, B, qkvp + HD, W, false);
+      product(q[2], l.v_proj, l.v_bias, xtp, Rp, B, qkvp + HD + K * D, W, false);
       barrier();
-      const Share blocks = share(B * K, t, nt);
-      decode_attention_blocks(steps[i], attnp, blocks.begin, blocks.end);
+      q[3].drain(B * K, 4, [&](int64_t begin, int64_t end) {
+        decode_attention_blocks(steps[i], attnp, begin, end);
+      });
       barrier();
       pack_share(attnp, B, HD, Rp, xtp, t, nt);
       barrier();
-      product_share(l.o_proj, {}, xtp, Rp, B, xp, C, true, t, nt);  // residual +=
+      product(q[4], l.o_proj, {}, xtp, Rp, B, xp, C, true);  // residual +=
       barrier();
       norm_and_pack(xp, l.post_attention_layernorm, eps, B, C, Rp, hp, xtp, t, nt);
       barrier();
-      const Share ffn = share(F, t, nt, kRowUnit);
-      if (ffn.begin < ffn.end)
-        swiglu_times_rows(l.gate_proj.data_ptr<float>() + ffn.begin * C,
-                          l.up_proj.data_ptr<float>() + ffn.begin * C, ffn.end - ffn.begin, C, xtp,
-                          Rp, actp + ffn.begin * Rp);
+      q[5].drain(F, kChunkRows, [&](int64_t lo, int64_t hi) {
+        swiglu_times_rows(l.gate_proj.data_ptr<float>() + lo * C,
+                          l.up_proj.data_ptr<float>() + lo * C, hi - lo, C, xtp, Rp,
+                          actp + lo * Rp);
+      });
       barrier();
-      product_share(l.down_proj, {}, actp, Rp, B, xp, C, true, t, nt);  // residual +=
+      product(q[6], l.down_proj, {}, actp, Rp, B, xp, C, true);  // residual +=
       barrier();
     }
   }
