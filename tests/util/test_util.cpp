@@ -1,17 +1,42 @@
 // Small utilities that the rest stands on: atomic writes, number formatting,
-// and the BLAS check (reference BLAS would make every matmul ~30x slower).
+// the chunk queue, and the BLAS check (reference BLAS would make every matmul ~30x slower).
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
+#include <thread>
+#include <vector>
 
 #include "../test_helpers.h"
 #include "util/atomic_file.h"
+#include "util/chunk_queue.h"
 #include "util/error.h"
 #include "util/io.h"
 #include "util/system.h"
 
 namespace r1 {
 namespace {
+
+// Threads draining one queue cover every item exactly once, in whole chunks
+// (the last one short), however the chunks fall between them.
+TEST(Util, ChunkQueueHandsOutEveryItemOnce) {
+  const int64_t n = 1001, unit = 24;
+  std::vector<std::atomic<int>> seen(n);
+  ChunkQueue queue;
+  std::atomic<int> bad_chunks{0};
+  auto work = [&] {
+    queue.drain(n, unit, [&](int64_t begin, int64_t end) {
+      if (begin % unit != 0 || (end - begin != unit && end != n)) ++bad_chunks;
+      for (int64_t i = begin; i < end; ++i) ++seen[i];
+    });
+  };
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) threads.emplace_back(work);
+  for (auto& t : threads) t.join();
+  work();  // a drained queue hands out nothing more
+  EXPECT_EQ(bad_chunks, 0);
+  for (int64_t i = 0; i < n; ++i) ASSERT_EQ(seen[i], 1) << "item " << i;
+}
 
 TEST(Util, WithCommas) {
   EXPECT_EQ(with_commas(0), "0");
