@@ -30,6 +30,10 @@ __attribute__((always_inline)) inline float dot(const float* a, const float* b, 
 // D). With D a multiple of 16, keys go 16 at a time: per query head, 16
 // vectors of partial products, summed across lanes together by sum16x16 (a
 // separate horizontal sum per dot product was most of the attention's time).
+// The next 16 keys are asked for a group ahead: 16 keys of 64 floats are one
+// 4 KB page, where the hardware prefetcher stops and must detect the stream
+// anew (0.5B attention at 129 keys 12.8-13.6 -> 11.5-12.2 ms a step; the
+// values the same way gained nothing more).
 __attribute__((always_inline)) inline void score_block(const float* q, int64_t q_stride,
                                                        const float* keys, const float* bias,
                                                        int64_t G, int64_t S, int64_t D, float scale,
@@ -38,6 +42,8 @@ __attribute__((always_inline)) inline void score_block(const float* q, int64_t q
   int64_t s0 = 0;
   if (D % 16 == 0) {
     for (; s0 + 16 <= S; s0 += 16) {
+      if (s0 + 32 <= S)
+        for (int64_t i = 0; i < 16 * D; i += 16) __builtin_prefetch(keys + (s0 + 16) * D + i);
       for (int64_t g = 0; g < G; ++g) {
         const float* qg = q + g * q_stride;
         Vec16 partial[16] = {};
