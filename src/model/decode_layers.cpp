@@ -9,7 +9,6 @@
 #include <omp.h>
 #endif
 
-#include "model/decode_attention.h"
 #include "model/decode_gemm.h"
 #include "model/row_ops.h"
 #include "model/transformer.h"
@@ -101,6 +100,26 @@ bool plain(const at::Tensor& t) {
 
 }  // namespace
 
+DecodeAttention layer_decode_attention(const ModelConfig& config, const LayerWeights& layer,
+                                       size_t index, const at::Tensor& qkv, const at::Tensor& cos,
+                                       const at::Tensor& sin, const at::Tensor& bias,
+                                       const KVCache& cache) {
+  DecodeAttention step;
+  step.qkv = qkv;
+  step.cos = cos;
+  step.sin = sin;
+  if (config.qk_norm) {
+    step.q_norm = layer.q_norm;
+    step.k_norm = layer.k_norm;
+  }
+  step.norm_eps = config.rms_norm_eps;
+  step.keys = cache.keys[index];
+  step.values = cache.values[index];
+  step.slot = cache.length;
+  step.bias = bias;
+  return step;
+}
+
 bool decode_layers_apply(const Model& model, const at::Tensor& x) {
   if (!x.defined() || x.dim() != 3 || x.size(1) != 1 || x.size(0) < kDecodeGemmMinRows ||
       x.size(0) > kDecodeGemmMaxRows || !x.device().is_cpu() || x.scalar_type() != at::kFloat ||
@@ -132,22 +151,8 @@ at::Tensor decode_layers(const Model& model, const at::Tensor& x, const at::Tens
   auto attn = at::empty({B, HD}, opts);
   std::vector<DecodeAttention> steps;
   for (size_t i = 0; i < model.layers.size(); ++i) {
-    const LayerWeights& l = model.layers[i];
-    DecodeAttention step;
-    step.qkv = qkv;
-    step.cos = cos;
-    step.sin = sin;
-    if (c.qk_norm) {
-      step.q_norm = l.q_norm;
-      step.k_norm = l.k_norm;
-    }
-    step.norm_eps = eps;
-    step.keys = cache.keys[i];
-    step.values = cache.values[i];
-    step.slot = cache.length;
-    step.bias = bias;
-    check_decode_attention(step);  // nothing may throw inside the parallel region
-    steps.push_back(step);
+    steps.push_back(layer_decode_attention(c, model.layers[i], i, qkv, cos, sin, bias, cache));
+    check_decode_attention(steps.back());  // nothing may throw inside the parallel region
   }
   float *xp = residual.data_ptr<float>(), *hp = h.data_ptr<float>(), *xtp = xt.data_ptr<float>();
   float *actp = act_t.data_ptr<float>(), *qkvp = qkv.data_ptr<float>();

@@ -10,10 +10,22 @@
 
 #include <ATen/core/Tensor.h>
 
+#include "model/decode_attention.h"
+
 namespace r1 {
 
 struct Model;
+struct ModelConfig;
+struct LayerWeights;
 struct KVCache;
+
+// The decode attention of layer `index` (model/decode_attention.h), for qkv
+// (B, (H+2K) D), cos and sin (B, D) and bias (B, cache.length + 1): its cache,
+// slot cache.length, and the q/k norm weights when the model has them.
+DecodeAttention layer_decode_attention(const ModelConfig& config, const LayerWeights& layer,
+                                       size_t index, const at::Tensor& qkv, const at::Tensor& cos,
+                                       const at::Tensor& sin, const at::Tensor& bias,
+                                       const KVCache& cache);
 
 // Whether decode_layers runs x (B, 1, C) through `model`.
 bool decode_layers_apply(const Model& model, const at::Tensor& x);

@@ -411,16 +411,9 @@ at::Tensor layer_forward(const ModelConfig& c, const LayerWeights& l, const at::
   if (!fused && T == 1 && qkv.device().is_cpu() && qkv.scalar_type() == at::kFloat &&
       !(at::GradMode::is_enabled() && qkv.requires_grad())) {
     // A decode step: q/k norms, RoPE, cache append and attention in one pass.
-    DecodeAttention step{qkv.reshape({B, -1}).contiguous(),
-                         cos.view({B, D}),
-                         sin.view({B, D}),
-                         c.qk_norm ? l.q_norm : at::Tensor(),
-                         c.qk_norm ? l.k_norm : at::Tensor(),
-                         c.rms_norm_eps,
-                         cache->keys[layer_index],
-                         cache->values[layer_index],
-                         cache->length,
-                         bias.select(1, 0).select(1, 0)};
+    auto step = layer_decode_attention(c, l, layer_index, qkv.reshape({B, -1}).contiguous(),
+                                       cos.view({B, D}), sin.view({B, D}),
+                                       bias.select(1, 0).select(1, 0), *cache);
     attn = decode_attention(step).view({B, T, H * D});
   } else {
     attn = split_attention(c, l, qkv, cos, sin, key_mask, bias, cache, layer_index);
