@@ -29,13 +29,14 @@ __attribute__((always_inline)) inline void store_lanes(float* p, Vec8 v) {
 
 // Where a panel's results go: each (weight row i, lane vector j) of the
 // panel's accumulators is handed to put(), then done() closes the panel.
-// Lane layout: y (n, Rp), stored as is.
-template <typename V>
+// Lane layout: y (n, Rp), stored as is or added onto what is there.
+template <typename V, bool kAccumulate>
 struct LaneSink {
   float* y;
   int64_t lanes;
   __attribute__((always_inline)) void put(int64_t o, int i, int j, V v) {
-    store_lanes(y + (o + i) * lanes + kWidth<V> * j, v);
+    float* p = y + (o + i) * lanes + kWidth<V> * j;
+    store_lanes(p, kAccumulate ? load_lanes(p, V{}) + v : v);
   }
   __attribute__((always_inline)) void done(int64_t, int) {}
 };
@@ -141,13 +142,18 @@ __attribute__((always_inline)) inline void for_lanes(int64_t Rp, Args... args) {
   }
 }
 
-// y (n, Rp) in the lane layout.
+// y (n, Rp) in the lane layout, overwritten or (accumulate) added onto.
 template <typename V, int NV>
 struct LanesPanel {
   __attribute__((always_inline)) static void run(const float* w, int64_t n, int64_t C,
-                                                 const float* xt, float* y) {
-    LaneSink<V> sink{y, kWidth<V> * NV};
-    panel<V, NV, kPanelRows<NV>>(w, n, C, xt, sink);
+                                                 const float* xt, float* y, bool accumulate) {
+    if (accumulate) {
+      LaneSink<V, true> sink{y, kWidth<V> * NV};
+      panel<V, NV, kPanelRows<NV>>(w, n, C, xt, sink);
+    } else {
+      LaneSink<V, false> sink{y, kWidth<V> * NV};
+      panel<V, NV, kPanelRows<NV>>(w, n, C, xt, sink);
+    }
   }
 };
 
@@ -162,8 +168,9 @@ struct RowsPanel {
 };
 
 R1_VECTOR_CLONES
-void lanes_impl(const float* w, int64_t n, int64_t C, const float* xt, int64_t Rp, float* y) {
-  for_lanes<LanesPanel>(Rp, w, n, C, xt, y);
+void lanes_impl(const float* w, int64_t n, int64_t C, const float* xt, int64_t Rp, float* y,
+                bool accumulate) {
+  for_lanes<LanesPanel>(Rp, w, n, C, xt, y, accumulate);
 }
 
 R1_VECTOR_CLONES
@@ -184,8 +191,8 @@ struct SwigluChunks {
     alignas(64) float gate[kSwigluChunk * L], up[kSwigluChunk * L];
     for (int64_t o = 0; o < n; o += kSwigluChunk) {
       const int64_t m = std::min(kSwigluChunk, n - o);
-      LanesPanel<V, NV>::run(wg + o * C, m, C, xt, gate);
-      LanesPanel<V, NV>::run(wu + o * C, m, C, xt, up);
+      LanesPanel<V, NV>::run(wg + o * C, m, C, xt, gate, false);
+      LanesPanel<V, NV>::run(wu + o * C, m, C, xt, up, false);
       float* out = act_t + o * L;
       for (int64_t i = 0; i < m * L; ++i) {  // as ops::swiglu computes it
         const float g = gate[i], sig = 1.0f / (1.0f + exp_approx(-g));
@@ -226,10 +233,10 @@ void pack_rows(const float* x, int64_t R, int64_t C, int64_t ldx, int64_t Rp, fl
   }
 }
 
-void weight_times_rows(const float* w, int64_t n, int64_t C, const float* xt, int64_t Rp,
-                       float* y) {
+void weight_times_rows(const float* w, int64_t n, int64_t C, const float* xt, int64_t Rp, float* y,
+                       bool accumulate) {
   check_lanes(Rp);
-  lanes_impl(w, n, C, xt, Rp, y);
+  lanes_impl(w, n, C, xt, Rp, y, accumulate);
 }
 
 void weight_times_rows_into(const float* w, int64_t n, int64_t C, const float* xt, int64_t Rp,

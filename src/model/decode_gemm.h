@@ -25,9 +25,12 @@ inline int64_t decode_lanes(int64_t R) {
 // xt (C, Rp) = x^T for x (R, C) with row stride ldx; lanes R..Rp are zero.
 void pack_rows(const float* x, int64_t R, int64_t C, int64_t ldx, int64_t Rp, float* xt);
 
-// y (n, Rp) = w (n, C) xt, for xt from pack_rows and Rp <= kDecodeGemmMaxRows.
+// y (n, Rp) = w (n, C) xt, or y += w xt with `accumulate`, for xt from
+// pack_rows and Rp <= kDecodeGemmMaxRows: the result is in pack_rows' layout
+// too, so it can be the next product's input or a residual kept transposed.
 // Runs on the calling thread; callers split n between threads.
-void weight_times_rows(const float* w, int64_t n, int64_t C, const float* xt, int64_t Rp, float* y);
+void weight_times_rows(const float* w, int64_t n, int64_t C, const float* xt, int64_t Rp, float* y,
+                       bool accumulate = false);
 
 // Where weight_times_rows_into writes: y[r * ldy + o] = w[o] . x[r]
 // (+ bias[o] when given) (+ the value already there with accumulate: a

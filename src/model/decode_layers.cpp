@@ -33,13 +33,38 @@ Share share(int64_t n, int t, int nt, int64_t unit = 1) {
   return {std::min(n, units * t / nt * unit), std::min(n, units * (t + 1) / nt * unit)};
 }
 
-void barrier(){
+void barrier() {
 #pragma omp barrier
 }
 
-R1_VECTOR_CLONES void norm_rows(const float* x, const float* w, float* y, int64_t begin,
-                                int64_t end, int64_t C, double eps) {
-  for (int64_t r = begin; r < end; ++r) rms_norm_row(x + r * C, w, y + r * C, C, eps);
+// y_t = RMSNorm(x_t) w for lanes [begin, end) of x_t (C, Rp), pack_rows'
+// layout: each lane one row, so the normalised rows come out packed for the
+// next product. The sum of squares in double, as rms_norm_row (model/row_ops.h).
+constexpr int64_t kNormLanes = 8;
+R1_VECTOR_CLONES void norm_lanes(const float* x_t, const float* w, float* y_t, int64_t C,
+                                 int64_t Rp, int64_t begin, int64_t end, double eps) {
+  for (int64_t l = begin; l < end; l += kNormLanes) {
+    double sum[kNormLanes] = {};
+    for (int64_t c = 0; c < C; ++c)
+      for (int j = 0; j < kNormLanes; ++j) {
+        const double v = x_t[c * Rp + l + j];
+        sum[j] += v * v;
+      }
+    float inv[kNormLanes];
+    for (int j = 0; j < kNormLanes; ++j)
+      inv[j] = static_cast<float>(1.0 / std::sqrt(sum[j] / C + eps));
+    for (int64_t c = 0; c < C; ++c)
+      for (int j = 0; j < kNormLanes; ++j)
+        y_t[c * Rp + l + j] = (x_t[c * Rp + l + j] * inv[j]) * w[c];
+  }
+}
+
+// Thread t's lanes of norm_lanes.
+void norm_share(const float* x_t, const at::Tensor& w, double eps, int64_t C, int64_t Rp,
+                float* y_t, int t, int nt) {
+  const Share lanes = share(Rp, t, nt, kNormLanes);
+  if (lanes.begin < lanes.end)
+    norm_lanes(x_t, w.data_ptr<float>(), y_t, C, Rp, lanes.begin, lanes.end, eps);
 }
 
 // xt (C, Rp) = x (R, C) packed (model/decode_gemm.h), columns split between threads.
@@ -49,27 +74,13 @@ void pack_share(const float* x, int64_t R, int64_t C, int64_t Rp, float* xt, int
     pack_rows(x + cols.begin, R, cols.end - cols.begin, C, Rp, xt + cols.begin * Rp);
 }
 
-// xt = RMSNorm(x) w packed, through h (R, C): rows normalised, a barrier,
-// then columns packed.
-void norm_and_pack(const float* x, const at::Tensor& w, double eps, int64_t R, int64_t C,
-                   int64_t Rp, float* h, float* xt, int t, int nt) {
-  const Share rows = share(R, t, nt);
-  norm_rows(x, w.data_ptr<float>(), h, rows.begin, rows.end, C, eps);
-  barrier();
-  pack_share(h, R, C, Rp, xt, t, nt);
-}
-
-// Weight rows a product chunk takes: two whole panels at every lane count.
-constexpr int64_t kChunkRows = 2 * kRowUnit;
-
-// y[:, col..] (+)= x w^T (+ b) for weight rows [lo, hi) and the R rows packed
-// in xt: w (n, in), y rows ldy apart, `accumulate` adds onto y (a residual).
+// y[:, col..] = x w^T (+ b) for weight rows [lo, hi) and the R rows packed
+// in xt: w (n, in), y rows ldy apart.
 void product_rows(const at::Tensor& w, const at::Tensor& b, int64_t lo, int64_t hi, const float* xt,
-                  int64_t Rp, int64_t R, float* y, int64_t ldy, bool accumulate) {
+                  int64_t Rp, int64_t R, float* y, int64_t ldy) {
   const int64_t in = w.size(1);
   RowsOut out{y + lo, ldy};
   if (b.defined()) out.bias = b.data_ptr<float>() + lo;
-  out.accumulate = accumulate;
   weight_times_rows_into(w.data_ptr<float>() + lo * in, hi - lo, in, xt, Rp, R, out);
 }
 
@@ -78,6 +89,9 @@ void product_rows(const at::Tensor& w, const at::Tensor& b, int64_t lo, int64_t 
 // weight read) one contiguous share per thread. Chunks taken in turn broke
 // each thread's weight stream, and the prefetchers with it: 0.5B layers at 8
 // rows 73 -> 96 ms a step.
+// Weight rows a product chunk takes: two whole panels at every lane count.
+constexpr int64_t kChunkRows = 2 * kRowUnit;
+
 template <typename Fn>
 void for_weight_rows(ChunkQueue& queue, int64_t n, int64_t Rp, int t, int nt, Fn fn) {
   if (Rp > 8) return queue.drain(n, kChunkRows, fn);
@@ -85,11 +99,19 @@ void for_weight_rows(ChunkQueue& queue, int64_t n, int64_t Rp, int t, int nt, Fn
   if (rows.begin < rows.end) fn(rows.begin, rows.end);
 }
 
-// All of a product, its rows shared by for_weight_rows.
+// All of a product, its rows shared by for_weight_rows, into rows (RowsOut).
 void product(ChunkQueue& queue, const at::Tensor& w, const at::Tensor& b, const float* xt,
-             int64_t Rp, int64_t R, float* y, int64_t ldy, bool accumulate, int t, int nt) {
+             int64_t Rp, int64_t R, float* y, int64_t ldy, int t, int nt) {
+  for_weight_rows(queue, w.size(0), Rp, t, nt,
+                  [&](int64_t lo, int64_t hi) { product_rows(w, b, lo, hi, xt, Rp, R, y, ldy); });
+}
+
+// y_t (n, Rp) += w xt, all of it, in the lane layout.
+void product_add_lanes(ChunkQueue& queue, const at::Tensor& w, const float* xt, int64_t Rp,
+                       float* y_t, int t, int nt) {
+  const int64_t in = w.size(1);
   for_weight_rows(queue, w.size(0), Rp, t, nt, [&](int64_t lo, int64_t hi) {
-    product_rows(w, b, lo, hi, xt, Rp, R, y, ldy, accumulate);
+    weight_times_rows(w.data_ptr<float>() + lo * in, hi - lo, in, xt, Rp, y_t + lo * Rp, true);
   });
 }
 
@@ -142,21 +164,27 @@ at::Tensor decode_layers(const Model& model, const at::Tensor& x, const at::Tens
   const int64_t Rp = decode_lanes(B);
   const double eps = c.rms_norm_eps;
 
+  // The residual stream stays in the lane layout (C, Rp) of the products'
+  // inputs (model/decode_gemm.h) from the first layer to the last: o_proj and
+  // down add onto it in place, and the norms read it and write their output
+  // packed, so no product result is transposed and no norm output repacked.
   auto opts = x.options();
-  auto residual = x.reshape({B, C}).clone();  // updated in place, layer by layer
-  auto h = at::empty({B, C}, opts);
+  auto residual_t = at::empty({C, Rp}, opts);
   auto xt = at::empty({std::max(C, HD), Rp}, opts);
   auto act_t = at::empty({F, Rp}, opts);
   auto qkv = at::empty({B, W}, opts);
   auto attn = at::empty({B, HD}, opts);
+  auto out = at::empty({B, C}, opts);
   std::vector<DecodeAttention> steps;
   for (size_t i = 0; i < model.layers.size(); ++i) {
     steps.push_back(layer_decode_attention(c, model.layers[i], i, qkv, cos, sin, bias, cache));
     check_decode_attention(steps.back());  // nothing may throw inside the parallel region
   }
-  float *xp = residual.data_ptr<float>(), *hp = h.data_ptr<float>(), *xtp = xt.data_ptr<float>();
+  const auto x_rows = x.reshape({B, C}).contiguous();
+  const float* xp = x_rows.data_ptr<float>();
+  float *rtp = residual_t.data_ptr<float>(), *xtp = xt.data_ptr<float>();
   float *actp = act_t.data_ptr<float>(), *qkvp = qkv.data_ptr<float>();
-  float* attnp = attn.data_ptr<float>();
+  float *attnp = attn.data_ptr<float>(), *outp = out.data_ptr<float>();
 
   // A queue per chunked step of each layer (util/chunk_queue.h): q, k, v,
   // attention, o_proj, gate/up, down.
@@ -170,14 +198,16 @@ at::Tensor decode_layers(const Model& model, const at::Tensor& x, const at::Tens
     t = omp_get_thread_num();
     nt = omp_get_num_threads();
 #endif
+    pack_share(xp, B, C, Rp, rtp, t, nt);
+    barrier();
     for (size_t i = 0; i < model.layers.size(); ++i) {
       const LayerWeights& l = model.layers[i];
       ChunkQueue* q = &queues[i * kQueues];
-      norm_and_pack(xp, l.input_layernorm, eps, B, C, Rp, hp, xtp, t, nt);
+      norm_share(rtp, l.input_layernorm, eps, C, Rp, xtp, t, nt);
       barrier();
-      product(q[0], l.q_proj, l.q_bias, xtp, Rp, B, qkvp, W, false, t, nt);
-      product(q[1], l.k_proj, l.k_bias, xtp, Rp, B, qkvp + HD, W, false, t, nt);
-      product(q[2], l.v_proj, l.v_bias, xtp, Rp, B, qkvp + HD + K * D, W, false, t, nt);
+      product(q[0], l.q_proj, l.q_bias, xtp, Rp, B, qkvp, W, t, nt);
+      product(q[1], l.k_proj, l.k_bias, xtp, Rp, B, qkvp + HD, W, t, nt);
+      product(q[2], l.v_proj, l.v_bias, xtp, Rp, B, qkvp + HD + K * D, W, t, nt);
       barrier();
       q[3].drain(B * K, 4, [&](int64_t begin, int64_t end) {
         decode_attention_blocks(steps[i], attnp, begin, end);
@@ -185,9 +215,9 @@ at::Tensor decode_layers(const Model& model, const at::Tensor& x, const at::Tens
       barrier();
       pack_share(attnp, B, HD, Rp, xtp, t, nt);
       barrier();
-      product(q[4], l.o_proj, {}, xtp, Rp, B, xp, C, true, t, nt);  // residual +=
+      product_add_lanes(q[4], l.o_proj, xtp, Rp, rtp, t, nt);  // residual +=
       barrier();
-      norm_and_pack(xp, l.post_attention_layernorm, eps, B, C, Rp, hp, xtp, t, nt);
+      norm_share(rtp, l.post_attention_layernorm, eps, C, Rp, xtp, t, nt);
       barrier();
       for_weight_rows(q[5], F, Rp, t, nt, [&](int64_t lo, int64_t hi) {
         swiglu_times_rows(l.gate_proj.data_ptr<float>() + lo * C,
@@ -195,11 +225,15 @@ at::Tensor decode_layers(const Model& model, const at::Tensor& x, const at::Tens
                           actp + lo * Rp);
       });
       barrier();
-      product(q[6], l.down_proj, {}, actp, Rp, B, xp, C, true, t, nt);  // residual +=
+      product_add_lanes(q[6], l.down_proj, actp, Rp, rtp, t, nt);  // residual +=
       barrier();
     }
+    // Back to rows: out[b][c] = residual_t[c][b], rows split between threads.
+    const Share rows = share(B, t, nt);
+    if (rows.begin < rows.end)
+      pack_rows(rtp + rows.begin, C, rows.end - rows.begin, Rp, C, outp + rows.begin * C);
   }
-  return residual.view({B, 1, C});
+  return out.view({B, 1, C});
 }
 
 }  // namespace r1

@@ -1,6 +1,7 @@
 // The decode products (model/decode_gemm.h) equal a double-precision matmul
 // for every lane count, with a tail of weight rows that fills no full panel,
-// in both output layouts and through the SwiGLU; the decode step's attention
+// in both output layouts (the lane layout also adding onto a residual) and
+// through the SwiGLU; the decode step's attention
 // (model/decode_attention.h) equals q/k norm, RoPE, cache append and
 // softmax(q k^T / sqrt(D) + bias) v computed with ATen in double.
 #include "model/decode_attention.h"
@@ -30,6 +31,18 @@ TEST(DecodeGemm, WeightTimesRowsEqualsMatmul) {
     if (lanes > R) {
       EXPECT_EQ(y.narrow(1, R, lanes - R).abs().max().item<float>(), 0.0f) << "padding lanes";
     }
+
+    // accumulate: y += w x^T, a residual kept in the lane layout.
+    auto residual = at::randn({n, lanes});
+    y.copy_(residual);
+    weight_times_rows(w.data_ptr<float>(), n, C, xt.data_ptr<float>(), lanes, y.data_ptr<float>(),
+                      /*accumulate=*/true);
+    EXPECT_LT((y.narrow(1, 0, R).to(at::kDouble) - residual.narrow(1, 0, R).to(at::kDouble) - want)
+                  .abs()
+                  .max()
+                  .item<double>(),
+              1e-4)
+        << R << " rows, accumulated";
   }
 }
 
