@@ -84,17 +84,14 @@ void product_rows(const at::Tensor& w, const at::Tensor& b, int64_t lo, int64_t 
   weight_times_rows_into(w.data_ptr<float>() + lo * in, hi - lo, in, xt, Rp, R, out);
 }
 
-// fn(lo, hi) over weight rows [0, n): in chunks from `queue` when the products
-// are bound by multiply-adds (16 or more lanes), else (8 lanes: bound by the
+// fn(lo, hi) over weight rows [0, n): in guided chunks from `queue` when the
+// products are bound by multiply-adds (16 or more lanes), else (8 lanes: bound by the
 // weight read) one contiguous share per thread. Chunks taken in turn broke
 // each thread's weight stream, and the prefetchers with it: 0.5B layers at 8
 // rows 73 -> 96 ms a step.
-// Weight rows a product chunk takes: two whole panels at every lane count.
-constexpr int64_t kChunkRows = 2 * kRowUnit;
-
 template <typename Fn>
 void for_weight_rows(ChunkQueue& queue, int64_t n, int64_t Rp, int t, int nt, Fn fn) {
-  if (Rp > 8) return queue.drain(n, kChunkRows, fn);
+  if (Rp > 8) return queue.drain_guided(n, kRowUnit, nt, fn);
   const Share rows = share(n, t, nt, kRowUnit);
   if (rows.begin < rows.end) fn(rows.begin, rows.end);
 }

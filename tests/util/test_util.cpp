@@ -38,6 +38,40 @@ TEST(Util, ChunkQueueHandsOutEveryItemOnce) {
   for (int64_t i = 0; i < n; ++i) ASSERT_EQ(seen[i], 1) << "item " << i;
 }
 
+// Guided: every item once, chunks start on a unit and span whole units (the
+// last may be short), and they shrink from a quarter of the items (two
+// threads) down to one unit.
+TEST(Util, GuidedChunkQueueHandsOutEveryItemOnceInShrinkingChunks) {
+  const int64_t n = 1001, unit = 24;
+  const int threads = 4;
+  std::vector<std::atomic<int>> seen(n);
+  std::vector<int64_t> sizes(n, 0);  // by chunk start
+  ChunkQueue queue;
+  std::atomic<int> bad_chunks{0};
+  auto work = [&] {
+    queue.drain_guided(n, unit, threads, [&](int64_t begin, int64_t end) {
+      if (begin % unit != 0 || ((end - begin) % unit != 0 && end != n)) ++bad_chunks;
+      sizes[begin] = end - begin;
+      for (int64_t i = begin; i < end; ++i) ++seen[i];
+    });
+  };
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) pool.emplace_back(work);
+  for (auto& t : pool) t.join();
+  work();
+  EXPECT_EQ(bad_chunks, 0);
+  for (int64_t i = 0; i < n; ++i) ASSERT_EQ(seen[i], 1) << "item " << i;
+  EXPECT_EQ(sizes[0], n / (2 * threads) / unit * unit);
+  int64_t last = sizes[0], chunks = 0;
+  for (int64_t b = 0; b < n; b += sizes[b], ++chunks) {
+    ASSERT_GT(sizes[b], 0) << "no chunk starts at " << b;
+    EXPECT_LE(sizes[b], last) << "chunk at " << b << " grew";
+    last = sizes[b];
+  }
+  EXPECT_LE(last, unit);
+  EXPECT_LT(chunks, n / unit) << "guided chunks should be fewer than fixed ones";
+}
+
 TEST(Util, WithCommas) {
   EXPECT_EQ(with_commas(0), "0");
   EXPECT_EQ(with_commas(999), "999");
