@@ -51,7 +51,8 @@ std::vector<int64_t> parse_list(const std::string& s) {
   return out;
 }
 
-// One decode step of `seqs` rows at context 128, in parts: forward_hidden
+// One decode step of `seqs` rows at context 128 (the first 64 columns a
+// prompt all rows share, model/decode_attention.h SharedColumns), in parts: forward_hidden
 // (layers + final norm), sample_policy (LM head + softmax statistics + draw),
 // and the LM head product on its own (decode_gemm over vocabulary blocks).
 void profile_step(const Model& model, int64_t seqs) {
@@ -63,6 +64,8 @@ void profile_step(const Model& model, int64_t seqs) {
     cache.keys[l].normal_();
     cache.values[l].normal_();
   }
+  // As in the workload, every row's first 64 columns are the shared prompt's.
+  cache.shared.assign(seqs, SharedColumns{0, 64});
   auto mask = at::ones({seqs, context + 1}, at::kLong);
   auto ids = at::randint(V, {seqs, 1}, at::kLong);
   auto pos = at::full({seqs, 1}, context, at::kLong);
@@ -78,6 +81,7 @@ void profile_step(const Model& model, int64_t seqs) {
   attention.sin = at::zeros({seqs, c.head_dim});
   attention.slot = context;
   attention.bias = at::zeros({1, context + 1}).expand({seqs, context + 1});
+  attention.shared = cache.shared.data();
   const double t_attention = bench::median_seconds([&] {
     for (size_t l = 0; l < cache.keys.size(); ++l) {
       attention.keys = cache.keys[l];

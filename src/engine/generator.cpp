@@ -28,6 +28,9 @@ struct Row {
   SequenceRng rng;
   int64_t next_position;
   int64_t limit = 0;  // most tokens it may generate (max_new_tokens, or less near the context)
+  // Cache columns [0, this) hold its prompt's keys and values (padding masked
+  // before it), the same bits for every row of its request that joined with it.
+  int64_t prompt_columns = 0;
   Completion out;
   bool done = false;
   bool has_text = false;  // text already cut at a stop string
@@ -212,6 +215,21 @@ double largest_step_flops(const ModelConfig& c, int64_t rows) {
   return 2.0 * rows * c.hidden_size * widest;
 }
 
+// The rows of one request that joined the batch together hold the same
+// prompt columns: each reads them from the first such row in the decode
+// attention (model/decode_attention.h SharedColumns), so a GRPO group's prompt
+// is read from memory once a step rather than once per sample.
+void share_prompt_columns(const std::vector<Row>& rows, const std::vector<int64_t>& live,
+                          KVCache& cache) {
+  std::map<std::pair<size_t, int64_t>, int64_t> first;  // (request, columns) -> batch row
+  cache.shared.resize(live.size());
+  for (size_t b = 0; b < live.size(); ++b) {
+    const Row& row = rows[live[b]];
+    const auto key = std::make_pair(row.request, row.prompt_columns);
+    cache.shared[b] = {first.emplace(key, b).first->second, row.prompt_columns};
+  }
+}
+
 // Generates `rows` (one slot each) to the end; as rows finish, rows from the
 // front of `waiting` take their slots and are appended to `rows`.
 void run_wave(const Model& model, const std::vector<GenerateRequest>& requests,
@@ -236,7 +254,10 @@ void run_wave(const Model& model, const std::vector<GenerateRequest>& requests,
   // Columns beyond the wave's own let rows that join later (continuous
   // batching) fit: a row joining at column L needs L + its new tokens.
   const int64_t capacity = P + new_tokens + (waiting.empty() ? 0 : new_tokens / 2);
-  for (Row& r : rows) r.limit = new_tokens;
+  for (Row& r : rows) {
+    r.limit = new_tokens;
+    r.prompt_columns = P;
+  }
 
   std::vector<int64_t> ids(U * P, 0), mask(U * P, 0);
   for (int64_t u = 0; u < U; ++u) {
@@ -328,6 +349,7 @@ void run_wave(const Model& model, const std::vector<GenerateRequest>& requests,
     std::vector<int64_t> positions(B);
     for (int64_t b = 0; b < B; ++b) positions[b] = rows[live[b]].next_position++;
     key_mask.select(1, cache.length).fill_(1);
+    share_prompt_columns(rows, live, cache);
     auto step_ids = at::tensor(std::vector<int64_t>(next.begin(), next.begin() + B), long_opts)
                         .view({B, 1})
                         .to(device);
@@ -357,6 +379,7 @@ void run_wave(const Model& model, const std::vector<GenerateRequest>& requests,
         rows.push_back(std::move(waiting.front()));
         waiting.pop_front();
         rows.back().limit = limit;
+        rows.back().prompt_columns = L;
         live.push_back(static_cast<int64_t>(rows.size()) - 1);
         for (size_t l = 0; l < all_keys.size(); ++l) {
           all_keys[l][B].narrow(1, L - p, p).copy_(fresh.keys[l][0]);

@@ -26,8 +26,8 @@ __attribute__((always_inline)) inline float dot(const float* a, const float* b, 
   return sum;
 }
 
-// scores (G, S) for one (row, KV head): q (G rows, stride q_stride), keys (S,
-// D). With D a multiple of 16, keys go 16 at a time: per query head, 16
+// scores (G, S), rows scores_stride apart, for one (row, KV head): q (G rows,
+// stride q_stride), keys (S, D). With D a multiple of 16, keys go 16 at a time: per query head, 16
 // vectors of partial products, summed across lanes together by sum16x16 (a
 // separate horizontal sum per dot product was most of the attention's time).
 // The next 16 keys are asked for a group ahead: 16 keys of 64 floats are one
@@ -37,7 +37,7 @@ __attribute__((always_inline)) inline float dot(const float* a, const float* b, 
 __attribute__((always_inline)) inline void score_block(const float* q, int64_t q_stride,
                                                        const float* keys, const float* bias,
                                                        int64_t G, int64_t S, int64_t D, float scale,
-                                                       float* scores) {
+                                                       float* scores, int64_t scores_stride) {
   const float masked = -std::numeric_limits<float>::infinity();
   int64_t s0 = 0;
   if (D % 16 == 0) {
@@ -54,7 +54,7 @@ __attribute__((always_inline)) inline void score_block(const float* q, int64_t q
         }
         float sums[16];
         store16(sums, sum16x16(partial));
-        float* out = scores + g * S + s0;
+        float* out = scores + g * scores_stride + s0;
         for (int j = 0; j < 16; ++j)  // a masked slot may hold anything, NaN included
           out[j] = bias[s0 + j] == masked ? masked : sums[j] * scale + bias[s0 + j];
       }
@@ -63,11 +63,11 @@ __attribute__((always_inline)) inline void score_block(const float* q, int64_t q
   for (int64_t s = s0; s < S; ++s) {
     const float* k = keys + s * D;
     if (bias[s] == masked) {
-      for (int64_t g = 0; g < G; ++g) scores[g * S + s] = masked;
+      for (int64_t g = 0; g < G; ++g) scores[g * scores_stride + s] = masked;
       continue;
     }
     for (int64_t g = 0; g < G; ++g)
-      scores[g * S + s] = dot(q + g * q_stride, k, D) * scale + bias[s];
+      scores[g * scores_stride + s] = dot(q + g * q_stride, k, D) * scale + bias[s];
   }
 }
 
@@ -84,29 +84,40 @@ __attribute__((always_inline)) inline float exp_in_place(float* scores, int64_t 
   return sum;
 }
 
+// Where a block's keys (or values) are: columns [0, shared) in `first`
+// (another row's cache holding the same ones), the rest in `own`; both (capacity, D).
+struct Columns {
+  const float *first, *own;
+  int64_t shared;
+  __attribute__((always_inline)) const float* at(int64_t s, int64_t D) const {
+    return (s < shared ? first : own) + s * D;
+  }
+};
+
 // out (D) = sum_s p[s] values[s] / total, DV = D / 16 accumulators in registers.
 template <int DV>
-__attribute__((always_inline)) inline void mix_head(const float* p, const float* values, int64_t S,
-                                                    float inv_total, float* out) {
+__attribute__((always_inline)) inline void mix_head(const float* p, const Columns& values,
+                                                    int64_t S, float inv_total, float* out) {
   Vec16 acc[DV] = {};
   for (int64_t s = 0; s < S; ++s) {
     const float w = p[s];
     if (w == 0.0f) continue;  // a masked key: its cache slot may hold anything
+    const float* v = values.at(s, DV * 16);
 #pragma GCC unroll 8
-    for (int j = 0; j < DV; ++j) acc[j] += w * load16(values + s * DV * 16 + 16 * j);
+    for (int j = 0; j < DV; ++j) acc[j] += w * load16(v + 16 * j);
   }
 #pragma GCC unroll 8
   for (int j = 0; j < DV; ++j) store16(out + 16 * j, acc[j] * inv_total);
 }
 
 // The same for any D, the accumulators in `out`.
-__attribute__((always_inline)) inline void mix_head_any(const float* p, const float* values,
+__attribute__((always_inline)) inline void mix_head_any(const float* p, const Columns& values,
                                                         int64_t S, int64_t D, float inv_total,
                                                         float* out) {
   for (int64_t d = 0; d < D; ++d) out[d] = 0.0f;
   for (int64_t s = 0; s < S; ++s)
     if (p[s] != 0.0f)
-      for (int64_t d = 0; d < D; ++d) out[d] += p[s] * values[s * D + d];
+      for (int64_t d = 0; d < D; ++d) out[d] += p[s] * values.at(s, D)[d];
   for (int64_t d = 0; d < D; ++d) out[d] *= inv_total;
 }
 
@@ -119,8 +130,10 @@ struct Block {
   const float *cos, *sin;        // (D) at the row's position
   const float *q_norm, *k_norm;  // (D), or null for no q/k norm
   float *keys, *values;          // (capacity, D) of this head; the new ones go to slot S - 1
-  const float* bias;             // (S)
-  float* out;                    // (G, D)
+  const float *shared_keys, *shared_values;  // another row's, for columns [0, shared)
+  int64_t shared;
+  const float* bias;  // (S)
+  float* out;         // (G, D)
 };
 
 // Per thread: the (G, S) scores (L1 for a few thousand keys), the rotated
@@ -155,20 +168,23 @@ void attend_new_token(const Block& b, int64_t G, int64_t S, int64_t D, double ep
   std::memcpy(b.values + (S - 1) * D, b.new_value, D * sizeof(float));
 
   float* scores = scratch.scores.data();
-  score_block(scratch.q.data(), D, b.keys, b.bias, G, S, D, scale, scores);
+  const int64_t n = b.shared;  // < S: the new key is always the row's own
+  if (n > 0) score_block(scratch.q.data(), D, b.shared_keys, b.bias, G, n, D, scale, scores, S);
+  score_block(scratch.q.data(), D, b.keys + n * D, b.bias + n, G, S - n, D, scale, scores + n, S);
+  const Columns values{b.shared_values, b.values, n};
   for (int64_t g = 0; g < G; ++g) {
     float* p = scores + g * S;
     const float inv_total = 1.0f / exp_in_place(p, S);
     float* o = b.out + g * D;
     switch (D) {
       case 64:
-        mix_head<4>(p, b.values, S, inv_total, o);
+        mix_head<4>(p, values, S, inv_total, o);
         break;
       case 128:
-        mix_head<8>(p, b.values, S, inv_total, o);
+        mix_head<8>(p, values, S, inv_total, o);
         break;
       default:
-        mix_head_any(p, b.values, S, D, inv_total, o);
+        mix_head_any(p, values, S, D, inv_total, o);
     }
   }
 }
@@ -208,6 +224,13 @@ void check_decode_attention(const DecodeAttention& step) {
     fail("decode_attention: cos and sin must be (B, D) contiguous fp32");
   if (!norm_weight_ok(step.q_norm, D) || !norm_weight_ok(step.k_norm, D))
     fail("decode_attention: q/k norm weights must be (D) contiguous fp32");
+  if (step.shared)
+    for (int64_t b = 0; b < B; ++b) {
+      const SharedColumns& s = step.shared[b];
+      if (s.row < 0 || s.row >= B || s.columns < 0 || s.columns >= S)
+        fail("decode_attention: row ", b, " shares columns [0, ", s.columns, ") of row ", s.row,
+             " (need a row of ", B, " and fewer than ", S, " columns)");
+    }
   const at::Tensor& bias = step.bias;
   if (!bias.defined() || bias.dim() != 2 || bias.size(1) != S || bias.stride(1) != 1 ||
       bias.scalar_type() != at::kFloat)
@@ -230,6 +253,8 @@ void decode_attention_blocks(const DecodeAttention& step, float* out, int64_t be
   for (int64_t i = begin; i < end; ++i) {
     const int64_t b = i / K, kh = i % K;
     const float* row = qkv + b * width;
+    const SharedColumns shared = step.shared ? step.shared[b] : SharedColumns{b, 0};
+    const int64_t head = kh * keys.stride(1);
     Block block{row + kh * G * D,
                 row + (H + kh) * D,
                 row + (H + K + kh) * D,
@@ -237,8 +262,11 @@ void decode_attention_blocks(const DecodeAttention& step, float* out, int64_t be
                 sin + b * D,
                 q_norm,
                 k_norm,
-                kp + b * keys.stride(0) + kh * keys.stride(1),
-                vp + b * values.stride(0) + kh * values.stride(1),
+                kp + b * keys.stride(0) + head,
+                vp + b * values.stride(0) + head,
+                kp + shared.row * keys.stride(0) + head,
+                vp + shared.row * values.stride(0) + head,
+                shared.columns,
                 bp + b * bias_stride,
                 out + i * G * D};
     attend_new_token(block, G, S, D, step.norm_eps, scale, scratch);

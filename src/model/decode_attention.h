@@ -14,6 +14,12 @@
 
 namespace r1 {
 
+// Cache columns [0, columns) of one row that hold the same keys and values
+// as row `row`'s: the samples of one prompt, its prefill copied to each.
+struct SharedColumns {
+  int64_t row = 0, columns = 0;
+};
+
 struct DecodeAttention {
   at::Tensor qkv;             // (B, (H + 2K) D): the new tokens' q|k|v, rows contiguous
   at::Tensor cos, sin;        // (B, D): RoPE at each row's position, each frequency twice
@@ -22,6 +28,11 @@ struct DecodeAttention {
   at::Tensor keys, values;  // (B, K, capacity, D): the layer's cache, rows of D contiguous
   int64_t slot = 0;         // where the new key and value go; attention reads [0, slot]
   at::Tensor bias;          // (B, slot + 1) additive, 0 or -inf; a row stride of 0 is fine
+  // Null, or (B): row b reads its columns [0, shared[b].columns) from row
+  // shared[b].row's cache. Rows sharing a prompt then read it from memory
+  // once a step, not once per row (later rows find it in cache): a speed-up
+  // only, the values read are equal.
+  const SharedColumns* shared = nullptr;
 };
 
 // Appends each row's key and value at `slot` and returns (B, H * D):

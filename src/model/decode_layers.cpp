@@ -14,6 +14,7 @@
 #include "model/transformer.h"
 #include "model/vec_math.h"
 #include "util/chunk_queue.h"
+#include "util/error.h"
 
 namespace r1 {
 namespace {
@@ -145,6 +146,11 @@ DecodeAttention layer_decode_attention(const ModelConfig& config, const LayerWei
   step.values = cache.values[index];
   step.slot = cache.length;
   step.bias = bias;
+  if (!cache.shared.empty()) {
+    if (static_cast<int64_t>(cache.shared.size()) != qkv.size(0))
+      fail("KV cache: ", cache.shared.size(), " shared-column entries for ", qkv.size(0), " rows");
+    step.shared = cache.shared.data();
+  }
   return step;
 }
 

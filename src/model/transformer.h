@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "model/config.h"
+#include "model/decode_attention.h"
 
 namespace r1 {
 
@@ -73,6 +74,9 @@ at::Tensor positions_from_mask(const at::Tensor& mask);  // (B, T) int64
 struct KVCache {
   std::vector<at::Tensor> keys, values;
   int64_t length = 0;  // columns filled (the same for every row; padding is masked)
+  // Empty, or one per row: leading columns that hold the same keys and values
+  // as another row's (model/decode_attention.h), for a decode step to read there.
+  std::vector<SharedColumns> shared;
 };
 
 // Allocates an empty cache for `batch` rows and `capacity` tokens.

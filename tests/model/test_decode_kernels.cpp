@@ -3,7 +3,8 @@
 // in both output layouts (the lane layout also adding onto a residual) and
 // through the SwiGLU; the decode step's attention
 // (model/decode_attention.h) equals q/k norm, RoPE, cache append and
-// softmax(q k^T / sqrt(D) + bias) v computed with ATen in double.
+// softmax(q k^T / sqrt(D) + bias) v computed with ATen in double, reading a
+// shared prompt's columns from the row that holds them.
 #include "model/decode_attention.h"
 #include "model/decode_gemm.h"
 
@@ -11,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <vector>
 
 namespace r1 {
 namespace {
@@ -177,6 +179,51 @@ TEST(DecodeAttention, EqualsNormRopeAppendThenSoftmaxAttention) {
       EXPECT_LT((out.to(at::kDouble) - want).abs().max().item<double>(), 1e-5)
           << "D " << D << " qk_norm " << qk_norm;
     }
+  }
+}
+
+// Rows sharing a prompt read its columns from the row named in `shared`:
+// their own copies of those columns (NaN here) are never read, and the result
+// equals every row holding the prompt itself.
+TEST(DecodeAttention, ReadsSharedColumnsFromTheRowHoldingThem) {
+  at::manual_seed(8);
+  for (int64_t D : {64, 40}) {
+    const int64_t B = 4, K = 2, H = 6, S = 37, n = 21;
+    DecodeAttention step;
+    step.qkv = at::randn({B, (H + 2 * K) * D});
+    step.cos = at::ones({B, D});
+    step.sin = at::zeros({B, D});
+    step.keys = at::randn({B, K, S, D});
+    step.values = at::randn({B, K, S, D});
+    step.slot = S - 1;
+    step.bias = at::zeros({B, S});
+    step.bias[2].narrow(0, 0, 5).fill_(-INFINITY);  // masked inside the shared columns
+    for (int64_t b : {2, 3}) {  // the prompt, as the engine copies it to each row
+      step.keys[b].narrow(1, 0, n).copy_(step.keys[0].narrow(1, 0, n));
+      step.values[b].narrow(1, 0, n).copy_(step.values[0].narrow(1, 0, n));
+    }
+    DecodeAttention own = step;
+    own.keys = step.keys.clone();
+    own.values = step.values.clone();
+    auto want = decode_attention(own);
+
+    for (int64_t b : {2, 3}) {
+      step.keys[b].narrow(1, 0, n).fill_(NAN);
+      step.values[b].narrow(1, 0, n).fill_(NAN);
+    }
+    const std::vector<SharedColumns> shared = {{0, n}, {1, 0}, {0, n}, {0, n}};
+    step.shared = shared.data();
+    auto out = decode_attention(step);
+    EXPECT_LT((out - want).abs().max().item<float>(), 1e-5) << "D " << D;
+    // The new keys went to each row's own slot.
+    EXPECT_TRUE(step.keys.select(2, S - 1).equal(own.keys.select(2, S - 1))) << "D " << D;
+
+    const std::vector<SharedColumns> bad_row = {{0, n}, {1, 0}, {4, n}, {0, n}};
+    step.shared = bad_row.data();
+    EXPECT_THROW(decode_attention(step), std::exception);
+    const std::vector<SharedColumns> past_the_slot = {{0, n}, {1, 0}, {0, S}, {0, n}};
+    step.shared = past_the_slot.data();
+    EXPECT_THROW(decode_attention(step), std::exception);
   }
 }
 
