@@ -94,29 +94,72 @@ struct Columns {
   }
 };
 
-// out (D) = sum_s p[s] values[s] / total, DV = D / 16 accumulators in registers.
-template <int DV>
-__attribute__((always_inline)) inline void mix_head(const float* p, const Columns& values,
-                                                    int64_t S, float inv_total, float* out) {
-  Vec16 acc[DV] = {};
+// out (NH, D) = sum_s p[h, s] values[s] inv_total[h] for NH query heads at
+// once (p rows S apart), DV = D / 16: each value row is loaded once for the NH
+// heads, and the NH x DV accumulators are independent chains. One head at a
+// time, its DV = 4 chains waited on the multiply-add latency, half the
+// attention's time with the prompt's keys in cache. Masked keys are skipped:
+// their cache slots may hold anything, NaN included (0 x NaN is NaN).
+template <int DV, int NH>
+__attribute__((always_inline)) inline void mix_heads(const float* p, const Columns& values,
+                                                     const float* bias, int64_t S,
+                                                     const float* inv_total, float* out) {
+  const float masked = -std::numeric_limits<float>::infinity();
+  Vec16 acc[NH][DV] = {};
   for (int64_t s = 0; s < S; ++s) {
-    const float w = p[s];
-    if (w == 0.0f) continue;  // a masked key: its cache slot may hold anything
+    if (bias[s] == masked) continue;
     const float* v = values.at(s, DV * 16);
+    Vec16 row[DV];
 #pragma GCC unroll 8
-    for (int j = 0; j < DV; ++j) acc[j] += w * load16(v + 16 * j);
+    for (int j = 0; j < DV; ++j) row[j] = load16(v + 16 * j);
+#pragma GCC unroll 4
+    for (int h = 0; h < NH; ++h) {
+      const float w = p[h * S + s];
+#pragma GCC unroll 8
+      for (int j = 0; j < DV; ++j) acc[h][j] += w * row[j];
+    }
   }
+#pragma GCC unroll 4
+  for (int h = 0; h < NH; ++h)
 #pragma GCC unroll 8
-  for (int j = 0; j < DV; ++j) store16(out + 16 * j, acc[j] * inv_total);
+    for (int j = 0; j < DV; ++j) store16(out + (h * DV + j) * 16, acc[h][j] * inv_total[h]);
 }
 
-// The same for any D, the accumulators in `out`.
+// All G heads, kMixHeads<DV> at a time (16 accumulators), then the rest.
+template <int DV>
+constexpr int kMixHeads = 16 / DV;
+
+template <int DV>
+__attribute__((always_inline)) inline void mix_all_heads(const float* p, const Columns& values,
+                                                         const float* bias, int64_t G, int64_t S,
+                                                         const float* inv_total, float* out) {
+  constexpr int NH = kMixHeads<DV>;
+  int64_t g = 0;
+  for (; g + NH <= G; g += NH)
+    mix_heads<DV, NH>(p + g * S, values, bias, S, inv_total + g, out + g * DV * 16);
+  switch (G - g) {  // fewer than NH left
+    case 3:
+      if constexpr (NH > 3)
+        mix_heads<DV, 3>(p + g * S, values, bias, S, inv_total + g, out + g * DV * 16);
+      break;
+    case 2:
+      if constexpr (NH > 2)
+        mix_heads<DV, 2>(p + g * S, values, bias, S, inv_total + g, out + g * DV * 16);
+      break;
+    case 1:
+      mix_heads<DV, 1>(p + g * S, values, bias, S, inv_total + g, out + g * DV * 16);
+      break;
+  }
+}
+
+// One head for any D, the accumulators in `out`.
 __attribute__((always_inline)) inline void mix_head_any(const float* p, const Columns& values,
-                                                        int64_t S, int64_t D, float inv_total,
-                                                        float* out) {
+                                                        const float* bias, int64_t S, int64_t D,
+                                                        float inv_total, float* out) {
+  const float masked = -std::numeric_limits<float>::infinity();
   for (int64_t d = 0; d < D; ++d) out[d] = 0.0f;
   for (int64_t s = 0; s < S; ++s)
-    if (p[s] != 0.0f)
+    if (bias[s] != masked)
       for (int64_t d = 0; d < D; ++d) out[d] += p[s] * values.at(s, D)[d];
   for (int64_t d = 0; d < D; ++d) out[d] *= inv_total;
 }
@@ -137,9 +180,9 @@ struct Block {
 };
 
 // Per thread: the (G, S) scores (L1 for a few thousand keys), the rotated
-// queries (G, D) and one normalised head (D).
+// queries (G, D), one normalised head (D) and each head's 1 / softmax total (G).
 struct Scratch {
-  std::vector<float> scores, q, head;
+  std::vector<float> scores, q, head, inv_total;
 };
 
 // The new token's q and k normalised (if the model does) and rotated as
@@ -172,20 +215,18 @@ void attend_new_token(const Block& b, int64_t G, int64_t S, int64_t D, double ep
   if (n > 0) score_block(scratch.q.data(), D, b.shared_keys, b.bias, G, n, D, scale, scores, S);
   score_block(scratch.q.data(), D, b.keys + n * D, b.bias + n, G, S - n, D, scale, scores + n, S);
   const Columns values{b.shared_values, b.values, n};
-  for (int64_t g = 0; g < G; ++g) {
-    float* p = scores + g * S;
-    const float inv_total = 1.0f / exp_in_place(p, S);
-    float* o = b.out + g * D;
-    switch (D) {
-      case 64:
-        mix_head<4>(p, values, S, inv_total, o);
-        break;
-      case 128:
-        mix_head<8>(p, values, S, inv_total, o);
-        break;
-      default:
-        mix_head_any(p, values, S, D, inv_total, o);
-    }
+  float* inv_total = scratch.inv_total.data();
+  for (int64_t g = 0; g < G; ++g) inv_total[g] = 1.0f / exp_in_place(scores + g * S, S);
+  switch (D) {
+    case 64:
+      mix_all_heads<4>(scores, values, b.bias, G, S, inv_total, b.out);
+      break;
+    case 128:
+      mix_all_heads<8>(scores, values, b.bias, G, S, inv_total, b.out);
+      break;
+    default:
+      for (int64_t g = 0; g < G; ++g)
+        mix_head_any(scores + g * S, values, b.bias, S, D, inv_total[g], b.out + g * D);
   }
 }
 
@@ -249,7 +290,8 @@ void decode_attention_blocks(const DecodeAttention& step, float* out, int64_t be
   float *kp = keys.data_ptr<float>(), *vp = values.data_ptr<float>();
   const float* bp = step.bias.data_ptr<float>();
   const int64_t bias_stride = step.bias.stride(0);  // 0 when one bias row serves every row
-  Scratch scratch{std::vector<float>(G * S), std::vector<float>(G * D), std::vector<float>(D)};
+  Scratch scratch{std::vector<float>(G * S), std::vector<float>(G * D), std::vector<float>(D),
+                  std::vector<float>(G)};
   for (int64_t i = begin; i < end; ++i) {
     const int64_t b = i / K, kh = i % K;
     const float* row = qkv + b * width;
