@@ -94,6 +94,21 @@ struct Columns {
   }
 };
 
+// The next block's own keys and values (its columns past the shared ones),
+// asked for into L2 a few cache lines at a time while this block mixes: they
+// come from memory, and block after block the attention otherwise waited for
+// them with the core idle.
+struct NextBlock {
+  const char *keys = nullptr, *values = nullptr;
+  int64_t bytes = 0, asked = 0;
+  __attribute__((always_inline)) void ask(int lines) {
+    for (int i = 0; i < lines && asked < bytes; ++i, asked += 64) {
+      __builtin_prefetch(keys + asked, 0, 2);
+      __builtin_prefetch(values + asked, 0, 2);
+    }
+  }
+};
+
 // out (NH, D) = sum_s p[h, s] values[s] inv_total[h] for NH query heads at
 // once (p rows S apart), DV = D / 16: each value row is loaded once for the NH
 // heads, and the NH x DV accumulators are independent chains. One head at a
@@ -103,10 +118,12 @@ struct Columns {
 template <int DV, int NH>
 __attribute__((always_inline)) inline void mix_heads(const float* p, const Columns& values,
                                                      const float* bias, int64_t S,
-                                                     const float* inv_total, float* out) {
+                                                     const float* inv_total, float* out,
+                                                     NextBlock& next) {
   const float masked = -std::numeric_limits<float>::infinity();
   Vec16 acc[NH][DV] = {};
   for (int64_t s = 0; s < S; ++s) {
+    next.ask(2);
     if (bias[s] == masked) continue;
     const float* v = values.at(s, DV * 16);
     Vec16 row[DV];
@@ -132,22 +149,23 @@ constexpr int kMixHeads = 16 / DV;
 template <int DV>
 __attribute__((always_inline)) inline void mix_all_heads(const float* p, const Columns& values,
                                                          const float* bias, int64_t G, int64_t S,
-                                                         const float* inv_total, float* out) {
+                                                         const float* inv_total, float* out,
+                                                         NextBlock& next) {
   constexpr int NH = kMixHeads<DV>;
   int64_t g = 0;
   for (; g + NH <= G; g += NH)
-    mix_heads<DV, NH>(p + g * S, values, bias, S, inv_total + g, out + g * DV * 16);
+    mix_heads<DV, NH>(p + g * S, values, bias, S, inv_total + g, out + g * DV * 16, next);
   switch (G - g) {  // fewer than NH left
     case 3:
       if constexpr (NH > 3)
-        mix_heads<DV, 3>(p + g * S, values, bias, S, inv_total + g, out + g * DV * 16);
+        mix_heads<DV, 3>(p + g * S, values, bias, S, inv_total + g, out + g * DV * 16, next);
       break;
     case 2:
       if constexpr (NH > 2)
-        mix_heads<DV, 2>(p + g * S, values, bias, S, inv_total + g, out + g * DV * 16);
+        mix_heads<DV, 2>(p + g * S, values, bias, S, inv_total + g, out + g * DV * 16, next);
       break;
     case 1:
-      mix_heads<DV, 1>(p + g * S, values, bias, S, inv_total + g, out + g * DV * 16);
+      mix_heads<DV, 1>(p + g * S, values, bias, S, inv_total + g, out + g * DV * 16, next);
       break;
   }
 }
@@ -192,7 +210,7 @@ struct Scratch {
 // head's mix rereads the values, from L2 after the first head.
 R1_VECTOR_CLONES
 void attend_new_token(const Block& b, int64_t G, int64_t S, int64_t D, double eps, float scale,
-                      Scratch& scratch) {
+                      Scratch& scratch, NextBlock next) {
   float* head = scratch.head.data();
   for (int64_t g = 0; g < G; ++g) {
     const float* x = b.q + g * D;
@@ -219,10 +237,10 @@ void attend_new_token(const Block& b, int64_t G, int64_t S, int64_t D, double ep
   for (int64_t g = 0; g < G; ++g) inv_total[g] = 1.0f / exp_in_place(scores + g * S, S);
   switch (D) {
     case 64:
-      mix_all_heads<4>(scores, values, b.bias, G, S, inv_total, b.out);
+      mix_all_heads<4>(scores, values, b.bias, G, S, inv_total, b.out, next);
       break;
     case 128:
-      mix_all_heads<8>(scores, values, b.bias, G, S, inv_total, b.out);
+      mix_all_heads<8>(scores, values, b.bias, G, S, inv_total, b.out, next);
       break;
     default:
       for (int64_t g = 0; g < G; ++g)
@@ -297,6 +315,16 @@ void decode_attention_blocks(const DecodeAttention& step, float* out, int64_t be
     const float* row = qkv + b * width;
     const SharedColumns shared = step.shared ? step.shared[b] : SharedColumns{b, 0};
     const int64_t head = kh * keys.stride(1);
+    NextBlock next;
+    if (i + 1 < end) {
+      const int64_t nb = (i + 1) / K, nkh = (i + 1) % K;
+      const int64_t n = step.shared ? step.shared[nb].columns : 0;
+      next.keys =
+          reinterpret_cast<const char*>(kp + nb * keys.stride(0) + nkh * keys.stride(1) + n * D);
+      next.values = reinterpret_cast<const char*>(vp + nb * values.stride(0) +
+                                                  nkh * values.stride(1) + n * D);
+      next.bytes = (S - 1 - n) * D * static_cast<int64_t>(sizeof(float));
+    }
     Block block{row + kh * G * D,
                 row + (H + kh) * D,
                 row + (H + K + kh) * D,
@@ -311,7 +339,7 @@ void decode_attention_blocks(const DecodeAttention& step, float* out, int64_t be
                 shared.columns,
                 bp + b * bias_stride,
                 out + i * G * D};
-    attend_new_token(block, G, S, D, step.norm_eps, scale, scratch);
+    attend_new_token(block, G, S, D, step.norm_eps, scale, scratch, next);
   }
 }
 
