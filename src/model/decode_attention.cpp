@@ -52,11 +52,11 @@ __attribute__((always_inline)) inline void score_block(const float* q, int64_t q
 #pragma GCC unroll 16
           for (int j = 0; j < 16; ++j) partial[j] += qv * load16(keys + (s0 + j) * D + d);
         }
-        float sums[16];
-        store16(sums, sum16x16(partial));
-        float* out = scores + g * scores_stride + s0;
-        for (int j = 0; j < 16; ++j)  // a masked slot may hold anything, NaN included
-          out[j] = bias[s0 + j] == masked ? masked : sums[j] * scale + bias[s0 + j];
+        // In vectors too: as 16 scalar compares and stores it was a third of
+        // the scoring. A masked slot may hold anything, NaN included.
+        const Vec16 b = load16(bias + s0), all_masked = Vec16{} + masked;
+        const Vec16 sums = sum16x16(partial) * scale + b;
+        store16(scores + g * scores_stride + s0, b == all_masked ? all_masked : sums);
       }
     }
   }
