@@ -223,7 +223,9 @@ at::Tensor decode_layers(const Model& model, const at::Tensor& x, const at::Tens
       product(q[1], l.k_proj, l.k_bias, xtp, Rp, B, qkvp + HD, W, t, nt);
       product(q[2], l.v_proj, l.v_bias, xtp, Rp, B, qkvp + HD + K * D, W, t, nt);
       barrier();
-      q[3].drain(B * K, 4, [&](int64_t begin, int64_t end) {
+      // Guided too: within a run of blocks each asks for the next one's keys
+      // and values (model/decode_attention.cpp), so long runs first.
+      q[3].drain_guided(B * K, 2, nt, [&](int64_t begin, int64_t end) {
         decode_attention_blocks(steps[i], attnp, begin, end);
       });
       barrier();
