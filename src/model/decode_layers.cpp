@@ -47,7 +47,7 @@ void barrier(){
 // thread read all C rows at a stride, half of them from the other core's
 // cache: 62 us a norm at 64 rows of the 0.5B model.
 R1_VECTOR_CLONES
-    void sum_squares(const float* x_t, int64_t begin, int64_t end, int64_t Rp, double* sum) {
+    void sum_squares(const float* x_t, int64_t Rp, int64_t begin, int64_t end, double* sum) {
   for (int64_t l = 0; l < Rp; ++l) sum[l] = 0;
   for (int64_t c = begin; c < end; ++c)
     for (int64_t l = 0; l < Rp; ++l) {
@@ -66,7 +66,7 @@ R1_VECTOR_CLONES void scale_rows(const float* x_t, const float* w, const float* 
 void norm_share(const float* x_t, const at::Tensor& w, double eps, int64_t C, int64_t Rp,
                 double* partials, float* y_t, int t, int nt) {
   const Share rows = share(C, t, nt, 16);
-  sum_squares(x_t, rows.begin, rows.end, Rp, partials + t * Rp);
+  sum_squares(x_t, Rp, rows.begin, rows.end, partials + t * Rp);
   barrier();
   float inv[kDecodeGemmMaxRows];
   for (int64_t l = 0; l < Rp; ++l) {
@@ -95,10 +95,10 @@ void product_rows(const at::Tensor& w, const at::Tensor& b, int64_t lo, int64_t 
 }
 
 // fn(lo, hi) over weight rows [0, n): in guided chunks from `queue` when the
-// products are bound by multiply-adds (16 or more lanes), else (8 lanes: bound by the
-// weight read) one contiguous share per thread. Chunks taken in turn broke
-// each thread's weight stream, and the prefetchers with it: 0.5B layers at 8
-// rows 73 -> 96 ms a step.
+// products are bound by multiply-adds (16 or more lanes), else (8 lanes:
+// bound by the weight read) one contiguous share per thread. Chunks taken in
+// turn broke each thread's weight stream, and the prefetchers with it: 0.5B
+// layers at 8 rows 73 -> 96 ms a step.
 template <typename Fn>
 void for_weight_rows(ChunkQueue& queue, int64_t n, int64_t Rp, int t, int nt, Fn fn) {
   if (Rp > 8) return queue.drain_guided(n, kRowUnit, nt, fn);
