@@ -43,4 +43,4 @@ export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PWD}
 if [ ! -f "$BUILD_DIR/build.ninja" ]; then
   cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release ${R1_CMAKE_ARGS:-} >/dev/null
 fi
-cmake --build "$BUILD_DIR" -j2
+cmake --build "$BUILD_DIR" -j"${R1_JOBS:-2}"
