@@ -168,8 +168,11 @@ std::optional<int64_t> Tokenizer::token_to_id(const std::string& token) const {
 }
 
 const std::string& Tokenizer::token_bytes(int64_t id) const {
-  if (id < 0 || id >= vocab_size() || impl_->tokens[id].empty())
-    fail("token id ", id, " is not in the vocabulary (size ", vocab_size(), ")");
+  // Ids the tokenizer has no token for decode to nothing, as in HF tokenizers:
+  // a model's LM head is often padded past the tokenizer (Qwen: 151,936 rows
+  // for 151,669 tokens), and a sampler may draw one of those rows.
+  static const std::string kNone;
+  if (id < 0 || id >= vocab_size()) return kNone;
   return impl_->bytes[id];
 }
 

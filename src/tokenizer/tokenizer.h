@@ -46,14 +46,16 @@ class Tokenizer {
                                                  bool add_special_tokens = false,
                                                  int num_threads = 1) const;
 
-  // Ids -> text; incomplete UTF-8 becomes U+FFFD. Throws Error on an id
-  // outside the vocabulary.
+  // Ids -> text; incomplete UTF-8 becomes U+FFFD. An id the tokenizer has no
+  // token for (a padding row of the model's vocabulary) decodes to "", as in
+  // HF tokenizers.
   std::string decode(const std::vector<int64_t>& ids, bool skip_special_tokens = false) const;
 
   // The token's text as stored in tokenizer.json (e.g. "Ġthe"); "" if none.
   std::string id_to_token(int64_t id) const;
   std::optional<int64_t> token_to_id(const std::string& token) const;
-  // The bytes a token decodes to (used by the streaming decoder).
+  // The bytes a token decodes to (used by the streaming decoder); "" for an
+  // id without a token.
   const std::string& token_bytes(int64_t id) const;
   // Added token marked "special" (skipped by decode with skip_special_tokens).
   bool is_special(int64_t id) const;
