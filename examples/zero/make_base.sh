@@ -9,9 +9,11 @@
 #
 # ROWS=N shrinks the corpus (the test suite runs it with a few hundred rows).
 set -euo pipefail
+# The caller's paths, absolute, before moving to the repo root (any directory works).
+OUT=$(realpath -m "${1:-$(dirname "$0")/../../runs/zero-base}")
+case "${R1:-}" in */*) R1=$(realpath -m "$R1") ;; esac
 cd "$(dirname "$0")/../.."
 R1=${R1:-build/tools/r1/r1}
-OUT=${1:-runs/zero-base}
 ROWS=${ROWS:-40000}
 mkdir -p "$OUT"
 

@@ -6,9 +6,12 @@
 #
 #   examples/zero/run.sh R1_BINARY OUT_DIR [STEPS] [HELD_OUT_QUESTIONS]
 set -euo pipefail
+# Paths the caller gave are made absolute before moving to the repo root, so
+# the script runs from any directory (a bare command name stays on PATH).
+abs() { case "$1" in */*) realpath -m "$1" ;; *) echo "$1" ;; esac; }
+R1=$(abs "$1")
+OUT=$(realpath -m "$2")
 cd "$(dirname "$0")/../.."
-R1=$1
-OUT=$2
 STEPS=${3:-40}
 HELD_OUT=${4:-200}
 rm -rf "$OUT"
@@ -28,7 +31,7 @@ $R1 eval --model examples/zero/base "${eval_flags[@]}" --out "$OUT/eval-base"
 
 echo
 echo "== GRPO from the base: accuracy + format rewards only ($STEPS steps)"
-$R1 train examples/zero/zero.toml --set train.steps="$STEPS" --set train.output_dir="$OUT/grpo" \
+$R1 train examples/zero/zero.toml --set train.max_steps="$STEPS" --set train.output_dir="$OUT/grpo" \
   --set data.path="$OUT/train.jsonl" --set data.eval_path="$OUT/test.jsonl"
 
 echo

@@ -29,37 +29,16 @@
 namespace r1 {
 namespace {
 
-const char* kMathInstruction =
-    "Please reason step by step, and put your final answer within \\boxed{}.";
-
-// The row's key equal to `name` ignoring case ("Problem" in AIME 2024), or "".
-std::string find_key(const nlohmann::json& row, const std::string& name) {
-  for (const auto& [key, value] : row.items()) {
-    if (key.size() != name.size()) continue;
-    bool same = true;
-    for (size_t i = 0; i < key.size(); ++i)
-      same &= std::tolower(static_cast<unsigned char>(key[i])) == name[i];
-    if (same) return key;
-  }
-  return "";
-}
-
 struct Fields {
-  std::string prompt, answer, reward;
+  PromptFields data;
+  std::string reward;
 };
 
-// Resolves the prompt/answer fields and the reward from the first row, then
-// checks every row has them.
+// The reward from the config or, for "auto", from the first row; then the
+// prompt and answer fields, every row checked.
 Fields resolve_fields(const EvalConfig& c, const Dataset& data) {
   const nlohmann::json& first = data.rows.front();
   Fields f;
-  f.prompt = c.prompt_field;
-  for (const char* name : {"prompt", "problem", "question"})
-    if (f.prompt.empty()) f.prompt = find_key(first, name);
-  if (f.prompt.empty())
-    fail(c.data_path,
-         ":1: no question field (looked for prompt, problem, question; set one "
-         "with --prompt-field)");
   f.reward = c.reward;
   if (f.reward == "auto") {
     bool countdown = first.contains("numbers") && first.contains("target");
@@ -68,34 +47,8 @@ Fields resolve_fields(const EvalConfig& c, const Dataset& data) {
   }
   if (f.reward != "math" && f.reward != "arithmetic" && f.reward != "countdown")
     fail("unknown eval reward '", f.reward, "' (known: math, arithmetic, countdown, auto)");
-  if (f.reward != "countdown") {
-    // Hendrycks MATH has only a worked "solution"; its \boxed{} is the answer.
-    f.answer = c.answer_field;
-    for (const char* name : {"answer", "solution"})
-      if (f.answer.empty()) f.answer = find_key(first, name);
-    if (f.answer.empty())
-      fail(c.data_path,
-           ":1: no answer field (looked for answer, solution; set one with --answer-field)");
-  }
-  for (size_t i = 0; i < data.rows.size(); ++i) {
-    const auto& row = data.rows[i];
-    if (!row.contains(f.prompt) || !row[f.prompt].is_string())
-      fail(c.data_path, ":", i + 1, ": field '", f.prompt, "' must be a string");
-    if (!f.answer.empty() && !row.contains(f.answer))
-      fail(c.data_path, ":", i + 1, ": missing field '", f.answer, "'");
-    if (f.reward == "countdown" && (!row.contains("numbers") || !row.contains("target")))
-      fail(c.data_path, ":", i + 1, ": countdown needs \"numbers\" and \"target\"");
-  }
+  f.data = resolve_prompt_fields(c.prompt, data, {f.reward});
   return f;
-}
-
-std::string render_prompt(const EvalConfig& c, const Fields& f, const std::string& question,
-                          const Tokenizer& tok) {
-  std::string instruction = c.instruction;
-  if (instruction == "auto")
-    instruction = c.template_name == "chat" && f.reward == "math" ? kMathInstruction : "";
-  return render_question(c.template_name,
-                         instruction.empty() ? question : question + "\n" + instruction, tok);
 }
 
 // The answer a sample votes for, extracted the way its reward reads it, and
@@ -123,6 +76,7 @@ SamplingParams sampling_params(const EvalConfig& c, const Tokenizer& tok, const 
   SamplingParams params;
   params.temperature = static_cast<float>(c.temperature);
   params.top_p = static_cast<float>(c.top_p);
+  params.top_k = c.top_k;
   params.max_new_tokens = c.max_new_tokens;
   params.stop_token_ids = stop_token_ids(tok.special().eos_ids, model.config.eos_token_ids);
   params.validate();
@@ -132,7 +86,7 @@ SamplingParams sampling_params(const EvalConfig& c, const Tokenizer& tok, const 
 // One question's line: every sample with its answer and reward, the count of
 // correct samples (reward 1) and the majority vote.
 nlohmann::json question_line(int64_t index, const nlohmann::json& row, const Fields& f,
-                             const std::vector<Completion>& completions,
+                             const std::string& prompt, const std::vector<Completion>& completions,
                              const std::vector<double>& scores) {
   nlohmann::json samples = nlohmann::json::array();
   std::vector<std::string> answers, keys;
@@ -152,13 +106,14 @@ nlohmann::json question_line(int64_t index, const nlohmann::json& row, const Fie
   }
   const int64_t winner = majority_vote(keys);
   const int64_t n = static_cast<int64_t>(completions.size());
-  const auto& answer = row.contains("answer") ? row["answer"] : nlohmann::json();
+  const auto& answer = row.contains("answer") ? row["answer"] : nlohmann::json();  // reward_row
   nlohmann::json gold = f.reward == "countdown"
                             ? row["target"]
                             : nlohmann::json(extract_reference(
                                   answer.is_string() ? answer.get<std::string>() : answer.dump()));
   return {{"index", index},
-          {"question", row[f.prompt]},
+          {"question", row[f.data.prompt]},
+          {"prompt", prompt},  // as the model saw it: the same text r1 train renders
           {"gold", gold},
           {"n", n},
           {"correct", correct},
@@ -175,12 +130,15 @@ nlohmann::json settings(const EvalConfig& c, const Fields& f) {
           {"k", c.k},
           {"temperature", c.temperature},
           {"top_p", c.top_p},
+          {"top_k", c.top_k},
           {"max_new_tokens", c.max_new_tokens},
-          {"template", c.template_name},
+          {"template", c.prompt.template_name},
           {"reward", f.reward},
-          {"prompt_field", f.prompt},
-          {"answer_field", f.answer},
-          {"instruction", c.instruction},
+          {"prompt_field", f.data.prompt},
+          {"answer_field", f.data.answer},
+          {"system_prompt", c.prompt.system_prompt},
+          {"instruction", c.prompt.instruction},
+          {"chat_template_kwargs", c.prompt.chat_template_kwargs},
           {"seed", c.seed}};
 }
 
@@ -226,8 +184,7 @@ nlohmann::json run_eval(const EvalConfig& c) {
   if (c.out_dir.empty()) fail("eval needs an output directory");
   Dataset data = load_jsonl(c.data_path, {});
   const Fields f = resolve_fields(c, data);
-  if (c.template_name != "r1_zero" && c.template_name != "chat" && c.template_name != "raw")
-    fail("unknown template '", c.template_name, "' (known: r1_zero, chat, raw)");
+  c.prompt.validate();
   const int64_t total = c.limit > 0 ? std::min<int64_t>(c.limit, data.rows.size())
                                     : static_cast<int64_t>(data.rows.size());
 
@@ -244,6 +201,7 @@ nlohmann::json run_eval(const EvalConfig& c) {
 
   if (!todo.empty()) {
     Tokenizer tok = Tokenizer::load(c.model_dir);
+    const PromptBuilder prompts(c.prompt, f.data, tok);
     Model model = load_model(c.model_dir, at::kCPU);
     if (tok.vocab_size() > model.config.vocab_size)
       fail("tokenizer has ", tok.vocab_size(), " tokens but the model's vocab_size is ",
@@ -264,22 +222,20 @@ nlohmann::json run_eval(const EvalConfig& c) {
       const size_t last = std::min(todo.size(), first + chunk);
       std::vector<GenerateRequest> requests;
       std::vector<nlohmann::json> rows;
-      std::vector<std::string> prompts;
+      std::vector<std::string> texts;
       for (size_t j = first; j < last; ++j) {
-        nlohmann::json row = data.rows[todo[j]];
-        if (!f.answer.empty()) row["answer"] = row[f.answer];  // where the rewards read it
-        prompts.push_back(render_prompt(c, f, row[f.prompt].get<std::string>(), tok));
+        const nlohmann::json& row = data.rows[todo[j]];
+        texts.push_back(prompts.render(row));
         requests.push_back(
-            {tok.encode(prompts.back(), /*add_special_tokens=*/c.template_name != "chat"), c.k,
-             c.seed + static_cast<uint64_t>(todo[j])});
-        rows.push_back(std::move(row));
+            {prompts.encode(texts.back()), c.k, c.seed + static_cast<uint64_t>(todo[j])});
+        rows.push_back(prompts.reward_row(row));
       }
       auto results = generate(model, requests, params, options);
       for (size_t q = 0; q < requests.size(); ++q) {
         std::vector<RewardInput> inputs;
-        for (const Completion& comp : results[q])
-          inputs.push_back({prompts[q], comp.text, rows[q]});
-        out << question_line(todo[first + q], rows[q], f, results[q], reward(inputs)).dump()
+        for (const Completion& comp : results[q]) inputs.push_back({texts[q], comp.text, rows[q]});
+        out << question_line(todo[first + q], rows[q], f, texts[q], results[q], reward(inputs))
+                   .dump()
             << "\n";
       }
       out.flush();

@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "data/prompt.h"
+
 namespace r1 {
 
 struct EvalConfig {
@@ -23,18 +25,15 @@ struct EvalConfig {
   int64_t k = 16;       // samples per question
   double temperature = 0.6;
   double top_p = 0.95;
+  int64_t top_k = 0;  // 0 = off
   int64_t max_new_tokens = 1024;
-  std::string template_name = "r1_zero";  // r1_zero | chat | raw
-  std::string reward = "auto";            // math | arithmetic | countdown | auto (from the rows)
-  std::string prompt_field;               // "" = the first of prompt / problem / question
-  std::string answer_field;               // "" = answer, else solution (its \boxed{}), any case
-  // Appended to each question after a newline. "auto": DESIGN.md §1.3's math
-  // instruction with the chat template and the math reward, else nothing.
-  std::string instruction = "auto";
-  uint64_t seed = 0;       // question i samples with seed + i: independent of batching
-  int64_t max_batch = 64;  // sequences decoded together (k per question)
-  int64_t limit = 0;       // evaluate the first `limit` questions only; 0 = all
-  bool quiet = false;      // no progress lines on stderr
+  // Rendered exactly as r1 train and r1 sample render a row (data/prompt.h).
+  PromptFormat prompt;
+  std::string reward = "auto";  // math | arithmetic | countdown | auto (from the rows)
+  uint64_t seed = 0;            // question i samples with seed + i: independent of batching
+  int64_t max_batch = 64;       // sequences decoded together (k per question)
+  int64_t limit = 0;            // evaluate the first `limit` questions only; 0 = all
+  bool quiet = false;           // no progress lines on stderr
 };
 
 // Runs (or resumes) the evaluation and returns the summary also written to

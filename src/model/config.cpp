@@ -182,7 +182,10 @@ nlohmann::json config_to_json(const ModelConfig& c) {
   j["tie_word_embeddings"] = c.tie_word_embeddings;
   j["hidden_act"] = "silu";
   j["initializer_range"] = c.initializer_range;
+  // transformers 4 reads "torch_dtype", 5 reads "dtype": both name the
+  // stored weights, never two different dtypes.
   j["torch_dtype"] = c.torch_dtype;
+  j["dtype"] = c.torch_dtype;
   if (c.model_type != "qwen2") j["attention_bias"] = c.attention_bias;
   nlohmann::json scaling = nullptr;
   if (c.rope_scaling.rope_type != "default") {
@@ -240,6 +243,29 @@ int64_t ModelConfig::num_parameters() const {
   int64_t total = vocab_size * C + num_hidden_layers * layer + C;
   if (!tie_word_embeddings) total += vocab_size * C;
   return total;
+}
+
+GenerationDefaults generation_defaults(const std::string& model_dir) {
+  GenerationDefaults d;
+  const std::string path = model_dir + "/generation_config.json";
+  if (!file_exists(path)) return d;
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(read_file(path));
+  } catch (const nlohmann::json::exception& e) {
+    fail(path, ": not valid JSON (", e.what(), ")");
+  }
+  if (!j.is_object()) fail(path, ": expected a JSON object");
+  auto number = [&](const char* key, double lo, double hi) -> std::optional<double> {
+    if (!j.contains(key) || j[key].is_null()) return std::nullopt;
+    if (!j[key].is_number() || !(j[key].get<double>() >= lo && j[key].get<double>() <= hi))
+      fail(path, ": '", key, "' must be a number in [", lo, ", ", hi, "], got ", j[key].dump());
+    return j[key].get<double>();
+  };
+  d.temperature = number("temperature", 0, 100);
+  d.top_p = number("top_p", 0, 1);
+  if (auto k = number("top_k", 0, 1e9)) d.top_k = static_cast<int64_t>(*k);
+  return d;
 }
 
 }  // namespace r1

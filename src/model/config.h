@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,15 @@ ModelConfig parse_config(const nlohmann::json& json, const std::string& source);
 ModelConfig load_config(const std::string& path);
 // The config.json to save: `raw` with every modelled field written back.
 nlohmann::json config_to_json(const ModelConfig& config);
+
+// The sampling values of a model directory's generation_config.json (the
+// defaults of r1 generate and r1 eval); unset where the file or key is absent.
+// do_sample is not read: greedy decoding is an explicit --temperature 0.
+struct GenerationDefaults {
+  std::optional<double> temperature, top_p;
+  std::optional<int64_t> top_k;
+};
+GenerationDefaults generation_defaults(const std::string& model_dir);
 
 // A config for `r1 init`: family defaults, sizes given by the caller.
 ModelConfig default_config(const std::string& model_type);

@@ -35,13 +35,9 @@ struct EvalStageConfig {
   EvalConfig c;
   int64_t seed = 0;
   FieldTable fields() {
-    return {
+    FieldTable t = {
         {"model.path", &c.model_dir, "model directory (with its tokenizer)"},
         {"data.path", &c.data_path, "JSONL benchmark"},
-        {"data.template", &c.template_name, "r1_zero | chat | raw"},
-        {"data.prompt_field", &c.prompt_field, "question field ('' = found automatically)"},
-        {"data.answer_field", &c.answer_field, "answer field ('' = answer, else solution)"},
-        {"data.instruction", &c.instruction, "appended to each question (auto: see r1 eval)"},
         {"data.limit", &c.limit, "only the first N questions (0 = all)"},
         {"sampling.k", &c.k, "samples per question"},
         {"sampling.temperature", &c.temperature, "sampling temperature"},
@@ -51,6 +47,8 @@ struct EvalStageConfig {
         {"sampling.max_batch", &c.max_batch, "sequences decoded together"},
         {"eval.reward", &c.reward, "math | arithmetic | countdown | auto"},
     };
+    add_prompt_fields(t, c.prompt);
+    return t;
   }
 };
 
@@ -146,8 +144,7 @@ StagePlan plan_stage(const std::string& kind, const std::string& text, const std
     if (e.c.model_dir.empty()) fail("model.path is required");
     if (e.c.data_path.empty()) fail("data.path is required");
     if (e.c.k < 1) fail("sampling.k must be >= 1");
-    if (e.c.template_name != "r1_zero" && e.c.template_name != "chat" && e.c.template_name != "raw")
-      fail("data.template: unknown '", e.c.template_name, "' (r1_zero, chat, raw)");
+    e.c.prompt.validate();
     plan.resolved = dump_toml(table, nlohmann::json::object());
     plan.run = [c = e.c](bool quiet) mutable {
       c.quiet = quiet;

@@ -11,20 +11,68 @@ namespace r1 {
 namespace {
 
 struct RewardEntry {
-  const char* name;
+  RewardInfo info;
   RewardFn (*make)(const nlohmann::json& params);
 };
 
+// Every reward with what it reads from a dataset row and its params: the one
+// place they are documented (`r1 verify --list-rewards` prints it).
 const RewardEntry kRewards[] = {
-    {"math", make_math_reward},
-    {"format", make_format_reward},
-    {"think_format", make_think_format_reward},
-    {"tag_count", make_tag_count_reward},
-    {"language", make_language_reward},
-    {"countdown", make_countdown_reward},
-    {"arithmetic", make_arithmetic_reward},
-    {"code", make_code_reward},          // row: tests; runs in reward/sandbox
-    {"external", make_external_reward},  // params: command; a user process, JSONL
+    {{"math",
+      "1 if the final answer (\\boxed{} or <answer>) is equivalent to the row's answer, else 0 "
+      "(the R1 accuracy reward)",
+      {"answer"},
+      {{"fallbacks", "false",
+        "also read the last $...$, an 'answer is ...' phrase or the last number"}}},
+     make_math_reward},
+    {{"format",
+      "1 for '<think> ... </think> <answer> ... </answer>' (the R1-Zero format), else 0",
+      {},
+      {{"think_in_prompt", "false", "the prompt already opened <think>"},
+       {"require_think", "true", "false: a bare <answer>...</answer> also scores 1"}}},
+     make_format_reward},
+    {{"think_format",
+      "1 for '... </think>' followed by a \\boxed{} answer (chat models), else 0",
+      {},
+      {{"think_in_prompt", "false", "the prompt already opened <think>"}}},
+     make_think_format_reward},
+    {{"tag_count",
+      "0.25 for each of <think>, </think>, <answer>, </answer> present exactly once",
+      {},
+      {{"think_in_prompt", "false", "the prompt already opened <think>"}}},
+     make_tag_count_reward},
+    {{"language",
+      "share of the chain of thought's words in the target language (R1's consistency reward)",
+      {},
+      {{"target", "\"en\"", "en | zh"}}},
+     make_language_reward},
+    {{"countdown",
+      "1 if the answer is an expression of the row's numbers that equals its target",
+      {"numbers", "target"},
+      {{"format_score", "0.0", "score of a well-formed but wrong expression"},
+       {"use_all", "true", "every number must be used exactly once"}}},
+     make_countdown_reward},
+    {{"arithmetic",
+      "1 if the final number equals the row's answer (synthetic tasks)",
+      {"answer"},
+      {}},
+     make_arithmetic_reward},
+    {{"code",
+      "fraction of the row's tests passed by the completion's last python/cpp block, run in the "
+      "sandbox",
+      {"tests"},
+      {{"workers", "0", "sandboxes at once (0 = one per hardware thread)"},
+       {"all_or_none", "false", "1 only when every test passes"},
+       {"timeout", "5.0", "wall seconds per test run"},
+       {"cpu_seconds", "2.0", "CPU seconds per process"},
+       {"memory_mb", "512", "address space per process (MiB)"}}},
+     make_code_reward},
+    {{"external",
+      "scores from a user process speaking JSONL on stdin/stdout",
+      {},
+      {{"command", "(required)", "the command line, e.g. \"python3 my_reward.py\""},
+       {"timeout", "60.0", "seconds to wait for a batch's scores"}}},
+     make_external_reward},
 };
 
 }  // namespace
@@ -64,7 +112,7 @@ std::string row_string(const nlohmann::json& row, const char* key) {
 
 RewardFn make_reward(const RewardSpec& spec) {
   for (const auto& r : kRewards)
-    if (spec.name == r.name) return r.make(spec.params);
+    if (spec.name == r.info.name) return r.make(spec.params);
   std::string known;
   for (const auto& name : reward_names()) known += (known.empty() ? "" : ", ") + name;
   fail("unknown reward '", spec.name, "' (known: ", known, ")");
@@ -72,9 +120,37 @@ RewardFn make_reward(const RewardSpec& spec) {
 
 std::vector<std::string> reward_names() {
   std::vector<std::string> names;
-  for (const auto& r : kRewards) names.emplace_back(r.name);
+  for (const auto& r : kRewards) names.push_back(r.info.name);
   return names;
 }
+
+const RewardInfo& reward_info(const std::string& name) {
+  for (const auto& r : kRewards)
+    if (name == r.info.name) return r.info;
+  make_reward({name, 1.0, {}});  // throws, naming the known rewards
+  fail("unknown reward '", name, "'");
+}
+
+std::string describe_rewards() {
+  std::string out;
+  for (const auto& r : kRewards) {
+    out += r.info.name + ": " + r.info.summary + "\n";
+    if (!r.info.row_fields.empty()) {
+      out += "  reads the row's:";
+      for (const auto& f : r.info.row_fields) out += " " + f;
+      out += "\n";
+    }
+    for (const auto& p : r.info.params)
+      out += "  " + p.name + " = " + p.default_value + "  # " + p.doc + "\n";
+  }
+  return out;
+}
+
+const char* const kRewardsHelp =
+    "[[rewards]]  (one table per reward; `r1 verify --list-rewards` lists every reward and param)\n"
+    "name = \"math\"\n"
+    "weight = 1.0\n"
+    "params = { fallbacks = false }  # or the params as keys of the table\n";
 
 std::vector<RewardSpec> parse_reward_specs(const nlohmann::json& items, const std::string& source) {
   std::vector<RewardSpec> specs;
@@ -86,8 +162,22 @@ std::vector<RewardSpec> parse_reward_specs(const nlohmann::json& items, const st
     if (item.contains("weight") && !item["weight"].is_number())
       fail(source, ": [[rewards]] '", spec.name, "': weight must be a number");
     spec.weight = item.value("weight", 1.0);
-    for (const auto& [key, value] : item.items())
-      if (key != "name" && key != "weight") spec.params[key] = value;
+    // Params are the table's other keys, or an inline `params = {...}` table.
+    auto set_param = [&](const std::string& key, const nlohmann::json& value) {
+      if (spec.params.contains(key))
+        fail(source, ": [[rewards]] '", spec.name, "': param '", key, "' is given twice");
+      spec.params[key] = value;
+    };
+    for (const auto& [key, value] : item.items()) {
+      if (key == "name" || key == "weight") continue;
+      if (key != "params") {
+        set_param(key, value);
+        continue;
+      }
+      if (!value.is_object())
+        fail(source, ": [[rewards]] '", spec.name, "': params must be a table {key = value}");
+      for (const auto& [k, v] : value.items()) set_param(k, v);
+    }
     specs.push_back(spec);
   }
   return specs;

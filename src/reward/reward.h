@@ -39,4 +39,21 @@ std::vector<RewardSpec> parse_reward_specs(const nlohmann::json& items, const st
 nlohmann::json reward_specs_to_tables(const std::vector<RewardSpec>& specs);
 std::vector<std::string> reward_names();
 
+// What a reward is, what it reads from a dataset row and its params (each
+// with its default), from the registry.
+struct RewardParamInfo {
+  std::string name, default_value, doc;
+};
+struct RewardInfo {
+  std::string name, summary;
+  std::vector<std::string> row_fields;  // the row fields it scores against ("answer")
+  std::vector<RewardParamInfo> params;
+};
+const RewardInfo& reward_info(const std::string& name);  // Error for an unknown name
+// Every reward, its row fields and params, as text (r1 verify --list-rewards).
+std::string describe_rewards();
+// How a run file lists its rewards: printed, commented, by --print-config
+// where a config has none.
+extern const char* const kRewardsHelp;
+
 }  // namespace r1

@@ -6,66 +6,83 @@
 namespace r1 {
 
 FieldTable TrainConfig::fields() {
-  return {
-      {"model.path", &model_path, "model directory (HF layout) to start from"},
+  FieldTable t = {
+      {"model.path", &model_path, "model directory (HF layout) to start from",
+       "TRL model_name_or_path"},
       {"data.path", &data_path, "training JSONL file or directory of shards"},
-      {"data.prompt_field", &prompt_field, "field holding the question"},
-      {"data.template", &template_name, "r1_zero | chat | raw"},
       {"data.shuffle", &shuffle, "seeded shuffle each epoch"},
       {"data.eval_path", &eval_path, "held-out JSONL for periodic evaluation"},
-      {"data.eval_every", &eval_every, "evaluate every N steps (0 = never)"},
+      {"data.eval_every", &eval_every, "evaluate every N steps (0 = never)", "TRL eval_steps"},
       {"data.eval_size", &eval_size, "held-out questions per evaluation"},
       {"data.eval_samples", &eval_samples, "completions per held-out question (pass@1 = mean)"},
       {"data.eval_temperature", &eval_temperature, "evaluation temperature (0 = greedy)"},
       {"data.eval_reward", &eval_reward, "reward that decides correctness ('' = first)"},
-      {"rollout.group_size", &group_size, "G: completions per question"},
-      {"rollout.questions_per_step", &questions_per_step, "questions per step"},
-      {"rollout.max_new_tokens", &max_new_tokens, "completion length limit"},
-      {"rollout.temperature", &temperature, "sampling temperature"},
-      {"rollout.top_p", &top_p, "nucleus sampling"},
-      {"rollout.top_k", &top_k, "top-k sampling (0 = off)"},
+      {"rollout.group_size", &group_size, "G: completions per question",
+       "TRL num_generations, veRL actor_rollout_ref.rollout.n"},
+      {"rollout.questions_per_step", &questions_per_step, "questions per step",
+       "veRL data.train_batch_size"},
+      {"rollout.max_new_tokens", &max_new_tokens, "completion length limit",
+       "TRL max_completion_length, veRL data.max_response_length"},
+      {"rollout.temperature", &temperature, "sampling temperature", "TRL temperature"},
+      {"rollout.top_p", &top_p, "nucleus sampling", "TRL top_p"},
+      {"rollout.top_k", &top_k, "top-k sampling (0 = off)", "TRL top_k"},
       {"rollout.max_batch", &max_batch, "sequences decoded together"},
-      {"rl.loss_type", &loss.loss_type, "grpo | bnpo | dr_grpo | dapo"},
-      {"rl.epsilon", &loss.epsilon, "lower clip range"},
-      {"rl.epsilon_high", &loss.epsilon_high, "upper clip range (clip-higher if > epsilon)"},
-      {"rl.beta", &loss.beta, "k3 KL weight; 0 = no reference model"},
-      {"rl.importance_sampling_level", &loss.importance_sampling_level, "token | sequence (GSPO)"},
-      {"rl.scale_rewards", &scale_rewards, "group | batch | none"},
-      {"rl.num_iterations", &num_iterations, "mu: updates per batch of rollouts"},
+      {"rl.loss_type", &loss.loss_type, "grpo | bnpo | dr_grpo | dapo", "TRL loss_type"},
+      {"rl.epsilon", &loss.epsilon, "lower clip range", "TRL epsilon, veRL clip_ratio_low"},
+      {"rl.epsilon_high", &loss.epsilon_high, "upper clip range (clip-higher if > epsilon)",
+       "TRL epsilon_high, veRL clip_ratio_high"},
+      {"rl.beta", &loss.beta, "k3 KL weight; 0 = no reference model",
+       "TRL beta, veRL kl_loss_coef"},
+      {"rl.importance_sampling_level", &loss.importance_sampling_level, "token | sequence (GSPO)",
+       "TRL importance_sampling_level"},
+      {"rl.scale_rewards", &scale_rewards, "group | batch | none", "TRL scale_rewards"},
+      {"rl.num_iterations", &num_iterations, "mu: updates per batch of rollouts",
+       "TRL num_iterations, veRL ppo_epochs"},
       {"rl.mask_truncated_completions", &mask_truncated_completions,
-       "exclude completions cut by max_new_tokens from the loss"},
-      {"rl.dynamic_sampling", &dynamic_sampling, "DAPO: drop groups with equal rewards, refill"},
-      {"rl.max_resample_rounds", &max_resample_rounds, "dynamic sampling: extra draws per step"},
+       "exclude completions cut by max_new_tokens from the loss", "TRL mask_truncated_completions"},
+      {"rl.dynamic_sampling", &dynamic_sampling, "DAPO: drop groups with equal rewards, refill",
+       "veRL algorithm.filter_groups.enable"},
+      {"rl.max_resample_rounds", &max_resample_rounds, "dynamic sampling: extra draws per step",
+       "veRL algorithm.filter_groups.max_num_gen_batches"},
       {"rl.ref_reset_every", &ref_reset_every,
-       "sync the reference with the policy every N steps (0 = never)"},
+       "sync the reference with the policy every N steps (0 = never)", "TRL ref_model_sync_steps"},
       {"rl.ref_mixup_alpha", &ref_mixup_alpha,
-       "at a sync, ref = alpha * policy + (1 - alpha) * ref (1 = reset)"},
-      {"optim.lr", &lr, "peak learning rate"},
-      {"optim.adam_beta1", &adam_beta1, "AdamW beta1"},
-      {"optim.adam_beta2", &adam_beta2, "AdamW beta2"},
-      {"optim.weight_decay", &weight_decay, "AdamW weight decay"},
-      {"optim.max_grad_norm", &max_grad_norm, "clip the global gradient norm (0 = off)"},
-      {"optim.schedule", &schedule, "constant | cosine | linear (after warmup)"},
-      {"optim.warmup_steps", &warmup_steps, "linear warmup optimizer steps"},
+       "at a sync, ref = alpha * policy + (1 - alpha) * ref (1 = reset)",
+       "TRL ref_model_mixup_alpha"},
+      {"optim.lr", &lr, "peak learning rate", "TRL learning_rate, veRL actor.optim.lr"},
+      {"optim.adam_beta1", &adam_beta1, "AdamW beta1", "TRL adam_beta1"},
+      {"optim.adam_beta2", &adam_beta2, "AdamW beta2", "TRL adam_beta2"},
+      {"optim.weight_decay", &weight_decay, "AdamW weight decay", "TRL weight_decay"},
+      {"optim.max_grad_norm", &max_grad_norm, "clip the global gradient norm (0 = off)",
+       "TRL max_grad_norm, veRL actor.grad_clip"},
+      {"optim.schedule", &schedule, "constant | cosine | linear (after warmup)",
+       "TRL lr_scheduler_type"},
+      {"optim.warmup_steps", &warmup_steps, "linear warmup optimizer steps",
+       "TRL warmup_steps, warmup_ratio"},
       {"optim.min_lr_ratio", &min_lr_ratio, "final lr / peak lr for cosine/linear"},
-      {"optim.mini_batch_size", &mini_batch_size, "sequences per optimizer step (0 = all)"},
-      {"optim.micro_batch_size", &micro_batch_size, "sequences per forward/backward"},
+      {"optim.mini_batch_size", &mini_batch_size, "sequences per optimizer step (0 = all)",
+       "veRL actor.ppo_mini_batch_size"},
+      {"optim.micro_batch_size", &micro_batch_size, "sequences per forward/backward",
+       "veRL actor.ppo_micro_batch_size_per_gpu"},
       {"optim.micro_batch_tokens", &micro_batch_tokens,
        "padded tokens per forward/backward at most (0 = no cap)"},
-      {"train.steps", &steps, "GRPO steps"},
-      {"train.seed", &seed, "seed for data order and sampling"},
-      {"train.output_dir", &output_dir, "run directory"},
-      {"train.checkpoint_every", &checkpoint_every, "checkpoint every N steps (0 = end only)"},
-      {"train.log_samples", &log_samples, "completions per step in samples.jsonl"},
+      {"train.max_steps", &steps, "GRPO steps", "TRL max_steps", {"train.steps"}},
+      {"train.seed", &seed, "seed for data order and sampling", "TRL seed"},
+      {"train.output_dir", &output_dir, "run directory", "TRL output_dir"},
+      {"train.log_samples", &log_samples, "completions per step in samples.jsonl",
+       "TRL log_completions"},
   };
+  add_prompt_fields(t, prompt);
+  add_checkpoint_fields(t, checkpoints);
+  return t;
 }
 
 void TrainConfig::validate() const {
   loss.validate();
   if (model_path.empty()) fail("model.path is required");
   if (data_path.empty()) fail("data.path is required");
-  if (template_name != "r1_zero" && template_name != "chat" && template_name != "raw")
-    fail("data.template: unknown '", template_name, "' (r1_zero, chat, raw)");
+  prompt.validate();
+  checkpoints.validate();
   if (scale_rewards != "group" && scale_rewards != "batch" && scale_rewards != "none")
     fail("rl.scale_rewards: unknown '", scale_rewards, "' (group, batch, none)");
   if (schedule != "constant" && schedule != "cosine" && schedule != "linear")
@@ -79,14 +96,17 @@ void TrainConfig::validate() const {
   if (micro_batch_size < 1) fail("optim.micro_batch_size must be >= 1");
   if (micro_batch_tokens < 0) fail("optim.micro_batch_tokens must be >= 0");
   if (mini_batch_size < 0) fail("optim.mini_batch_size must be >= 0");
-  if (steps < 1) fail("train.steps must be >= 1");
+  if (steps < 1) fail("train.max_steps must be >= 1");
   if (eval_samples < 1) fail("data.eval_samples must be >= 1");
   if (eval_temperature < 0) fail("data.eval_temperature must be >= 0");
   if (rewards.empty()) fail("no [[rewards]] configured");
 }
 
 TrainConfig load_train_config(const std::string& path, const std::vector<std::string>& overrides) {
-  return parse_train_config(read_file(path), path, overrides);
+  TrainConfig c = parse_train_config(read_file(path), path, overrides);
+  for (std::string* input : {&c.model_path, &c.data_path, &c.eval_path})
+    resolve_input_path(*input, path);
+  return c;
 }
 
 TrainConfig parse_train_config(const std::string& text, const std::string& path,
@@ -100,7 +120,8 @@ TrainConfig parse_train_config(const std::string& text, const std::string& path,
 }
 
 std::string dump_train_config(TrainConfig& config) {
-  return dump_toml(config.fields(), {{"rewards", reward_specs_to_tables(config.rewards)}});
+  return dump_toml(config.fields(), {{"rewards", reward_specs_to_tables(config.rewards)}},
+                   kRewardsHelp);
 }
 
 }  // namespace r1

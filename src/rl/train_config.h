@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "data/prompt.h"
+#include "model/train_checkpoint.h"
 #include "reward/reward.h"
 #include "rl/grpo_loss.h"
 #include "util/config.h"
@@ -17,8 +19,7 @@ struct TrainConfig {
   std::string model_path;
   // [data]
   std::string data_path;
-  std::string prompt_field = "prompt";
-  std::string template_name = "r1_zero";  // r1_zero | chat | raw
+  PromptFormat prompt;  // template, fields, system prompt, instruction (shared with eval, sample)
   bool shuffle = true;
   std::string eval_path;  // held-out JSONL; "" = no periodic evaluation
   int64_t eval_every = 0;
@@ -49,7 +50,7 @@ struct TrainConfig {
   // [optim]
   double lr = 1e-6;
   double adam_beta1 = 0.9;
-  double adam_beta2 = 0.99;
+  double adam_beta2 = 0.95;  // as SFT (and OpenRLHF); R1-Zero-style demos set 0.99
   double weight_decay = 0.0;
   double max_grad_norm = 1.0;
   std::string schedule = "constant";  // constant | cosine | linear
@@ -59,11 +60,11 @@ struct TrainConfig {
   int64_t micro_batch_size = 32;   // sequences per forward/backward (gradient accumulation)
   int64_t micro_batch_tokens = 0;  // and padded tokens per forward/backward; 0 = no cap
   // [train]
-  int64_t steps = 100;
+  int64_t steps = 100;  // train.max_steps
   int64_t seed = 0;
   std::string output_dir = "runs/grpo";
-  int64_t checkpoint_every = 0;  // 0 = only at the end
-  int64_t log_samples = 2;       // completions per step written to samples.jsonl
+  CheckpointPolicy checkpoints;
+  int64_t log_samples = 2;  // completions per step written to samples.jsonl
   // [[rewards]]
   std::vector<RewardSpec> rewards;
 

@@ -9,9 +9,11 @@
 #include <iostream>
 
 #include "data/dataset.h"
+#include "data/prompt.h"
 #include "engine/generator.h"
 #include "engine/scoring.h"
 #include "model/checkpoint.h"
+#include "model/train_checkpoint.h"
 #include "rl/advantages.h"
 #include "rl/grpo_loss.h"
 #include "tokenizer/chat_template.h"
@@ -30,12 +32,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
-}
-
-std::string prompt_for(const TrainConfig& c, const nlohmann::json& row, const Tokenizer& tok) {
-  const auto& field = row[c.prompt_field];
-  if (!field.is_string()) fail(c.data_path, ": field '", c.prompt_field, "' must be a string");
-  return render_question(c.template_name, field.get<std::string>(), tok);
 }
 
 // One sampled completion with everything the update and the logs need.
@@ -64,7 +60,7 @@ class Trainer {
       : c_(config),
         opt_(options),
         tok_(Tokenizer::load(config.model_path)),
-        data_(load_jsonl(config.data_path, {config.prompt_field})),
+        data_(load_jsonl(config.data_path, {})),
         stream_(data_, static_cast<uint64_t>(config.seed), config.shuffle) {
     c_.validate();
     if (opt_.rewards.empty()) {
@@ -80,14 +76,30 @@ class Trainer {
       if (eval_reward_ < 0)
         fail("data.eval_reward '", c_.eval_reward, "' is not a configured reward");
     }
-    if (!c_.eval_path.empty()) eval_ = load_jsonl(c_.eval_path, {c_.prompt_field});
+    // Every row is checked now, not when it is drawn: a bad row or a field a
+    // reward needs is an error naming file and line before any training.
+    std::vector<std::string> reward_names;
+    if (opt_.rewards.empty())
+      for (const auto& spec : c_.rewards) reward_names.push_back(spec.name);
+    prompts_ = std::make_unique<PromptBuilder>(
+        c_.prompt, resolve_prompt_fields(c_.prompt, data_, reward_names), tok_);
+    if (!c_.eval_path.empty()) {
+      eval_ = load_jsonl(c_.eval_path, {});
+      std::vector<std::string> eval_rewards;
+      if (opt_.rewards.empty()) eval_rewards.push_back(rewards_[eval_reward_].first.name);
+      eval_prompts_ = std::make_unique<PromptBuilder>(
+          c_.prompt, resolve_prompt_fields(c_.prompt, eval_, eval_rewards), tok_);
+    }
 
+    remove_stale_staging(c_.output_dir + "/checkpoints");
     std::string resume_from = opt_.resume ? latest_checkpoint(c_.output_dir) : "";
-    policy_ = load_model(resume_from.empty() ? c_.model_path : resume_from, at::kCPU);
+    policy_ = resume_from.empty() ? load_model(c_.model_path, at::kCPU)
+                                  : load_resume_model(resume_from, at::kCPU);
     if (c_.loss.beta > 0) {
-      std::string ref = resume_from.empty() ? "" : resume_from + "/reference.safetensors";
+      std::string ref =
+          resume_from.empty() ? "" : resume_file(resume_from, "reference.safetensors");
       ref_ = load_model(c_.model_path, at::kCPU);
-      if (!ref.empty() && file_exists(ref)) {
+      if (!ref.empty()) {
         auto saved = load_safetensors(ref);
         for (auto& [name, t] : ref_.named_parameters()) *t = saved.at(name);
         finalize_model(ref_);
@@ -107,7 +119,7 @@ class Trainer {
       step_ = state["step"];
       updates_ = state["updates"];
       stream_.seek(state["data_position"]);
-      torch::load(*optimizer_, resume_from + "/optimizer.pt");
+      torch::load(*optimizer_, resume_file(resume_from, "optimizer.pt"));
       truncate_metrics();
       log("resumed from " + resume_from);
     } else if (opt_.resume) {
@@ -142,7 +154,7 @@ class Trainer {
       progress(m, seconds_since(start), ++ran);
       bool last = step_ == c_.steps;
       bool interrupted = ctrl_c.requested() || (opt_.stop_after > 0 && ran >= opt_.stop_after);
-      if (last || interrupted || (c_.checkpoint_every > 0 && step_ % c_.checkpoint_every == 0))
+      if (last || interrupted || (c_.checkpoints.every > 0 && step_ % c_.checkpoints.every == 0))
         checkpoint();
       if (interrupted && !last) {
         log(cat("\nstopped at step ", step_, "; resume with --resume"));
@@ -158,6 +170,7 @@ class Trainer {
   TrainOptions opt_;
   Tokenizer tok_;
   Dataset data_, eval_;
+  std::unique_ptr<PromptBuilder> prompts_, eval_prompts_;
   DataStream stream_;
   std::vector<std::pair<RewardSpec, RewardFn>> rewards_;
   int eval_reward_ = 0;
@@ -193,11 +206,9 @@ class Trainer {
     return p;
   }
 
-  Question make_question(const nlohmann::json& row) {
-    Question q{row, prompt_for(c_, row, tok_), {}};
-    // A rendered chat template already holds its BOS; plain prompts get the
-    // tokenizer's own (as transformers' apply_chat_template / encode do).
-    q.ids = tok_.encode(q.prompt, /*add_special_tokens=*/c_.template_name != "chat");
+  Question make_question(const nlohmann::json& row, const PromptBuilder& prompts) {
+    Question q{prompts.reward_row(row), prompts.render(row), {}};
+    q.ids = prompts.encode(q.prompt);
     return q;
   }
 
@@ -302,7 +313,7 @@ class Trainer {
       int64_t need = c_.questions_per_step - kept_groups;
       if (need <= 0) break;
       std::vector<Question> fresh;
-      for (int64_t i = 0; i < need; ++i) fresh.push_back(make_question(stream_.next()));
+      for (int64_t i = 0; i < need; ++i) fresh.push_back(make_question(stream_.next(), *prompts_));
       size_t first = questions.size();
       questions.insert(questions.end(), fresh.begin(), fresh.end());
       auto batch = rollouts(fresh, first, seed_base);
@@ -479,7 +490,7 @@ class Trainer {
   double evaluate() {
     std::vector<Question> qs;
     for (int64_t i = 0; i < std::min<int64_t>(c_.eval_size, eval_.rows.size()); ++i)
-      qs.push_back(make_question(eval_.rows[i]));
+      qs.push_back(make_question(eval_.rows[i], *eval_prompts_));
     std::vector<GenerateRequest> requests;
     for (size_t i = 0; i < qs.size(); ++i) requests.push_back({qs[i].ids, c_.eval_samples, i});
     SamplingParams p = sampling();
@@ -511,22 +522,19 @@ class Trainer {
   }
 
   void checkpoint() {
-    SaveOptions save;
-    save.copy_from_dir = c_.model_path;
-    save.write_extra = [&](const std::string& dir) {
-      nlohmann::json state = {
-          {"step", step_}, {"updates", updates_}, {"data_position", stream_.position()}};
+    CheckpointContents contents;
+    contents.copy_from_dir = c_.model_path;
+    contents.trainer_state = {
+        {"step", step_}, {"updates", updates_}, {"data_position", stream_.position()}};
+    contents.write_resume = [&](const std::string& dir) {
       torch::save(*optimizer_, dir + "/optimizer.pt");
       if (c_.loss.beta > 0) {
         std::map<std::string, at::Tensor> ref;
         for (auto& [name, t] : ref_.named_parameters()) ref[name] = *t;
         save_safetensors(dir + "/reference.safetensors", ref);
       }
-      // Written last: a checkpoint without it is incomplete and never resumed from.
-      write_file_atomic(dir + "/trainer_state.json", state.dump(2) + "\n");
     };
-    make_dirs(c_.output_dir + "/checkpoints");
-    save_model(policy_, cat(c_.output_dir, "/checkpoints/step-", step_), save);
+    save_checkpoint(policy_, c_.output_dir, step_, c_.checkpoints, contents);
   }
 
   void progress(const nlohmann::json& m, double elapsed, int64_t ran) {

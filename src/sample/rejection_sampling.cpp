@@ -13,6 +13,7 @@
 #include <set>
 
 #include "data/dataset.h"
+#include "data/prompt.h"
 #include "model/checkpoint.h"
 #include "sample/sample_filter.h"
 #include "tokenizer/chat_template.h"
@@ -99,12 +100,11 @@ nlohmann::json summarize(const std::vector<nlohmann::json>& prompts) {
 
 nlohmann::json run_sample(SampleConfig& c, const SampleOptions& options) {
   c.validate();
-  std::vector<std::string> required = {c.prompt_field};
-  if (!c.answer_field.empty()) required.push_back(c.answer_field);
-  Dataset data = load_jsonl(c.data_path, required);
-  for (size_t i = 0; i < data.rows.size(); ++i)
-    if (!data.rows[i][c.prompt_field].is_string())
-      fail(data.where(i), ": field '", c.prompt_field, "' must be a string");
+  Dataset data = load_jsonl(c.data_path, {});
+  std::vector<std::string> reward_names;
+  if (options.rewards.empty())
+    for (const auto& spec : c.rewards) reward_names.push_back(spec.name);
+  const PromptFields fields = resolve_prompt_fields(c.prompt, data, reward_names);
   const int64_t total = c.limit > 0 ? std::min<int64_t>(c.limit, data.rows.size())
                                     : static_cast<int64_t>(data.rows.size());
 
@@ -118,6 +118,7 @@ nlohmann::json run_sample(SampleConfig& c, const SampleOptions& options) {
   RewardFn language;
   if (!c.language.empty()) language = make_reward({"language", 1.0, {{"target", c.language}}});
   Tokenizer tok = Tokenizer::load(c.model_path);
+  const PromptBuilder prompt_builder(c.prompt, fields, tok);
 
   make_dirs(c.output_dir);
   const std::string prompts_path = c.output_dir + "/prompts.jsonl";
@@ -183,17 +184,16 @@ nlohmann::json run_sample(SampleConfig& c, const SampleOptions& options) {
       std::vector<GenerateRequest> requests;
       std::vector<nlohmann::json> rows;
       std::vector<std::string> prompts;
+      std::vector<const nlohmann::json*> originals;
       for (size_t j = first; j < last; ++j) {
-        nlohmann::json row = data.rows[todo[j]];
-        if (!c.answer_field.empty()) row["answer"] = row[c.answer_field];  // where rewards read it
+        const nlohmann::json& row = data.rows[todo[j]];
         // As r1 train renders it, so SFT on the output with the same
         // data.template trains on exactly the context the samples were drawn in.
-        prompts.push_back(
-            render_question(c.template_name, row[c.prompt_field].get<std::string>(), tok));
+        prompts.push_back(prompt_builder.render(row));
         requests.push_back(
-            {tok.encode(prompts.back(), /*add_special_tokens=*/c.template_name != "chat"), c.k,
-             static_cast<uint64_t>(c.seed + todo[j])});
-        rows.push_back(std::move(row));
+            {prompt_builder.encode(prompts.back()), c.k, static_cast<uint64_t>(c.seed + todo[j])});
+        originals.push_back(&row);
+        rows.push_back(prompt_builder.reward_row(row));
       }
       auto results = gen(requests);
       if (results.size() != requests.size()) fail("sample: generator returned too few results");
@@ -241,15 +241,20 @@ nlohmann::json run_sample(SampleConfig& c, const SampleOptions& options) {
                                       static_cast<uint64_t>(c.seed + index), &duplicates);
         if (duplicates) rejected["duplicate"] = duplicates;
         const nlohmann::json& row = rows[q];
-        const std::string question = row[c.prompt_field];
+        // The context the samples were drawn in: the question with its
+        // instruction, or (chat) the whole conversation with its system turn.
+        const bool as_pair = c.format == "pair" && c.prompt.system_prompt.empty() &&
+                             (*originals[q])[fields.prompt].is_string();
         for (size_t s : kept) {
           nlohmann::json line = nlohmann::json::object();
-          if (c.format == "pair") {
-            line["prompt"] = question;
+          if (as_pair) {
+            line["prompt"] = prompt_builder.question(*originals[q]);
             line["completion"] = scored[s].text;
           } else {
-            line["messages"] = {{{"role", "user"}, {"content", question}},
-                                {{"role", "assistant"}, {"content", scored[s].text}}};
+            nlohmann::json messages =
+                nlohmann::json::parse(prompt_builder.messages(*originals[q]).dump());
+            messages.push_back({{"role", "assistant"}, {"content", scored[s].text}});
+            line["messages"] = messages;
           }
           if (row.contains("answer")) line["answer"] = row["answer"];
           line["index"] = index;
@@ -264,6 +269,7 @@ nlohmann::json run_sample(SampleConfig& c, const SampleOptions& options) {
         }
         const int64_t n_passed = std::count(passed.begin(), passed.end(), true);
         prompts_out.line({{"index", index},
+                          {"prompt", prompts[q]},
                           {"sampled", scored.size()},
                           {"passed", n_passed},
                           {"kept", kept.size()},
@@ -291,7 +297,7 @@ nlohmann::json run_sample(SampleConfig& c, const SampleOptions& options) {
   summary["model"] = c.model_path;
   summary["data"] = c.data_path;
   summary["samples"] = samples_path;
-  summary["template"] = c.template_name;
+  summary["template"] = c.prompt.template_name;
   summary["complete"] = static_cast<int64_t>(all.size()) >= total;
   write_file_atomic(c.output_dir + "/summary.json", summary.dump(2) + "\n");
   return summary;

@@ -6,13 +6,9 @@
 namespace r1 {
 
 FieldTable SampleConfig::fields() {
-  return {
+  FieldTable t = {
       {"model.path", &model_path, "model directory (HF layout, with its tokenizer) to sample"},
       {"data.path", &data_path, "prompts: JSONL file or directory of shards"},
-      {"data.prompt_field", &prompt_field, "field holding the question"},
-      {"data.answer_field", &answer_field,
-       "field holding the reference answer, given to the rewards as 'answer' ('' = none)"},
-      {"data.template", &template_name, "r1_zero | chat | raw: how prompts are rendered"},
       {"data.limit", &limit, "only the first N prompts (0 = all)"},
       {"sampling.k", &k, "completions sampled per prompt"},
       {"sampling.temperature", &temperature, "sampling temperature"},
@@ -38,14 +34,14 @@ FieldTable SampleConfig::fields() {
       {"output.dir", &output_dir, "samples.jsonl (SFT-ready), prompts.jsonl, summary.json"},
       {"output.format", &format, "pair ({prompt, completion}) | messages ([user, assistant])"},
   };
+  add_prompt_fields(t, prompt);
+  return t;
 }
 
 void SampleConfig::validate() const {
   if (model_path.empty()) fail("model.path is required");
   if (data_path.empty()) fail("data.path is required");
-  if (prompt_field.empty()) fail("data.prompt_field must not be empty");
-  if (template_name != "r1_zero" && template_name != "chat" && template_name != "raw")
-    fail("data.template: unknown '", template_name, "' (r1_zero, chat, raw)");
+  prompt.validate();
   if (limit < 0) fail("data.limit must be >= 0");
   if (k < 1) fail("sampling.k must be >= 1");
   if (max_new_tokens < 1) fail("sampling.max_new_tokens must be >= 1");
@@ -78,11 +74,14 @@ SampleConfig parse_sample_config(const std::string& text, const std::string& sou
 
 SampleConfig load_sample_config(const std::string& path,
                                 const std::vector<std::string>& overrides) {
-  return parse_sample_config(read_file(path), path, overrides);
+  SampleConfig c = parse_sample_config(read_file(path), path, overrides);
+  for (std::string* input : {&c.model_path, &c.data_path}) resolve_input_path(*input, path);
+  return c;
 }
 
 std::string dump_sample_config(SampleConfig& config) {
-  return dump_toml(config.fields(), {{"rewards", reward_specs_to_tables(config.rewards)}});
+  return dump_toml(config.fields(), {{"rewards", reward_specs_to_tables(config.rewards)}},
+                   kRewardsHelp);
 }
 
 }  // namespace r1

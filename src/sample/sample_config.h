@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "data/prompt.h"
 #include "reward/reward.h"
 #include "util/config.h"
 
@@ -20,10 +21,8 @@ struct SampleConfig {
   std::string model_path;
   // [data]
   std::string data_path;
-  std::string prompt_field = "prompt";
-  std::string answer_field = "answer";    // copied to row["answer"] for the rewards; "" = none
-  std::string template_name = "r1_zero";  // r1_zero | chat | raw (as r1 train)
-  int64_t limit = 0;                      // first N prompts only; 0 = all
+  PromptFormat prompt;  // rendered as r1 train and r1 eval render a row (data/prompt.h)
+  int64_t limit = 0;    // first N prompts only; 0 = all
   // [sampling] DeepSeek-R1's recommended sampling (temperature 0.6, top-p 0.95).
   int64_t k = 8;  // completions per prompt
   double temperature = 0.6;

@@ -6,36 +6,43 @@
 namespace r1 {
 
 FieldTable SftConfig::fields() {
-  return {
-      {"model.path", &model_path, "model directory (HF layout) to fine-tune"},
+  FieldTable t = {
+      {"model.path", &model_path, "model directory (HF layout) to fine-tune",
+       "TRL model_name_or_path"},
       {"data.path", &data_path, "training JSONL file or directory of shards"},
       {"data.template", &template_name, "chat | r1_zero | raw: how prompts are rendered"},
-      {"data.messages_field", &messages_field, "field holding a conversation [{role, content}]"},
+      {"data.messages_field", &messages_field,
+       "field holding a conversation: a list of {role, content}"},
       {"data.prompt_field", &prompt_field, "field holding the prompt (rows without messages)"},
       {"data.completion_field", &completion_field, "field holding the completion"},
       {"data.chat_template", &chat_template_path,
        "Jinja file replacing the model's chat template ('' = the model's)"},
-      {"data.max_length", &max_length, "tokens per example, longer are cut (0 = model context)"},
+      {"data.max_length", &max_length, "tokens per example, longer are cut (0 = model context)",
+       "TRL max_length"},
       {"data.shuffle", &shuffle, "seeded shuffle each epoch"},
       {"data.length_window", &length_window, "steps whose examples are sorted by length together"},
       {"data.eval_path", &eval_path, "held-out JSONL for eval_loss ('' = none)"},
-      {"optim.lr", &schedule.lr, "peak learning rate"},
-      {"optim.schedule", &schedule.schedule, "constant | cosine | linear (after warmup)"},
-      {"optim.warmup_steps", &schedule.warmup_steps, "linear warmup optimizer steps"},
+      {"optim.lr", &schedule.lr, "peak learning rate", "TRL learning_rate"},
+      {"optim.schedule", &schedule.schedule, "constant | cosine | linear (after warmup)",
+       "TRL lr_scheduler_type"},
+      {"optim.warmup_steps", &schedule.warmup_steps, "linear warmup optimizer steps",
+       "TRL warmup_steps, warmup_ratio"},
       {"optim.min_lr_ratio", &schedule.min_lr_ratio, "final lr / peak lr for cosine/linear"},
-      {"optim.adam_beta1", &adam_beta1, "AdamW beta1"},
-      {"optim.adam_beta2", &adam_beta2, "AdamW beta2"},
-      {"optim.weight_decay", &weight_decay, "AdamW weight decay"},
-      {"optim.max_grad_norm", &max_grad_norm, "clip the global gradient norm (0 = off)"},
-      {"optim.batch_size", &batch_size, "sequences per optimizer step"},
+      {"optim.adam_beta1", &adam_beta1, "AdamW beta1", "TRL adam_beta1"},
+      {"optim.adam_beta2", &adam_beta2, "AdamW beta2", "TRL adam_beta2"},
+      {"optim.weight_decay", &weight_decay, "AdamW weight decay", "TRL weight_decay"},
+      {"optim.max_grad_norm", &max_grad_norm, "clip the global gradient norm (0 = off)",
+       "TRL max_grad_norm"},
+      {"optim.batch_size", &batch_size, "sequences per optimizer step",
+       "TRL per_device_train_batch_size x gradient_accumulation_steps"},
       {"optim.micro_batch_tokens", &micro_batch_tokens,
        "padded tokens per forward/backward (gradient accumulation)"},
-      {"train.epochs", &epochs, "passes over the dataset"},
-      {"train.max_steps", &max_steps, "stop after N optimizer steps (0 = all epochs)"},
-      {"train.seed", &seed, "seed for data order"},
-      {"train.output_dir", &output_dir, "run directory"},
-      {"train.checkpoint_every", &checkpoint_every, "checkpoint every N steps (0 = end only)"},
-      {"train.eval_every", &eval_every, "eval_loss every N steps (0 = end only)"},
+      {"train.epochs", &epochs, "passes over the dataset", "TRL num_train_epochs"},
+      {"train.max_steps", &max_steps, "stop after N optimizer steps (0 = all epochs)",
+       "TRL max_steps"},
+      {"train.seed", &seed, "seed for data order", "TRL seed"},
+      {"train.output_dir", &output_dir, "run directory", "TRL output_dir"},
+      {"train.eval_every", &eval_every, "eval_loss every N steps (0 = end only)", "TRL eval_steps"},
       {"distill.teacher", &teacher_path,
        "teacher model for logit distillation ('' = plain SFT; same tokenizer required)"},
       {"distill.kd_weight", &kd_weight,
@@ -43,9 +50,12 @@ FieldTable SftConfig::fields() {
       {"distill.kd_temperature", &kd_temperature,
        "T: KL between softmax(logits / T) distributions, scaled by T^2"},
   };
+  add_checkpoint_fields(t, checkpoints);
+  return t;
 }
 
 void SftConfig::validate() const {
+  checkpoints.validate();
   if (model_path.empty()) fail("model.path is required");
   if (data_path.empty()) fail("data.path is required");
   if (template_name != "chat" && template_name != "r1_zero" && template_name != "raw")
@@ -63,7 +73,11 @@ void SftConfig::validate() const {
 }
 
 SftConfig load_sft_config(const std::string& path, const std::vector<std::string>& overrides) {
-  return parse_sft_config(read_file(path), path, overrides);
+  SftConfig c = parse_sft_config(read_file(path), path, overrides);
+  for (std::string* input :
+       {&c.model_path, &c.data_path, &c.eval_path, &c.chat_template_path, &c.teacher_path})
+    resolve_input_path(*input, path);
+  return c;
 }
 
 SftConfig parse_sft_config(const std::string& text, const std::string& path,

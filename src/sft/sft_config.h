@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "model/train_checkpoint.h"
 #include "util/config.h"
 #include "util/schedule.h"
 
@@ -39,8 +40,8 @@ struct SftConfig {
   int64_t max_steps = 0;  // stop after this many optimizer steps; 0 = all epochs
   int64_t seed = 0;
   std::string output_dir = "runs/sft";
-  int64_t checkpoint_every = 0;  // 0 = only at the end
-  int64_t eval_every = 0;        // 0 = only at the end (if data.eval_path is set)
+  CheckpointPolicy checkpoints;
+  int64_t eval_every = 0;  // 0 = only at the end (if data.eval_path is set)
   // [distill] optional logit distillation (sft_loss.h): per trained token,
   // (1 - kd_weight) * CE + kd_weight * T^2 * KL(teacher || student) at T.
   std::string teacher_path;     // "" = plain SFT; same tokenizer and vocab size as the model

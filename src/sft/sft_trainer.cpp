@@ -10,6 +10,7 @@
 #include <numeric>
 
 #include "model/checkpoint.h"
+#include "model/train_checkpoint.h"
 #include "sft/sft_data.h"
 #include "sft/sft_loss.h"
 #include "tokenizer/tokenizer.h"
@@ -38,8 +39,10 @@ class SftTrainer {
  public:
   SftTrainer(SftConfig& config, const SftOptions& options) : c_(config), opt_(options) {
     c_.validate();
+    remove_stale_staging(c_.output_dir + "/checkpoints");
     std::string resume_from = opt_.resume ? latest_checkpoint(c_.output_dir) : "";
-    model_ = load_model(resume_from.empty() ? c_.model_path : resume_from, at::kCPU);
+    model_ = resume_from.empty() ? load_model(c_.model_path, at::kCPU)
+                                 : load_resume_model(resume_from, at::kCPU);
     const int64_t context = model_.config.max_position_embeddings;
     if (c_.max_length > context)
       fail("data.max_length ", c_.max_length, " exceeds the model context (", context, ")");
@@ -73,7 +76,7 @@ class SftTrainer {
              " examples and ", total_steps_,
              " steps: resuming would not continue the same run (use a new train.output_dir)");
       step_ = state["step"];
-      torch::load(*optimizer_, resume_from + "/optimizer.pt");
+      torch::load(*optimizer_, resume_file(resume_from, "optimizer.pt"));
       truncate_jsonl_after_step(c_.output_dir + "/metrics.jsonl", step_);
       log("resumed from " + resume_from);
     } else {
@@ -100,7 +103,7 @@ class SftTrainer {
       progress(m, seconds_since(start), ++ran);
       const bool interrupted =
           ctrl_c.requested() || (opt_.stop_after > 0 && ran >= opt_.stop_after);
-      if (last || interrupted || (c_.checkpoint_every > 0 && step_ % c_.checkpoint_every == 0))
+      if (last || interrupted || (c_.checkpoints.every > 0 && step_ % c_.checkpoints.every == 0))
         checkpoint();
       if (interrupted && !last) {
         log(cat("\nstopped at step ", step_, "; resume with --resume"));
@@ -257,17 +260,14 @@ class SftTrainer {
   }
 
   void checkpoint() {
-    SaveOptions save;
-    save.copy_from_dir = c_.model_path;
-    save.write_extra = [&](const std::string& dir) {
-      nlohmann::json state = {
-          {"step", step_}, {"examples", train_.size()}, {"total_steps", total_steps_}};
+    CheckpointContents contents;
+    contents.copy_from_dir = c_.model_path;
+    contents.trainer_state = {
+        {"step", step_}, {"examples", train_.size()}, {"total_steps", total_steps_}};
+    contents.write_resume = [&](const std::string& dir) {
       torch::save(*optimizer_, dir + "/optimizer.pt");
-      // Written last: a checkpoint without it is incomplete and never resumed from.
-      write_file_atomic(dir + "/trainer_state.json", state.dump(2) + "\n");
     };
-    make_dirs(c_.output_dir + "/checkpoints");
-    save_model(model_, cat(c_.output_dir, "/checkpoints/step-", step_), save);
+    save_checkpoint(model_, c_.output_dir, step_, c_.checkpoints, contents);
   }
 
   void progress(const nlohmann::json& m, double elapsed, int64_t ran) {

@@ -84,6 +84,8 @@ std::string ChatTemplate::render_json(const nlohmann::ordered_json& messages, co
   if (!pad_.empty()) ctx["pad_token"] = pad_;
   if (o.enable_thinking) ctx["enable_thinking"] = *o.enable_thinking;
   for (const auto& [k, v] : o.variables) ctx[k] = v;
+  if (o.kwargs)
+    for (const auto& [k, v] : o.kwargs->items()) ctx[k] = v;
   return template_->render(ctx);
 }
 

@@ -32,6 +32,9 @@ struct ChatOptions {
   std::optional<bool> enable_thinking;  // Qwen3: false adds an empty <think></think>
   // Extra string variables for the template (e.g. {"date_string", "26 Jul 2024"}).
   std::vector<std::pair<std::string, std::string>> variables;
+  // Template variables of any JSON type (a run's chat_template_kwargs, as
+  // transformers' apply_chat_template(**kwargs)); owned by the caller.
+  const nlohmann::json* kwargs = nullptr;
 };
 
 // Which published template a chat_template is (for messages and logs only;

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <vector>
 
 #include "util/error.h"
 
@@ -75,6 +76,27 @@ void publish_dir_atomic(const std::string& staging_dir, const std::string& final
   fsync_path(
       fs::path(final_dir).parent_path().empty() ? "." : fs::path(final_dir).parent_path().string());
   if (had_old) fs::remove_all(old, ec);
+}
+
+void remove_stale_staging(const std::string& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return;
+  std::vector<fs::path> entries;
+  for (const auto& e : fs::directory_iterator(dir, ec)) entries.push_back(e.path());
+  for (const auto& path : entries) {
+    const std::string name = path.filename().string();
+    for (const char* mark : {".tmp-", ".old-"}) {
+      const auto at = name.rfind(mark);
+      if (at == std::string::npos || at == 0) continue;
+      const std::string suffix = name.substr(at + 5);
+      if (suffix.empty() || suffix.find_first_not_of("0123456789") != std::string::npos) continue;
+      const fs::path final_dir = path.parent_path() / name.substr(0, at);
+      if (std::string(mark) == ".old-" && !fs::exists(final_dir, ec))
+        fs::rename(path, final_dir, ec);
+      else
+        fs::remove_all(path, ec);
+    }
+  }
 }
 
 void make_dirs(const std::string& path) {

@@ -18,6 +18,11 @@ void publish_dir_atomic(const std::string& staging_dir, const std::string& final
 // A fresh staging directory next to `final_dir` ("<final_dir>.tmp-<pid>").
 std::string make_staging_dir(const std::string& final_dir);
 
+// Cleans up after a process killed inside publish_dir_atomic: "<name>.tmp-<pid>"
+// staging directories in `dir` are removed, and a "<name>.old-<pid>" is moved
+// back to <name> if the kill fell between the two renames, else removed.
+void remove_stale_staging(const std::string& dir);
+
 void make_dirs(const std::string& path);
 void remove_tree(const std::string& path);
 

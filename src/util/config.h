@@ -1,7 +1,8 @@
 // Run configuration from one TOML file. Each config struct lists its fields
-// once (key, pointer, one-line doc) in a FieldTable; the parser, `--set
-// key=value` overrides, unknown-key/type errors and the resolved config.toml
-// written into the run directory all come from that one table.
+// once (key, pointer, one-line doc, the peers' name) in a FieldTable; the
+// parser, `--set key=value` overrides, unknown-key errors with suggestions and
+// the resolved config.toml written into the run directory (and printed by
+// --print-config) all come from that one table.
 #pragma once
 
 #include <cstdint>
@@ -14,23 +15,47 @@ namespace r1 {
 
 struct Field {
   std::string key;  // "section.name"
-  std::variant<int64_t*, double*, bool*, std::string*> value;
+  // json: any TOML table or array (e.g. chat_template_kwargs = {enable_thinking = false}).
+  std::variant<int64_t*, double*, bool*, std::string*, nlohmann::json*> value;
   std::string doc;
+  // What TRL / veRL call this setting ("TRL num_generations"): shown in the
+  // docs, and an unknown key equal to one of these names suggests this field.
+  std::string peer = "";
+  // Older names of this key, still accepted ("train.steps").
+  std::vector<std::string> aliases = {};
 };
 
 using FieldTable = std::vector<Field>;
 
 // Values from TOML text into the table's fields. Tables whose name is in
 // `list_sections` (arrays of tables such as [[rewards]]) are returned as JSON
-// instead. Errors name `source`, the key and what was expected.
+// instead. Errors name `source`, the key and what was expected; an unknown
+// key names the closest known one.
 nlohmann::json apply_toml(const FieldTable& table, const std::string& text,
                           const std::string& source, const std::vector<std::string>& list_sections);
 
-// `--set key=value`: value in TOML syntax (numbers, true/false, "strings"; a
-// bare word is taken as a string).
+// `--set key=value`: value in TOML syntax (numbers, true/false, "strings",
+// {tables}, [arrays]; a bare word is taken as a string).
 void apply_override(const FieldTable& table, const std::string& assignment);
 
-// The resolved configuration as TOML, every field with its doc as a comment.
-std::string dump_toml(const FieldTable& table, const nlohmann::json& lists);
+// The configuration as TOML that apply_toml reads back to the same values:
+// every field with its doc (and peer name) as a comment, then the list
+// sections. `list_help` lines are written, commented, where a list section is
+// empty (so a printed default config still documents [[rewards]]).
+std::string dump_toml(const FieldTable& table, const nlohmann::json& lists,
+                      const std::string& list_help = "");
+
+// A JSON value (object, array, string, number, bool) as a TOML value: inline
+// tables and arrays; floats written so they read back exactly.
+std::string toml_value(const nlohmann::json& value);
+
+// An input path a run file names (a model, a dataset), as the commands open
+// it: relative to the working directory where it exists there, else relative
+// to the run file's folder, so examples run from any directory.
+void resolve_input_path(std::string& path, const std::string& run_file);
+
+// "did you mean 'rollout.group_size' (TRL num_generations)?" for an unknown
+// key, or "" when nothing is close.
+std::string suggest_key(const FieldTable& table, const std::string& unknown);
 
 }  // namespace r1

@@ -45,7 +45,7 @@ struct TinyEval {
     config.k = 4;
     config.max_batch = 4;  // one question per generate call, as in a resumed run
     config.max_new_tokens = 6;
-    config.template_name = "raw";
+    config.prompt.template_name = "raw";
     config.quiet = true;
   }
 };
@@ -114,9 +114,9 @@ TEST(Eval, ResumeSkipsDoneQuestionsAndMatchesOneRun) {
 TEST(Eval, AFailedStartDoesNotLockTheOutputDir) {
   TinyEval e(generate_arithmetic({}, 2, 1, Split::kTest));
   const std::string model = e.config.model_dir;
-  e.config.template_name = "nope";
+  e.config.prompt.template_name = "nope";
   EXPECT_THROW(run_eval(e.config), Error);
-  e.config.template_name = "raw";
+  e.config.prompt.template_name = "raw";
   e.config.model_dir = e.dir.file("missing");
   EXPECT_THROW(run_eval(e.config), Error);  // after config.json, before any question
   e.config.model_dir = model;
@@ -136,7 +136,7 @@ TEST(Eval, FindsGsm8kAimeAndMathFields) {
   TinyEval aime(std::vector<nlohmann::json>{
       nlohmann::json{{"ID", "2024-I-1"}, {"Problem", "Find x."}, {"Answer", 204}}});
   aime.config.k = 1;
-  aime.config.template_name = "r1_zero";
+  aime.config.prompt.template_name = "r1_zero";
   s = run_eval(aime.config);
   EXPECT_EQ(s["prompt_field"], "Problem");
   EXPECT_EQ(s["answer_field"], "Answer");

@@ -10,6 +10,8 @@
 
 #include "../test_helpers.h"
 #include "model/safetensors.h"
+#include "model/train_checkpoint.h"
+#include "util/atomic_file.h"
 #include "util/error.h"
 #include "util/io.h"
 
@@ -129,6 +131,76 @@ TEST(Checkpoint, TruncatedWeightsAndMissingFilesAreClearErrors) {
   EXPECT_NE(msg.find("no model.safetensors"), std::string::npos) << msg;
   msg = error_of([&] { load_model(dir.file("nope"), at::kCPU); });
   EXPECT_NE(msg.find("not a model directory"), std::string::npos) << msg;
+}
+
+}  // namespace
+}  // namespace r1
+
+namespace r1 {
+namespace {
+
+// A training checkpoint: bf16 published weights with one dtype in config.json
+// (transformers 4 and 5 read different keys), exact fp32 master weights to
+// resume from, resume state only in the newest checkpoint, save_total_limit.
+TEST(TrainCheckpoint, PublishesBf16ResumesFp32AndPrunes) {
+  test::TempDir dir;
+  Model model = init_model(default_config("qwen2"), 5);
+  CheckpointPolicy policy;  // bfloat16, keep every checkpoint
+  policy.save_total_limit = 2;
+  for (int64_t step : {1, 2, 3}) {
+    CheckpointContents contents;
+    contents.trainer_state = {{"step", step}};
+    contents.write_resume = [&](const std::string& resume) {
+      write_file_atomic(resume + "/optimizer.pt", "state " + std::to_string(step));
+    };
+    save_checkpoint(model, dir.path, step, policy, contents);
+  }
+  const std::string newest = dir.file("checkpoints/step-3");
+  EXPECT_FALSE(is_directory(dir.file("checkpoints/step-1"))) << "beyond save_total_limit";
+  EXPECT_TRUE(file_exists(dir.file("checkpoints/step-2/model.safetensors")));
+  EXPECT_FALSE(is_directory(dir.file("checkpoints/step-2/resume"))) << "older: no resume state";
+  EXPECT_EQ(read_file(resume_file(newest, "optimizer.pt")), "state 3");
+  EXPECT_NE(error_of([&] {
+              resume_file(dir.file("checkpoints/step-2"), "optimizer.pt");
+            }).find("keep_resume_state"),
+            std::string::npos);
+
+  auto config = nlohmann::json::parse(read_file(newest + "/config.json"));
+  EXPECT_EQ(config["torch_dtype"], "bfloat16");
+  EXPECT_EQ(config["dtype"], "bfloat16");
+  EXPECT_EQ(SafetensorsFile(newest + "/model.safetensors").get("model.norm.weight").dtype,
+            DType::BF16);
+  Model published = load_model(newest, at::kCPU), resumed = load_resume_model(newest, at::kCPU);
+  EXPECT_FALSE(published.embed_tokens.equal(model.embed_tokens)) << "published weights are rounded";
+  EXPECT_TRUE(resumed.embed_tokens.equal(model.embed_tokens)) << "resume state is exact";
+  EXPECT_TRUE(resumed.layers[0].down_proj.equal(model.layers[0].down_proj));
+
+  policy.keep_resume_state = "all";
+  policy.save_total_limit = 0;
+  CheckpointContents contents;
+  contents.trainer_state = {{"step", 4}};
+  save_checkpoint(model, dir.path, 4, policy, contents);
+  EXPECT_TRUE(file_exists(newest + "/resume/master.safetensors")) << "keep_resume_state = all";
+  policy.save_dtype = "float64";
+  EXPECT_NE(error_of([&] { policy.validate(); }).find("train.save_dtype"), std::string::npos);
+}
+
+// A kill inside publish_dir_atomic leaves a staging directory (removed on the
+// next start) or the previous copy moved aside (moved back if it is the only one).
+TEST(TrainCheckpoint, StaleStagingIsCleanedUpOnStart) {
+  test::TempDir dir;
+  make_dirs(dir.file("c/step-4.tmp-123"));
+  make_dirs(dir.file("c/step-2.old-77"));
+  write_file_atomic(dir.file("c/step-2.old-77/trainer_state.json"), "{}");
+  make_dirs(dir.file("c/step-3"));
+  make_dirs(dir.file("c/step-3.old-9"));
+  make_dirs(dir.file("c/step-5.tmp-x"));  // not ours: left alone
+  remove_stale_staging(dir.file("c"));
+  EXPECT_FALSE(is_directory(dir.file("c/step-4.tmp-123")));
+  EXPECT_TRUE(file_exists(dir.file("c/step-2/trainer_state.json")));
+  EXPECT_FALSE(is_directory(dir.file("c/step-3.old-9")));
+  EXPECT_TRUE(is_directory(dir.file("c/step-3")));
+  EXPECT_TRUE(is_directory(dir.file("c/step-5.tmp-x")));
 }
 
 }  // namespace

@@ -15,11 +15,11 @@ run() {
     --set inputs.cold="$dir/inputs/cold.jsonl" --set inputs.train="$dir/inputs/train.jsonl" \
     --set inputs.test="$dir/inputs/test.jsonl" \
     --set cold_start.train.max_steps=3 \
-    --set rl.train.steps=2 --set rl.rollout.questions_per_step=4 --set rl.rollout.group_size=4 \
+    --set rl.train.max_steps=2 --set rl.rollout.questions_per_step=4 --set rl.rollout.group_size=4 \
     --set rs.data.limit=8 --set rs.sampling.k=2 --set rs.filter.min_accuracy=0 \
     --set rs.filter.min_reward=0 --set rs.filter.drop_truncated=false \
     --set sft.train.max_steps=2 \
-    --set rl2.train.steps=2 --set rl2.rollout.questions_per_step=4 --set rl2.rollout.group_size=4 \
+    --set rl2.train.max_steps=2 --set rl2.rollout.questions_per_step=4 --set rl2.rollout.group_size=4 \
     --set eval.data.limit=4 --set eval.sampling.k=2 \
     --set eval_base.data.limit=4 --set eval_base.sampling.k=2 "$@"
 }
@@ -52,10 +52,10 @@ find "$dir/run" -type f -exec md5sum {} + | sort > "$dir/after"
 cmp "$dir/before" "$dir/after" || fail "a skipped stage changed files"
 
 # 4. A changed config is refused; --restart reruns that stage and the ones after it.
-if run --set rl2.train.steps=3 > "$dir/out" 2> "$dir/log"; then fail "changed config accepted"; fi
+if run --set rl2.train.max_steps=3 > "$dir/out" 2> "$dir/log"; then fail "changed config accepted"; fi
 grep -q "stage 'rl2': its config (or a stage it uses) changed since it completed" "$dir/log" ||
   fail "no changed-config message"
-run --set rl2.train.steps=3 --restart rl2 > "$dir/out" 2> "$dir/log" || fail "restart"
+run --set rl2.train.max_steps=3 --restart rl2 > "$dir/out" 2> "$dir/log" || fail "restart"
 [ "$(grep -c ': skipped ->' "$dir/out")" -eq 4 ] || fail "restart: expected 4 skipped stages"
 ls "$dir/run/rl2/checkpoints/step-3/model.safetensors" > /dev/null || fail "no restarted rl2 model"
 echo "pipeline ok"

@@ -35,7 +35,7 @@ struct TinyRun {
       data << "{\"prompt\": \"q" << i << "\", \"answer\": \"" << i << "\"}\n";
     config.model_path = dir.file("model");
     config.data_path = dir.file("train.jsonl");
-    config.template_name = "raw";
+    config.prompt.template_name = "raw";
     config.output_dir = dir.file("run");
     config.group_size = 8;
     config.questions_per_step = 8;
@@ -125,7 +125,7 @@ TEST(Trainer, ResumedRunEqualsUninterruptedRun) {
   TinyRun a, b;
   for (TinyRun* s : {&a, &b}) {
     s->config.steps = 6;
-    s->config.checkpoint_every = 3;
+    s->config.checkpoints.every = 3;
     s->config.num_iterations = 2;  // exercises pi_old and optimizer state
     s->config.loss.beta = 0.01;    // and the reference model
   }
@@ -197,7 +197,9 @@ TEST(Trainer, ReferenceSyncMixesThePolicyIn) {
   for (double alpha : {0.25, 1.0}) {
     TinyRun s;
     s.config.steps = 2;
-    s.config.checkpoint_every = 1;
+    s.config.checkpoints.every = 1;
+    s.config.checkpoints.save_dtype = "float32";
+    s.config.checkpoints.keep_resume_state = "all";
     s.config.loss.beta = 0.01;
     s.config.ref_reset_every = 1;
     s.config.ref_mixup_alpha = alpha;
@@ -212,7 +214,7 @@ TEST(Trainer, ReferenceSyncMixesThePolicyIn) {
     for (const char* step : {"step-1", "step-2"}) {
       const std::string dir = s.dir.file("run/checkpoints/") + step;
       auto policy = params(dir);
-      auto ref = load_safetensors(dir + "/reference.safetensors");
+      auto ref = load_safetensors(dir + "/resume/reference.safetensors");
       for (auto& [name, p] : policy) {
         auto want = alpha * p + (1 - alpha) * before[name];
         EXPECT_TRUE(at::allclose(ref.at(name), want, 1e-5, 1e-6)) << step << " " << name;
@@ -273,8 +275,12 @@ TEST(Trainer, BadDatasetLinesNameFileAndLine) {
   s.config.data_path = s.dir.file("bad.jsonl");
   std::string msg = error_of([&] { train_grpo(s.config, quiet_with_digit_reward()); });
   EXPECT_NE(msg.find("bad.jsonl:2: not valid JSON"), std::string::npos) << msg;
-  std::ofstream(s.dir.file("nofield.jsonl")) << "{\"question\": \"a\"}\n";
+  std::ofstream(s.dir.file("nofield.jsonl")) << "{\"question\": \"a\"}\n{\"text\": \"b\"}\n";
   s.config.data_path = s.dir.file("nofield.jsonl");
+  msg = error_of([&] { train_grpo(s.config, quiet_with_digit_reward()); });
+  EXPECT_NE(msg.find("nofield.jsonl:2: missing field 'question'"), std::string::npos)
+      << "the field found in the first row, checked in every row before training: " << msg;
+  s.config.prompt.prompt_field = "prompt";
   msg = error_of([&] { train_grpo(s.config, quiet_with_digit_reward()); });
   EXPECT_NE(msg.find("nofield.jsonl:1: missing field 'prompt'"), std::string::npos) << msg;
 }

@@ -272,7 +272,7 @@ TEST(Sample, BadInputsAreClearErrors) {
   SampleConfig c = run.config;
   c.data_path = run.dir.file("bad.jsonl");
   expect_error([&] { run_sample(c, run.options()); }, "bad.jsonl:2: missing field 'prompt'");
-  c.prompt_field = "question";
+  c.prompt.prompt_field = "question";
   expect_error([&] { run_sample(c, run.options()); }, "bad.jsonl:1: missing field 'question'");
 
   c = run.config;
@@ -293,7 +293,7 @@ TEST(Sample, BadInputsAreClearErrors) {
     toml << "[filter]\nkeeep = \"all\"\n";
   }
   expect_error([&] { load_sample_config(run.dir.file("s.toml"), {}); },
-               "s.toml: unknown key 'filter.keeep'");
+               "s.toml:2: unknown key 'filter.keeep' (did you mean 'filter.keep'?)");
 }
 
 // The real engine on a tiny random model: the kept lines are exactly the

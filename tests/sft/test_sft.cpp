@@ -364,7 +364,7 @@ TEST(SftTrainer, MemorisesASmallDataset) {
 TEST(SftTrainer, ResumeEqualsUninterrupted) {
   TinyRun a, b;
   a.config.epochs = b.config.epochs = 3;
-  a.config.checkpoint_every = b.config.checkpoint_every = 2;
+  a.config.checkpoints.every = b.config.checkpoints.every = 2;
   auto full = train_sft(a.config, quiet());
   ASSERT_EQ(full.size(), 6u);
 

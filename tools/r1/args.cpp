@@ -119,6 +119,18 @@ bool ArgParser::given(const std::string& name) const {
   return flag(name).given;
 }
 
+nlohmann::json ArgParser::json_object(const std::string& name) const {
+  const std::string& v = flag(name).value;
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(v);
+  } catch (const nlohmann::json::exception&) {
+    fail(usage_, ": ", name, " expects a JSON object, got '", v, "'");
+  }
+  if (!j.is_object()) fail(usage_, ": ", name, " expects a JSON object, got '", v, "'");
+  return j;
+}
+
 const std::vector<std::string>& ArgParser::all(const std::string& name) const {
   return flag(name).values;
 }

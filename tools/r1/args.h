@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,8 @@ class ArgParser {
   double f64(const std::string& name) const;
   bool on(const std::string& name) const;
   bool given(const std::string& name) const;
+  // A flag whose value is a JSON object ('{"enable_thinking": false}').
+  nlohmann::json json_object(const std::string& name) const;
   const std::vector<std::string>& all(const std::string& name) const;
   const std::vector<std::string>& positional() const { return positional_; }
 

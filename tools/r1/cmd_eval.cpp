@@ -8,6 +8,7 @@
 #include "eval/compare.h"
 #include "eval/evaluator.h"
 #include "eval/pass_at_k.h"
+#include "model/config.h"
 #include "util/error.h"
 
 namespace r1 {
@@ -41,23 +42,35 @@ int cmd_eval(const Args& args) {
               "sampled first), pass@k (unbiased estimator) and mean response length.\n"
               "Writes OUT/questions.jsonl (one line per question, appended as it goes: a\n"
               "re-run skips questions already there) and OUT/summary.json.\n"
-              "Fields are found automatically: prompt / problem / question, and answer\n"
-              "(GSM8K's \"#### n\" is understood); countdown rows need numbers + target.");
+              "Fields are found automatically: prompt / problem / question / messages, and\n"
+              "answer / solution (GSM8K's \"#### n\" and MATH's \\boxed{} are understood);\n"
+              "countdown rows need numbers + target. Prompts are rendered as r1 train and\n"
+              "r1 sample render them: pass the same --template, --system-prompt,\n"
+              "--instruction and --chat-template-kwargs as the run's [data] section (or\n"
+              "--config RUN.toml to take them from it).\n"
+              "Sampling defaults come from the model's generation_config.json, else R1's\n"
+              "temperature 0.6, top-p 0.95.");
   p.add("--model", "DIR", "model directory (with its tokenizer)", "", true);
   p.add("--data", "FILE", "JSONL benchmark (file or directory of shards)", "", true);
   p.add("--out", "DIR", "output directory (default: eval-<data name>)");
   p.add("-k", "N", "samples per question", "16");
-  p.add("--temperature", "X", "sampling temperature", "0.6");
-  p.add("--top-p", "X", "nucleus sampling mass", "0.95");
+  p.add("--temperature", "X", "sampling temperature (default: generation_config.json, else 0.6)");
+  p.add("--top-p", "X", "nucleus sampling mass (default: generation_config.json, else 0.95)");
+  p.add("--top-k", "N", "top-k sampling, 0 = off (default: generation_config.json, else 0)");
   p.add("--max-new-tokens", "N", "tokens per completion at most", "1024");
-  p.add("--template", "NAME", "r1_zero | chat | raw", "r1_zero");
+  p.add("--config", "RUN.toml",
+        "take the prompt settings ([data] template, fields, system prompt, instruction, "
+        "chat_template_kwargs) from a train or sample run file; flags below override them");
+  p.add("--template", "NAME", "r1_zero | chat | raw [default: r1_zero]");
   p.add("--reward", "NAME", "math | arithmetic | countdown | auto (from the rows)", "auto");
   p.add("--prompt-field", "NAME", "question field (default: found automatically)");
   p.add("--answer-field", "NAME", "answer field (default: answer, else solution; any case)");
+  p.add("--system-prompt", "TEXT", "chat: a system turn before each question");
   p.add("--instruction", "TEXT",
-        "appended to each question; auto = the step-by-step \\boxed{} instruction with "
-        "--template chat and the math reward",
-        "auto");
+        "appended to each question after a newline; boxed = R1's 'Please reason step by step, "
+        "and put your final answer within \\boxed{}.'");
+  p.add("--chat-template-kwargs", "JSON",
+        "chat: extra template variables, e.g. '{\"enable_thinking\": false}'");
   p.add("--seed", "N", "question i samples with seed + i", "0");
   p.add("--batch", "N", "sequences decoded together", "64");
   p.add("--limit", "N", "only the first N questions (0 = all)", "0");
@@ -79,14 +92,21 @@ int cmd_eval(const Args& args) {
     c.out_dir = "eval-" + name.substr(0, name.rfind(".jsonl"));
   }
   c.k = p.i64("-k");
-  c.temperature = p.f64("--temperature");
-  c.top_p = p.f64("--top-p");
+  const GenerationDefaults defaults = generation_defaults(c.model_dir);
+  c.temperature =
+      p.given("--temperature") ? p.f64("--temperature") : defaults.temperature.value_or(0.6);
+  c.top_p = p.given("--top-p") ? p.f64("--top-p") : defaults.top_p.value_or(0.95);
+  c.top_k = p.given("--top-k") ? p.i64("--top-k") : defaults.top_k.value_or(0);
   c.max_new_tokens = p.i64("--max-new-tokens");
-  c.template_name = p.str("--template");
+  if (p.given("--config")) c.prompt = prompt_format_of_run_file(p.str("--config"));
+  if (p.given("--template")) c.prompt.template_name = p.str("--template");
   c.reward = p.str("--reward");
-  if (p.given("--prompt-field")) c.prompt_field = p.str("--prompt-field");
-  if (p.given("--answer-field")) c.answer_field = p.str("--answer-field");
-  c.instruction = p.str("--instruction");
+  if (p.given("--prompt-field")) c.prompt.prompt_field = p.str("--prompt-field");
+  if (p.given("--answer-field")) c.prompt.answer_field = p.str("--answer-field");
+  if (p.given("--system-prompt")) c.prompt.system_prompt = p.str("--system-prompt");
+  if (p.given("--instruction")) c.prompt.instruction = p.str("--instruction");
+  if (p.given("--chat-template-kwargs"))
+    c.prompt.chat_template_kwargs = p.json_object("--chat-template-kwargs");
   c.seed = static_cast<uint64_t>(p.i64("--seed"));
   c.max_batch = p.i64("--batch");
   c.limit = p.i64("--limit");

@@ -7,6 +7,7 @@
 #include "commands.h"
 #include "engine/generator.h"
 #include "model/checkpoint.h"
+#include "model/config.h"
 #include "tokenizer/chat_template.h"
 #include "tokenizer/tokenizer.h"
 #include "util/error.h"
@@ -49,9 +50,9 @@ int cmd_generate(const Args& args) {
   p.add("--prompts", "FILE", "JSONL prompts, - for stdin");
   p.add("--out", "FILE", "JSONL output for --prompts", "-");
   p.add("-n", "N", "samples per prompt", "1");
-  p.add("--temperature", "X", "0 = greedy", "1.0");
-  p.add("--top-p", "X", "nucleus sampling mass", "1.0");
-  p.add("--top-k", "N", "keep the k most likely tokens (0 = off)", "0");
+  p.add("--temperature", "X", "0 = greedy (default: generation_config.json, else 1.0)");
+  p.add("--top-p", "X", "nucleus sampling mass (default: generation_config.json, else 1.0)");
+  p.add("--top-k", "N", "keep the k most likely tokens, 0 = off (default: generation_config.json)");
   p.add("--min-p", "X", "drop tokens below min-p x top probability", "0");
   p.add("--repetition-penalty", "X", "CTRL repetition penalty (1 = off)", "1.0");
   p.add("--max-new-tokens", "N", "tokens to generate at most", "256");
@@ -70,9 +71,13 @@ int cmd_generate(const Args& args) {
          model.config.vocab_size);
 
   SamplingParams params;
-  params.temperature = static_cast<float>(p.f64("--temperature"));
-  params.top_p = static_cast<float>(p.f64("--top-p"));
-  params.top_k = p.i64("--top-k");
+  // The model's own sampling settings, as transformers' generate() uses them.
+  const GenerationDefaults defaults = generation_defaults(p.str("--model"));
+  params.temperature = static_cast<float>(
+      p.given("--temperature") ? p.f64("--temperature") : defaults.temperature.value_or(1.0));
+  params.top_p =
+      static_cast<float>(p.given("--top-p") ? p.f64("--top-p") : defaults.top_p.value_or(1.0));
+  params.top_k = p.given("--top-k") ? p.i64("--top-k") : defaults.top_k.value_or(0);
   params.min_p = static_cast<float>(p.f64("--min-p"));
   params.repetition_penalty = static_cast<float>(p.f64("--repetition-penalty"));
   params.max_new_tokens = p.i64("--max-new-tokens");

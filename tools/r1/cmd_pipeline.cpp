@@ -19,7 +19,7 @@ int cmd_pipeline(const Args& args) {
               "before the first one runs.");
   p.allow_positional("PIPELINE.toml", "the pipeline file");
   p.add_repeated("--set", "KEY=VALUE",
-                 "STAGE.key=value (e.g. rl.train.steps=5), inputs.NAME=path or pipeline.dir=DIR "
+                 "STAGE.key=value (e.g. rl.train.max_steps=5), inputs.NAME=path or pipeline.dir=DIR "
                  "(repeatable)");
   p.add("--restart", "STAGE", "rerun this stage and every later one from scratch");
   p.add_switch("--check", "check the file and every stage's config, run nothing");

@@ -62,6 +62,8 @@ int cmd_sample(const Args& args) {
   p.add_switch("--quiet", "no progress lines");
   if (!p.parse(args)) return 0;
   if (p.positional().size() > 1) fail("r1 sample: give at most one RUN.toml");
+  // The flags' defaults are the config's: printed without a run file, they
+  // show every key with its default.
 
   std::vector<std::string> overrides;
   auto flag = [&](const char* name, const char* key, bool quote) {
@@ -105,7 +107,7 @@ int cmd_sample(const Args& args) {
     std::printf("rejected: %s\n", why.c_str());
   }
   std::cout << "wrote " << config.output_dir << "/samples.jsonl (train on it with r1 sft, "
-            << "data.template = \"" << config.template_name << "\")\n";
+            << "data.template = \"" << config.prompt.template_name << "\")\n";
   return 0;
 }
 

@@ -20,10 +20,14 @@ int cmd_sft(const Args& args) {
   p.add_repeated("--set", "KEY=VALUE",
                  "override a config field, e.g. --set optim.lr=1e-5 (repeatable)");
   p.add_switch("--resume", "continue from the latest checkpoint in the run directory");
-  p.add_switch("--print-config", "print the resolved configuration and exit");
+  p.add_switch("--print-config",
+               "print the resolved configuration (every key, its value and doc) as TOML and "
+               "exit; without RUN.toml, the defaults");
   if (!p.parse(args)) return 0;
-  if (p.positional().size() != 1) fail("r1 sft: give exactly one RUN.toml");
-  SftConfig config = load_sft_config(p.positional()[0], p.all("--set"));
+  const bool defaults = p.positional().empty() && p.on("--print-config");
+  if (p.positional().size() != 1 && !defaults) fail("r1 sft: give exactly one RUN.toml");
+  SftConfig config = defaults ? parse_sft_config("", "defaults", p.all("--set"))
+                              : load_sft_config(p.positional()[0], p.all("--set"));
   if (p.on("--print-config")) {
     std::cout << dump_sft_config(config);
     return 0;

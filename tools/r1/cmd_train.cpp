@@ -17,10 +17,14 @@ int cmd_train(const Args& args) {
   p.add_repeated("--set", "KEY=VALUE",
                  "override a config field, e.g. --set rl.beta=0.001 (repeatable)");
   p.add_switch("--resume", "continue from the latest checkpoint in the run directory");
-  p.add_switch("--print-config", "print the resolved configuration and exit");
+  p.add_switch("--print-config",
+               "print the resolved configuration (every key, its value and doc) as TOML and "
+               "exit; without RUN.toml, the defaults");
   if (!p.parse(args)) return 0;
-  if (p.positional().size() != 1) fail("r1 train: give exactly one RUN.toml");
-  TrainConfig config = load_train_config(p.positional()[0], p.all("--set"));
+  const bool defaults = p.positional().empty() && p.on("--print-config");
+  if (p.positional().size() != 1 && !defaults) fail("r1 train: give exactly one RUN.toml");
+  TrainConfig config = defaults ? parse_train_config("", "defaults", p.all("--set"))
+                                : load_train_config(p.positional()[0], p.all("--set"));
   if (p.on("--print-config")) {
     std::cout << dump_train_config(config);
     return 0;

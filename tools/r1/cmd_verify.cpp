@@ -124,7 +124,14 @@ int cmd_verify(const Args& args) {
       "processing continues (exit code 1 at the end).");
   p.add("--in", "FILE", "input JSONL, - for stdin", "-");
   p.add("--out", "FILE", "output JSONL, - for stdout", "-");
+  p.add_switch("--list-rewards",
+               "print every reward: what it scores, the row fields it reads, its params and "
+               "their defaults ([[rewards]] tables take them as keys)");
   if (!p.parse(args)) return 0;
+  if (p.on("--list-rewards")) {
+    std::cout << describe_rewards();
+    return 0;
+  }
 
   return filter_jsonl("verify", p.str("--in"), p.str("--out"),
                       [](const json& row, const std::string&) { return verify_line(row); });
