@@ -1,6 +1,6 @@
 // `r1 eval`: k sampled completions per question with the rollout engine,
 // scored by a verifier reward, reported as pass@1, cons@k, pass@k and response
-// length (DESIGN.md §1.5). Resumable: each question's line is appended to
+// length (docs/design.md §1.5). Resumable: each question's line is appended to
 // OUT/questions.jsonl as soon as it is done, and a re-run skips those.
 //
 // Datasets: the synthetic tasks (prompt + answer, or prompt + numbers +
@@ -28,7 +28,7 @@ struct EvalConfig {
   std::string reward = "auto";            // math | arithmetic | countdown | auto (from the rows)
   std::string prompt_field;               // "" = the first of prompt / problem / question
   std::string answer_field;               // "" = answer, else solution (its \boxed{}), any case
-  // Appended to each question after a newline. "auto": DESIGN.md §1.3's math
+  // Appended to each question after a newline. "auto": docs/design.md §1.3's math
   // instruction with the chat template and the math reward, else nothing.
   std::string instruction = "auto";
   uint64_t seed = 0;       // question i samples with seed + i: independent of batching
