@@ -122,6 +122,7 @@ def r1_commands(block_lines, first_line):
             line = line.rstrip()[:-1] + " " + block_lines[i]
         i += 1
         text = re.sub(r"^\s*\$\s+", "", line)
+        text = re.sub(r"<([A-Za-z_][\w.-]*)>", r"\1", text)  # <DIR> placeholders, not redirections
         try:
             lexer = shlex.shlex(text, posix=True, punctuation_chars="|&;<>")
             lexer.whitespace_split = True
