@@ -44,7 +44,7 @@ double model_sgemm_gflops(int n) {
 // Each thread sums its half of the buffer as four contiguous quarters read in
 // lockstep, with independent accumulators so the loop vectorises and is bound
 // by memory, not by the add latency. One sequential stream per core read
-// 25-27 GB/s on this VM, four 32-33 (PERF-NOTES: 33): a single stream leaves
+// 25-27 GB/s on this VM, four 32-33 (a STREAM-like probe: 33): a single stream leaves
 // the memory system idle part of the time, and the ceiling is the best rate.
 static float sum_range(const float* p, int64_t n) {
   constexpr int kStreams = 4;

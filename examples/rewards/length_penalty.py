@@ -11,8 +11,12 @@ order (a number, or {"score": x}). Flush after each line; exit when stdin ends.
           = -1                                  if len >= max_chars
 
 Length is counted in characters here (no tokenizer needed).
-Config:  rewards = [{name = "external", weight = 1.0,
-                     params = {command = "python3 examples/rewards/length_penalty.py --max-chars 4000"}}]
+Config (a reward's params are keys of its own [[rewards]] table):
+
+    [[rewards]]
+    name = "external"
+    weight = 1.0
+    command = "python3 examples/rewards/length_penalty.py --max-chars 4000"
 """
 import argparse
 import json

@@ -23,7 +23,7 @@ $R1 data gen --task arithmetic --digits 4 --ops + --n 4000 --seed 0 --out "$OUT/
 $R1 data gen --task arithmetic --digits 4 --ops + --n "$HELD_OUT" --seed 0 --split test \
   --out "$OUT/test.jsonl"
 
-# R1's protocol (DESIGN.md §1.5): k samples at temperature 0.6, pass@1 = mean.
+# R1's protocol (docs/design.md §1.5): k samples at temperature 0.6, pass@1 = mean.
 eval_flags=(--data "$OUT/test.jsonl" --template raw -k 4 --temperature 0.6 --top-p 0.95
   --max-new-tokens 128 --quiet)
 echo "== the base model on $HELD_OUT held-out problems"

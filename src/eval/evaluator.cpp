@@ -70,7 +70,7 @@ std::pair<std::string, std::string> vote(const std::string& reward, const std::s
   return {answer, answer.empty() ? "" : canonical_answer_key(answer)};
 }
 
-// DESIGN.md §1.5 sampling; generation stops at any of the tokenizer's and the
+// docs/design.md §1.5 sampling; generation stops at any of the tokenizer's and the
 // model config's end-of-sequence ids.
 SamplingParams sampling_params(const EvalConfig& c, const Tokenizer& tok, const Model& model) {
   SamplingParams params;

@@ -1,6 +1,6 @@
 // `r1 eval`: k sampled completions per question with the rollout engine,
 // scored by a verifier reward, reported as pass@1, cons@k, pass@k and response
-// length (DESIGN.md §1.5). Resumable: each question's line is appended to
+// length (docs/design.md §1.5). Resumable: each question's line is appended to
 // OUT/questions.jsonl as soon as it is done, and a re-run skips those.
 //
 // Datasets: the synthetic tasks (prompt + answer, or prompt + numbers +

@@ -1,4 +1,4 @@
-// Evaluation metrics over k samples per question (DESIGN.md §1.5), as pure
+// Evaluation metrics over k samples per question (docs/design.md §1.5), as pure
 // functions: pass@k by the unbiased estimator and cons@k by majority vote.
 #pragma once
 

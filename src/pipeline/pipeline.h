@@ -1,4 +1,4 @@
-// `r1 pipeline`: DeepSeek-R1's multi-stage recipe (DESIGN.md §1.4: cold-start
+// `r1 pipeline`: DeepSeek-R1's multi-stage recipe (docs/design.md §1.4: cold-start
 // SFT -> reasoning RL -> rejection sampling -> SFT -> RL; distillation) as one
 // TOML file of ordered stages, each one of r1 sft / train / sample / eval run
 // in-process. A stage names its config (a file or an inline table) plus

@@ -1,4 +1,4 @@
-// Format rewards (DESIGN.md §1.2, issue 5 item 2). All three look only at the
+// Format rewards (docs/design.md §1.2, issue 5 item 2). All three look only at the
 // completion. Param think_in_prompt (bool, default false): the prompt already
 // ends with "<think>" (chat templates of R1-style models add it), so the
 // completion is scored as if it began with it. "format" also takes

@@ -1,5 +1,5 @@
 // "math": 1 if the completion's final answer is equivalent to row["answer"],
-// else 0 (DESIGN.md §1.2, accuracy reward). The answer must be in \boxed{} or
+// else 0 (docs/design.md §1.2, accuracy reward). The answer must be in \boxed{} or
 // <answer>...</answer>; param fallbacks (bool, default false) also accepts the
 // last $...$, an "answer is ..." phrase or the last number (extract_answer).
 #include "reward/math/verify.h"

@@ -25,7 +25,7 @@ struct TrainConfig {
   int64_t eval_every = 0;
   int64_t eval_size = 64;
   int64_t eval_samples = 1;  // completions per held-out question; accuracy is their mean (pass@1)
-  double eval_temperature = 0;   // 0 = greedy; R1 evaluates at 0.6 (DESIGN.md §1.5)
+  double eval_temperature = 0;   // 0 = greedy; R1 evaluates at 0.6 (docs/design.md §1.5)
   std::string eval_reward = "";  // reward whose score >= 1 counts as correct; "" = first reward
   // [rollout]
   int64_t group_size = 8;           // G completions per question

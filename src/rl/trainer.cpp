@@ -480,7 +480,7 @@ class Trainer {
     m["accuracy"] = correct / n;
     m["completion_length"] = {{"mean", len}, {"min", rs.empty() ? 0 : len_min}, {"max", len_max}};
     m["truncated_fraction"] = truncated / n;
-    // R1-Zero's signature (DESIGN.md §1.5): the share of answers that reason first.
+    // R1-Zero's signature (docs/design.md §1.5): the share of answers that reason first.
     m["think_fraction"] = thinks / n;
   }
 

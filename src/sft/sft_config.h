@@ -27,7 +27,7 @@ struct SftConfig {
   bool shuffle = true;
   int64_t length_window = 16;  // steps whose examples are sorted by length together
   std::string eval_path;       // held-out JSONL for eval_loss; "" = none
-  // [optim] R1 cold start: cosine 5e-5 -> 5e-6 (DESIGN.md §1.4).
+  // [optim] R1 cold start: cosine 5e-5 -> 5e-6 (docs/design.md §1.4).
   LrSchedule schedule{5e-5, "cosine", 0, 0.1};
   double adam_beta1 = 0.9;
   double adam_beta2 = 0.95;

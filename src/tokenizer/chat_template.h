@@ -3,7 +3,7 @@
 // runs in r1cpp's Jinja interpreter (jinja.h). Checked byte for byte against
 // transformers for Qwen3 (<think> handling), Qwen2.5, Llama 3, Llama 3.2 and
 // DeepSeek-R1-Distill. Also the R1-Zero plain-text prompt for base models
-// (DESIGN.md §1.3).
+// (docs/design.md §1.3).
 #pragma once
 
 #include <memory>

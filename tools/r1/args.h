@@ -25,7 +25,8 @@ class ArgParser {
   // Allows (and documents) positional arguments.
   void allow_positional(const std::string& name, const std::string& help);
 
-  // Returns false if --help was printed; throws Error on bad arguments.
+  // Returns false if --help was printed or R1_PARSE_ONLY=1 is set (the caller
+  // then exits 0 without doing anything); throws Error on bad arguments.
   bool parse(const std::vector<std::string>& args);
 
   const std::string& str(const std::string& name) const;

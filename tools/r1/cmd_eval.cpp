@@ -1,5 +1,5 @@
 // r1 eval: pass@1, cons@k, pass@k and response length of a model on a JSONL
-// benchmark, sampled with the rollout engine (DESIGN.md §1.5). Resumable.
+// benchmark, sampled with the rollout engine (docs/design.md §1.5). Resumable.
 #include <cstdio>
 #include <iostream>
 

@@ -1,4 +1,4 @@
-// The math answer verifier (DESIGN.md §1.2, issue 5): find the final answer in
+// The math answer verifier (docs/design.md §1.2, issue 5): find the final answer in
 // a model response, normalise it, and decide mathematical equivalence with a
 // reference. Used by the "math" reward, `r1 verify` and evaluation (pass@k,
 // cons@k). All functions are pure, thread-safe, never throw, and are bounded
