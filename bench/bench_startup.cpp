@@ -8,7 +8,10 @@
 // Runs go round-robin over the rows so that load on this shared machine hits
 // every row alike; prints the median and the minimum of each.
 //
-//   build/bench/bench_startup [RUNS]        (default 15)
+//   build/bench/bench_startup [RUNS] [OLD_R1]   (default 15 runs)
+//
+// OLD_R1 (an r1 built before the split, e.g. from main) adds its --help and
+// verify rows for a before/after in the same run.
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -111,6 +114,11 @@ int main(int argc, char** argv) {
        {}},
       {"r1-torch direct (re-exec: 2 loads)", {build + "/tools/r1/r1-torch", "--help"}, "", {}, {}},
   };
+  if (argc > 2) {
+    std::string old_r1 = argv[2];
+    rows.push_back({"old r1 --help (" + old_r1 + ")", {old_r1, "--help"}, "", {}, {}});
+    rows.push_back({"old r1 verify, one pair", {old_r1, "verify"}, pair, {}, {}});
+  }
   for (auto& row : rows) run_once(row);  // warm the page cache; not counted
   for (auto& row : rows) row.first_byte.clear(), row.end.clear();
   for (int k = 0; k < runs; ++k)
