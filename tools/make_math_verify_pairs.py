@@ -194,6 +194,7 @@ TABLE = [
 # wrong. Written to math_hard_pairs.jsonl; tests/reward/test_math_verify.cpp
 # checks each rule as its own test. Where Math-Verify 0.9 answers otherwise on
 # purpose, docs/verifier.md says why.
+MATRIX8 = "\\begin{pmatrix}" + "\\\\".join(["&".join(["1"] * 8)] * 8) + "\\end{pmatrix}"
 HARD_TABLE = [
     ("several boxes", [
         (R("\\boxed{1}\\boxed{2}"), "\\boxed{1,2}", T), (R("\\boxed{1}, \\boxed{2}"), "1, 2", T),
@@ -326,6 +327,17 @@ HARD_TABLE = [
         (R("\\boxed{12}"), "Janet has 3 baskets of 4 eggs, so she has 12 eggs.", T),
         (R("\\boxed{4}"), "Janet has 3 baskets of 4 eggs, so she has 12 eggs.", F),
         (R("\\boxed{Monday}"), "Monday", T), (R("\\boxed{x = 3}"), "x = 3", T),
+    ]),
+    # Bounded work on hostile input (EveryPairIsFast times these).
+    ("adversarial shapes", [
+        (R("\\boxed{" + MATRIX8 * 8 + "}"), "1", F),
+        (R("\\boxed{" + "|" * 900 + "x" + "|" * 900 + "=1}"), "1", F),
+        (R("\\boxed{" + "a:" * 900 + "b=1}"), "2", F),
+        (R("\\boxed{\\sum_{a=1}^{20000}\\sum_{b=1}^{20000} ab}"), "1", F),
+        (R("the answer is " * 2000 + "5"), "5", T),
+        (R("\\boxed{1}, " * 2000 + "\\boxed{2}"), "2", T),
+        (R("x " * 5000 + "= 3"), "4", F),
+        (R("\\\\" * 5000), "1", F),
     ]),
 ]
 

@@ -123,6 +123,9 @@ TEST(MathVerifyHard, MathematicallyDistinct) {
 TEST(MathVerifyHard, ProseGold) {
   check_hard_rule("prose gold");
 }
+TEST(MathVerifyHard, AdversarialShapes) {
+  check_hard_rule("adversarial shapes");
+}
 
 TEST(MathVerifyHard, EveryRowHasATest) {
   const std::set<std::string> tested = {"several boxes",
@@ -144,7 +147,8 @@ TEST(MathVerifyHard, EveryRowHasATest) {
                                         "interval and inequality",
                                         "plus-minus",
                                         "mathematically distinct",
-                                        "prose gold"};
+                                        "prose gold",
+                                        "adversarial shapes"};
   for (const auto& p : load_pairs("math_hard_pairs.jsonl"))
     EXPECT_TRUE(tested.count(p.rule)) << p.rule;
 }

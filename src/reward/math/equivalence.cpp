@@ -125,8 +125,10 @@ bool is_function_name(const std::string& s) {
 // and primes, no digits or operators outside subscripts and arguments.
 bool is_name(const std::string& raw) {
   std::string s = trim(raw);
-  if (s.size() >= 2 && s.front() == '|' && s.back() == '|')
-    return is_name(s.substr(1, s.size() - 2));
+  if (s.size() >= 2 && s.front() == '|' && s.back() == '|') {
+    std::string inner = s.substr(1, s.size() - 2);
+    return inner.find('|') == std::string::npos && is_name(inner);  // one level: |AB|
+  }
   std::vector<std::string> ratio = split_top(s, {":"});
   if (ratio.size() == 2) return is_name(ratio[0]) && is_name(ratio[1]);
   // "f(2)", "P(A)": a one-letter function applied to anything.
@@ -317,6 +319,7 @@ bool matrix_expression(const std::string& s, std::vector<std::string>* out, size
         for (size_t k = 0; k < a.cols; ++k)
           cell +=
               (k ? "+(" : "(") + a.cells[i * a.cols + k] + ")*(" + b.cells[k * b.cols + j] + ")";
+        if (cell.size() > math::kMaxExprBytes) return false;  // would not parse; bounds memory
         c->cells.push_back(cell);
       }
     return true;
@@ -334,8 +337,10 @@ bool matrix_expression(const std::string& s, std::vector<std::string>* out, size
       have_total = true;
     } else {
       if (total.rows != term.rows || total.cols != term.cols) return false;
-      for (size_t k = 0; k < total.cells.size(); ++k)
+      for (size_t k = 0; k < total.cells.size(); ++k) {
         total.cells[k] = total.cells[k] + "+" + term.cells[k];
+        if (total.cells[k].size() > math::kMaxExprBytes) return false;
+      }
     }
     have_term = false;
     std::string t = trim(lead);

@@ -246,7 +246,7 @@ std::string math_run(const std::string& s, bool first) {
 // Text after the last "answer is" / "answer:" up to the end of its line,
 // without markdown emphasis and a final period; its math span, or its math
 // words where the line goes on in prose ("the answer is 5 apples").
-std::string after_answer_phrase(const std::string& s) {
+std::string after_answer_phrase(const std::string& s, bool nested = false) {
   std::string low = lower(s);
   size_t best = std::string::npos, len = 0;
   for (const char* phrase : {"answer is", "answer:"}) {
@@ -264,7 +264,7 @@ std::string after_answer_phrase(const std::string& s) {
   std::string math = last_math(out);
   if (!math.empty()) return math;
   // "Final Answer: The final answer is 12" nests one phrase in another.
-  std::string inner = after_answer_phrase(out);
+  std::string inner = nested ? "" : after_answer_phrase(out, /*nested=*/true);
   if (!inner.empty()) return inner;
   bool prose = false;
   for (const Word& w : split_words(out)) prose = prose || !w.math;
