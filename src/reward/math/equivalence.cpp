@@ -445,6 +445,15 @@ Value parse_value(const std::string& raw, int depth) {
     set.text = v.text;
     return set;
   }
+  // "{-2021, 2021}": braces LaTeX would swallow, written for a set.
+  if (s[0] == '{' && matching_close(s) == s.size() - 1) {
+    parts = split_top(s.substr(1, s.size() - 2), {","});
+    if (parts.size() >= 2) {
+      Value set = list_of(parts, depth, Value::kSet);
+      set.text = v.text;
+      return set;
+    }
+  }
   if ((s[0] == '(' || s[0] == '[') && (s.back() == ')' || s.back() == ']') &&
       matching_close(s) == s.size() - 1) {
     parts = split_top(s.substr(1, s.size() - 2), {","});
