@@ -235,6 +235,7 @@ TEST(MathVerify, CanonicalKeysGroupEquivalentAnswers) {
       {"x < 1", "-x > -1", "2x < 2"},
       {"7,425,000", "7425000"},
       {"Monday", "\\text{monday}"},
+      {"11", "x = 5+5+1 = 7 = 11", "AB = 11", "|AB| = 11"},
   };
   std::vector<std::string> firsts;
   for (const auto& g : groups) {

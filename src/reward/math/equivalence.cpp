@@ -806,6 +806,8 @@ std::string expr_key(const Expr& e) {
 }
 
 std::string value_key(const Value& v) {
+  // "AB = 4", "x = 2+3 = 5": votes for the value.
+  if (!v.assigned.empty()) return value_key(v.assigned[0]);
   switch (v.kind) {
     case Value::kText:
       return "t:" + lower(v.text);
