@@ -1,12 +1,11 @@
 // Start-up of r1 commands (issue 21) against same-run baselines: /bin/true
 // (fork + exec + exit, the floor) and a minimal program linked against
 // libtorch (bench_startup_torch_min: what loading libtorch once costs). Rows:
-// `r1 --help` and `r1 verify` on one pair (torch-free, in the r1 front
-// binary), `r1 generate` on the demo model to its first streamed token and to
-// exit (r1 execs r1-torch once), and r1-torch run directly (it re-executes
-// itself to set OpenBLAS's core type: two libtorch loads, the old r1).
-// Runs go round-robin over the rows so that load on this shared machine hits
-// every row alike; prints the median and the minimum of each.
+// `r1 --help`, `r1 verify` on one pair, `r1 tokenize` and `r1 data gen`
+// (torch-free, in the r1 front binary), `r1 generate` on the demo model to its first streamed token
+// and to exit (r1 execs r1-torch once), and r1-torch run directly (it re-executes itself to set
+// OpenBLAS's core type: two libtorch loads, the old r1). Runs go round-robin over the rows so that
+// load on this shared machine hits every row alike; prints the median and the minimum of each.
 //
 //   build/bench/bench_startup [RUNS] [OLD_R1]   (default 15 runs)
 //
@@ -106,6 +105,13 @@ int main(int argc, char** argv) {
        {}},
       {"r1 --help", {r1, "--help"}, "", {}, {}},
       {"r1 verify, one pair", {r1, "verify"}, pair, {}, {}},
+      {"r1 tokenize, demo tokenizer", {r1, "tokenize", "--tokenizer", model, "12+34="}, "", {}, {}},
+      {"r1 data gen, one row",
+       {r1, "data", "gen", "--task", "arithmetic", "--n", "1", "--out",
+        "/tmp/bench_startup_data.jsonl"},
+       "",
+       {},
+       {}},
       {"r1 generate, demo model",
        {r1, "generate", "--model", model, "--prompt", "1234+4321=", "--temperature", "0",
         "--max-new-tokens", "8"},
