@@ -5,6 +5,9 @@ the table's expected verdicts. Prints the agreement and every disagreement.
 
   .venv/bin/pip install math-verify
   python tools/compare_math_verify.py --r1 build/tools/r1/r1
+  python tools/compare_math_verify.py --pairs tests/fixtures/reward/math_hard_pairs.jsonl
+
+docs/verifier.md lists where the two differ on purpose.
 
 Math-Verify is called as its README shows: gold and prediction each parsed
 with the default extraction configs (a gold without $ or \\boxed is wrapped in

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """Writes tests/fixtures/reward/math_pairs.jsonl: the answer-equivalence table
+(and math_hard_pairs.jsonl, the harder shapes of issue 21)
 that tests/reward/test_math_verify.cpp checks and tools/compare_math_verify.py
 runs through Hugging Face Math-Verify. Each line: {"pred": model response,
 "gold": reference, "equal": expected verdict, "rule": what it tests}.
@@ -187,12 +188,171 @@ TABLE = [
 ]
 
 
+# Harder shapes (issue 21): several boxes, prose finals, double escapes, named
+# quantities, chains, matrices to evaluate, ... Written here from scratch, one
+# rule per row of the issue's table, each with near misses that must stay
+# wrong. Written to math_hard_pairs.jsonl; tests/reward/test_math_verify.cpp
+# checks each rule as its own test. Where Math-Verify 0.9 answers otherwise on
+# purpose, docs/verifier.md says why.
+MATRIX8 = "\\begin{pmatrix}" + "\\\\".join(["&".join(["1"] * 8)] * 8) + "\\end{pmatrix}"
+HARD_TABLE = [
+    ("several boxes", [
+        (R("\\boxed{1}\\boxed{2}"), "\\boxed{1,2}", T), (R("\\boxed{1}, \\boxed{2}"), "1, 2", T),
+        (R("\\boxed{1} and \\boxed{2}"), "\\{1,2\\}", T), (R("x=\\boxed{2} or x=\\boxed{3}"), "3, 2", T),
+        (R("The solutions are $\\boxed{(2, 2)} \\quad\\text{and}\\quad \\boxed{(6, 2)}$."), "(6,2), (2,2)", T),
+        (R("\\boxed{1,2}"), "\\boxed{1}\\boxed{2}", T), (R("\\boxed{a=3}, \\boxed{b=4}"), "3, 4", T),
+        (R("\\boxed{1}\\boxed{3}"), "1, 2", F), (R("\\boxed{1}\\boxed{2}"), "1, 2, 3", F),
+        (R("The solutions are \\boxed{(2, 2)} and \\boxed{(6, 2)}"), "(2,2), (2,6)", F),
+        (R("\\boxed{1}\\boxed{2}"), "1", F), (R("\\boxed{1}\\boxed{2}"), "[1,2]", F),
+        (R("First \\boxed{5}, then after checking, \\boxed{7}"), "7", T),
+        (R("First \\boxed{5}, then after checking, \\boxed{7}"), "5, 7", F),
+        (R("\\boxed{3} \\boxed{4}"), "(3,4)", F),
+    ]),
+    ("prose final", [
+        (R("Adding these, so the largest n is 34."), "34", T), (R("Adding these, so the largest n is 34."), "35", F),
+        (R("Final Answer: The final answer is $7.78$. I hope it is correct."), "7.78", T),
+        (R("Final Answer: The final answer is $7.78$. I hope it is correct."), "7.79", F),
+        (R("Therefore, the answer is 5 apples."), "5", T), (R("Therefore, the answer is 5 apples."), "6", F),
+        (R("We tried 3 and 4, and the total is 17"), "17", T), (R("We tried 3 and 4, and the total is 17"), "4", F),
+        (R("So there are 2 ways in 2022."), "2022", T), (R("The answer is 12 because 3 times 4 is 12."), "12", T),
+        (R("So $a = 5$. The answer is 12."), "12", T), (R("So $a = 5$. The answer is 12."), "5", F),
+        (R("Thus x = 3."), "3", T), (R("Thus x = 3."), "4", F),
+        (R("The final answer is 1 000 people."), "1000", T),
+    ]),
+    ("bare latex", [
+        (R("the probability is \\frac{10}{9}"), "\\frac{10}{9}", T), (R("the probability is \\frac{10}{9}"), "9", F),
+        (R("\\frac{10}{9}"), "\\frac{20}{18}", T), (R("we get x^2+1"), "1+x^2", T), (R("we get x^2+1"), "1", F),
+        (R("so it is \\sqrt{2}/2"), "\\frac{\\sqrt2}{2}", T), (R("so it is \\sqrt{2}/2"), "2", F),
+    ]),
+    ("digits in words", [
+        (R("AZYUK2A"), "2", F), (R("The code is AZYUK2A"), "2", F), (R("It is the 2nd one"), "2", F),
+        (R("The code is AZYUK2A, so 7"), "7", T),
+    ]),
+    ("escaped dollar", [
+        (R("$\\$4.50$"), "4.5", T), (R("The total is $\\$4.50$."), "4.50", T), (R("The cost is \\$4.50."), "4.5", T),
+        (R("$\\$4.50$"), "4.05", F), (R("It costs $\\$12$ in total"), "12", T), (R("It costs $\\$12$ in total"), "21", F),
+    ]),
+    ("double escape", [
+        (R("\\\\left(\\\\frac{1}{5}, 2\\\\right)"), "\\left(\\frac{1}{5}, 2\\right)", T),
+        (R("\\\\left(\\\\frac{1}{5}, 2\\\\right)"), "\\left(\\frac{1}{5}, 3\\right)", F),
+        (R("\\boxed{\\\\frac{1}{5}}"), "\\frac{1}{5}", T), (R("$\\\\sqrt{3}$"), "\\sqrt{3}", T),
+        (R("$\\\\sqrt{3}$"), "\\sqrt{2}", F), (R("\\boxed{\\\\pi/2}"), "\\frac{\\pi}{2}", T),
+        (R("\\boxed{\\frac{1}{5}}"), "\\\\frac{1}{5}", T),
+        (R("\\\\begin{pmatrix} 1 & 2 \\\\\\\\ 3 & 4 \\\\end{pmatrix}"), "\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}", T),
+        (R("\\\\begin{pmatrix} 1 & 2 \\\\\\\\ 3 & 4 \\\\end{pmatrix}"), "\\begin{pmatrix} 1 & 2 & 3 & 4 \\end{pmatrix}", F),
+    ]),
+    ("number format", [
+        ("1 000", "1000", T), (R("The total is 1 000"), "1000", T), (".4", "0.4", T), (".4", "\\frac{2}{5}", T),
+        (".4", "4", F), ("0,111", "0.111", T), ("0,111", "111", F), ("11,\\! 111,\\! 100", "11111100", T),
+        ("11,\\!111,\\!100", "11111100", T), ("11,\\!111,\\!100", "1111110", F), ("12 345", "12345", T),
+        ("1,00", "100", F),
+    ]),
+    ("equality chain", [
+        ("x = 5+5+1 = 7 = 11", "11", T), ("x = 5+5+1 = 7 = 11", "7", F), ("x = 2+3 = 5", "5", T),
+        ("a = b = 5", "5", T), ("2+3=5", "5", T), ("5 = 2+3", "5", T), ("x = 2+3 = 5", "6", F),
+        ("x = 2+3 = 5", "x = 5", T), ("x+1=5", "5", F), ("2x=6", "6", F),
+    ]),
+    ("named quantity", [
+        ("AB=4,CD=5", "4, 5", T), ("AB=4,CD=5", "5, 4", T), ("AB=4,CD=6", "4, 5", F), ("|AB|=1", "1", T),
+        ("|AB|=2", "1", F), ("BC = 7", "7", T), ("m\\angle A = 30^\\circ", "30", T), ("m\\angle A = 30^\\circ", "60", F),
+        ("f(2)=7", "7", T), ("f(2)=7", "2", F), ("S_{10}=55", "55", T), ("3 = x", "3", T), ("x = 2", "y = 2", F),
+        ("AB = 4", "CD = 4", F),
+    ]),
+    ("ratio", [
+        ("V_1:V_2=11:21", "11:21", T), ("V_1:V_2=11:21", "\\frac{11}{21}", T), ("V_1:V_2=11:21", "21:11", F),
+        ("11:21", "\\frac{11}{21}", T), ("2:4", "1:2", T), ("3:4", "4:3", F), ("AB:BC = 3:4", "3:4", T),
+    ]),
+    ("set and tuple", [
+        ("(11,7)or(7,11)", "(7,11), (11,7)", T), ("(11,7)or(7,12)", "(7,11), (11,7)", F), ("(11,7)", "(7,11)", F),
+        ("1;2;3", "1,2,3", T), ("\\{1,2,2\\}", "\\{1,2\\}", T), ("\\{1,2,3\\}", "\\{1,2\\}", F), ("(1,2,2)", "(1,2)", F),
+        ("1, 2, 2", "1, 2", F), ("(1; 2)", "(1, 2)", T), ("(1; 2)", "(2, 1)", F),
+    ]),
+    ("percent and unit word", [
+        ("28 pct", "28\\%", T), ("28 pct", "28", T), ("28 percentage", "28", T), ("28 percentage points", "28\\%", T),
+        ("28 pct", "29", F), ("125\\textnormal{ miles}", "125", T), ("125\\textnormal{ miles}", "126", F),
+        ("5 apples", "5", T), ("5 apples", "6", F), ("12 \\text{ sq ft}", "12", T),
+    ]),
+    ("approx", [
+        ("x\\approx11", "11", T), ("\\approx 11", "11", T), ("x\\approx12", "11", F), ("\\pi \\approx 3.14", "\\pi", T),
+        ("x \\approx 3.14", "\\pi", F), ("\\frac{1}{3} \\approx 0.33", "\\frac{1}{3}", T),
+    ]),
+    ("matrix", [
+        ("\\left[\\begin{array}{cc} 1 & 2 \\\\ 3 & 4 \\end{array}\\right]", "\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}", T),
+        ("\\left[\\begin{array}{cc} 1 & 2 \\\\ 3 & 5 \\end{array}\\right]", "\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}", F),
+        ("\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}+\\begin{pmatrix} 1 & 0 \\\\ 0 & 1 \\end{pmatrix}",
+         "\\begin{pmatrix} 2 & 2 \\\\ 3 & 5 \\end{pmatrix}", T),
+        ("\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}+\\begin{pmatrix} 1 & 0 \\\\ 0 & 1 \\end{pmatrix}",
+         "\\begin{pmatrix} 2 & 2 \\\\ 3 & 4 \\end{pmatrix}", F),
+        ("2\\begin{pmatrix} 1 & 2 \\end{pmatrix}", "\\begin{pmatrix} 2 & 4 \\end{pmatrix}", T),
+        ("\\frac{1}{2}\\begin{pmatrix} 2 & 4 \\end{pmatrix}", "\\begin{pmatrix} 1 & 2 \\end{pmatrix}", T),
+        ("\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}\\begin{pmatrix} 0 & 1 \\\\ 1 & 0 \\end{pmatrix}",
+         "\\begin{pmatrix} 2 & 1 \\\\ 4 & 3 \\end{pmatrix}", T),
+        ("\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}\\begin{pmatrix} 0 & 1 \\\\ 1 & 0 \\end{pmatrix}",
+         "\\begin{pmatrix} 3 & 4 \\\\ 1 & 2 \\end{pmatrix}", F),
+        ("\\begin{pmatrix} 1 & 2 \\end{pmatrix} + \\begin{pmatrix} 1 \\\\ 1 \\end{pmatrix}", "\\begin{pmatrix} 2 & 3 \\end{pmatrix}", F),
+    ]),
+    ("sum and product", [
+        ("\\sum_{k=1}^{3} k", "6", T), ("\\sum_{k=1}^{4} k", "11", F), ("\\prod_{k=1}^{4} k", "24", T),
+        ("\\sum_{k=1}^{n} k^2", "\\frac{n(n+1)(2n+1)}{6}", T), ("\\sum_{k=1}^{n} k", "\\frac{n(n-1)}{2}", F),
+        ("\\sum_{i=1}^{n} 2 i", "\\sum_{i=1}^{n} i \\cdot 2", T), ("\\sum_{i=1}^{n} 2 i", "\\sum_{i=1}^{n} i", F),
+        ("\\sum_{k=0}^{n} 2^k", "2^{n+1}-1", T), ("\\sum_{k=1}^{1000000000} k", "1", F),
+    ]),
+    ("full-precision decimal", [
+        ("0.0833333333333333", "\\frac{1}{12}", T), ("0.333333333333333", "\\frac{1}{3}", T),
+        ("0.3333333333333333", "\\frac{1}{3}", T), ("-0.0833333333333333", "-\\frac{1}{12}", T),
+        ("0.142857142857143", "\\frac{1}{7}", T), ("0.0833333333333334", "\\frac{1}{12}", T),
+        ("0.0833333333333343", "\\frac{1}{12}", F), ("0.0833333333333333", "\\frac{1}{11}", F),
+        ("0.333333", "\\frac{1}{3}", F), ("0.333333333", "\\frac{1}{3}", F),
+    ]),
+    ("interval and inequality", [
+        ("0<f(x)<1", "(0,1)", T), ("0<f(x)\\le 1", "(0,1)", F), ("-2 \\le x \\le 7", "x \\in [-2,7]", T),
+        ("-2 \\le x < 7", "x \\in [-2,7]", F), ("x>3", "(3,\\infty)", T), ("x \\ge 3", "(3,\\infty)", F),
+        ("-2 \\le y \\le 7", "[-2,7]", T),
+    ]),
+    ("plus-minus", [
+        ("\\pm 2021", "\\{-2021, 2021\\}", T), ("\\pm 2021", "-2021, 2021", T), ("x = \\pm 2021", "2021, -2021", T),
+        ("\\pm 2021", "2021", F), ("\\pm 2", "\\{-2021, 2021\\}", F),
+        ("\\pm 2021", "{-2021, 2021}", T), ("{-2021, 2022}", "\\pm 2021", F), ("1\\pm\\sqrt2", "1+\\sqrt2, 1-\\sqrt2", T),
+    ]),
+    ("mathematically distinct", [
+        ("1 - 1/e", "1 + 1/e", F), ("1 - \\frac{1}{e}", "1 + \\frac{1}{e}", F), ("1 - \\frac{1}{e}", "\\frac{e-1}{e}", T),
+    ]),
+    ("prose gold", [
+        (R("\\boxed{72}"), "Natalia sold 48/2 = <<48/2=24>>24 clips in May.\nNatalia sold 48+24 = <<48+24=72>>72 clips altogether.\n#### 72", T),
+        (R("\\boxed{24}"), "Natalia sold 48/2 = <<48/2=24>>24 clips in May.\n#### 72", F),
+        (R("The answer is 12"), "The answer is 12", T), (R("\\boxed{12}"), "The answer is 12.", T),
+        (R("\\boxed{13}"), "The answer is 12.", F), (R("\\boxed{12}"), "The answer is $12$.", T),
+        (R("\\boxed{\\frac{1}{2}}"), "We have $x = 2y$, so $\\frac{y}{x} = \\boxed{\\frac{1}{2}}$.", T),
+        (R("\\boxed{2}"), "We have $x = 2y$, so $\\frac{y}{x} = \\boxed{\\frac{1}{2}}$.", F),
+        (R("\\boxed{(2,2)}\\boxed{(6,2)}"), "So the pairs are $\\boxed{(2,2)}$ and $\\boxed{(6,2)}$.", T),
+        (R("\\boxed{12}"), "Janet has 3 baskets of 4 eggs, so she has 12 eggs.", T),
+        (R("\\boxed{4}"), "Janet has 3 baskets of 4 eggs, so she has 12 eggs.", F),
+        (R("\\boxed{Monday}"), "Monday", T), (R("\\boxed{x = 3}"), "x = 3", T),
+    ]),
+    # Bounded work on hostile input (EveryPairIsFast times these).
+    ("adversarial shapes", [
+        (R("\\boxed{" + MATRIX8 * 8 + "}"), "1", F),
+        (R("\\boxed{" + "|" * 900 + "x" + "|" * 900 + "=1}"), "1", F),
+        (R("\\boxed{" + "a:" * 900 + "b=1}"), "2", F),
+        (R("\\boxed{\\sum_{a=1}^{20000}\\sum_{b=1}^{20000} ab}"), "1", F),
+        (R("the answer is " * 2000 + "5"), "5", T),
+        (R("\\boxed{1}, " * 2000 + "\\boxed{2}"), "2", T),
+        (R("x " * 5000 + "= 3"), "4", F),
+        (R("\\\\" * 5000), "1", F),
+    ]),
+]
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
-    path = os.path.join(here, "..", "tests", "fixtures", "reward", "math_pairs.jsonl")
+    for name, table in (("math_pairs.jsonl", TABLE), ("math_hard_pairs.jsonl", HARD_TABLE)):
+        write(os.path.join(here, "..", "tests", "fixtures", "reward", name), table)
+
+
+def write(path, table):
     n = 0
     with open(path, "w", encoding="utf-8") as out:
-        for rule, pairs in TABLE:
+        for rule, pairs in table:
             for pred, gold, equal in pairs:
                 response = pred if isinstance(pred, R) or "$" in pred else B(pred)
                 out.write(json.dumps({"pred": str(response), "gold": gold, "equal": equal, "rule": rule},

@@ -196,7 +196,12 @@ std::string canonical_integer(const std::string& s) {
 
 bool arithmetic_correct(const std::string& response, const std::string& gold,
                         std::string* pred_answer) {
-  std::string pred = normalize_answer(extract_answer(response));
+  std::string answer = extract_answer(response);
+  // Boxes listed one answer a box ("\boxed{12}\boxed{13}"): one integer is
+  // asked for, and the last box is the answer, as for one box.
+  BoxedSpan listed = last_boxed(answer);
+  if (listed.found && listed.balanced) answer = listed.content;
+  std::string pred = normalize_answer(answer);
   if (pred_answer) *pred_answer = pred;
   std::string p = canonical_integer(pred), g = canonical_integer(normalize_answer(gold));
   return !p.empty() && p == g;

@@ -5,12 +5,14 @@
 
 namespace r1 {
 
-BoxedSpan last_boxed(const std::string& s) {
+BoxedSpan last_boxed(const std::string& s, size_t before) {
   BoxedSpan out;
-  size_t b = s.rfind("\\boxed"), f = s.rfind("\\fbox");
+  if (before == 0) return out;
+  size_t b = s.rfind("\\boxed", before - 1), f = s.rfind("\\fbox", before - 1);
   size_t at = b == std::string::npos ? f : (f == std::string::npos ? b : std::max(b, f));
   if (at == std::string::npos) return out;
   out.found = true;
+  out.start = at;
   const size_t cmd_end = at + (at == b ? 6 : 5);
   size_t i = cmd_end;
   while (i < s.size() && s[i] == ' ') ++i;

@@ -11,11 +11,13 @@ struct BoxedSpan {
   bool found = false;     // a \boxed or \fbox command occurs
   bool balanced = false;  // its argument closes (a truncated response leaves it open)
   std::string content;
-  size_t end = 0;  // index just past the closing brace
+  size_t start = 0;  // index of the backslash of \boxed / \fbox
+  size_t end = 0;    // index just past the closing brace
 };
 
-// The last \boxed{...} or \fbox{...} ("\boxed 5" takes one token).
-BoxedSpan last_boxed(const std::string& s);
+// The last \boxed{...} or \fbox{...} ("\boxed 5" takes one token) that
+// starts before index `before`.
+BoxedSpan last_boxed(const std::string& s, size_t before = std::string::npos);
 
 struct TagSpan {
   bool found = false;   // "<tag>" occurs

@@ -1,5 +1,7 @@
 #include "util/system.h"
 
+#include "util/blas_env.h"
+
 #include <ATen/Parallel.h>
 
 #include <malloc.h>
@@ -50,29 +52,8 @@ void configure_threads() {
   at::set_num_threads(std::max(1, cpus));
 }
 
-// Waits of torch's OpenMP threads between parallel regions: this many pause
-// loops (libgomp's GOMP_SPINCOUNT; ~0.1 ms here) spinning, then asleep. Same
-// runs, 2 cores: against waking a sleeping thread per region (PASSIVE), the
-// small model's decode layers at 64 rows 8.9-10.5 -> 6.8-7.2 ms a step and
-// the h64 GRPO update 43-46 -> 34-37 ms; with a CPU-bound process beside it,
-// 13-14 -> 16-17 ms and 60-65 -> 73-74 ms. 10000 loops gained no more alone
-// and lost 60% under load; libgomp's default (300000) kept threads spinning
-// through OpenBLAS's own (38% of a decode profile, when decode used BLAS).
-constexpr const char* kOmpSpinCount = "3000";
-
 void select_blas_kernels(char** argv) {
-  if (std::getenv("R1_NO_BLAS_REEXEC")) return;
-  bool changed = false;
-  if (!std::getenv("OPENBLAS_CORETYPE") && __builtin_cpu_supports("avx2") &&
-      __builtin_cpu_supports("fma") && blas_library().find("openblas") != std::string::npos) {
-    ::setenv("OPENBLAS_CORETYPE", "Haswell", 1);
-    changed = true;
-  }
-  if (!std::getenv("OMP_WAIT_POLICY") && !std::getenv("GOMP_SPINCOUNT")) {
-    ::setenv("GOMP_SPINCOUNT", kOmpSpinCount, 1);
-    changed = true;
-  }
-  if (!changed) return;
+  if (std::getenv("R1_NO_BLAS_REEXEC") || !set_blas_environment()) return;
   ::setenv("R1_NO_BLAS_REEXEC", "1", 1);  // never loop
   ::execv("/proc/self/exe", argv);        // only returns on failure: go on as we are
 }

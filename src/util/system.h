@@ -30,17 +30,11 @@ std::string omp_waiting();
 // Call once at start-up.
 void configure_allocator();
 
-// Debian's OpenBLAS 0.3.21 does not recognise this CPU generation and falls
-// back to its Prescott (SSE3) kernels, 2-3x slower than its Haswell (AVX2+FMA)
-// ones on every matmul shape we measured. The core type is read once when the
-// library loads, so on such CPUs (AVX2 + FMA present, OPENBLAS_CORETYPE unset)
-// this sets it and re-executes the program. It also bounds how long torch's
-// OpenMP threads spin between parallel regions before they sleep
-// (GOMP_SPINCOUNT, system.cpp has the measurements): waking a sleeping thread
-// costs tens of microseconds per region on a VM, and spinning without bound
-// takes the cores from OpenBLAS's own threads and from other processes.
-// OMP_WAIT_POLICY=PASSIVE (never spin) is faster on a machine shared with
-// busy processes. Call first thing in main. Values the user set always win.
+// For a program that links libtorch itself (r1-torch run directly, the
+// benchmarks): set_blas_environment (util/blas_env.h) and, if that changed
+// anything, re-execute the program so that OpenBLAS and libgomp, already
+// loaded, read it. `r1` sets it before it starts r1-torch, so this returns at
+// once there. Call first thing in main.
 void select_blas_kernels(char** argv);
 
 }  // namespace r1

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
 #include "reward/math/verify.h"
@@ -20,8 +21,8 @@ struct Pair {
   bool equal;
 };
 
-std::vector<Pair> load_pairs() {
-  std::ifstream in(std::string(R1_FIXTURES) + "/reward/math_pairs.jsonl");
+std::vector<Pair> load_pairs(const std::string& file = "math_pairs.jsonl") {
+  std::ifstream in(std::string(R1_FIXTURES) + "/reward/" + file);
   std::vector<Pair> pairs;
   std::string line;
   while (std::getline(in, line)) {
@@ -45,10 +46,132 @@ TEST(MathVerify, PairTable) {
   }
 }
 
+// One rule of the harder table (math_hard_pairs.jsonl, issue 21): its
+// positives and its near misses.
+void check_hard_rule(const std::string& rule) {
+  size_t rows = 0, negatives = 0;
+  for (const auto& p : load_pairs("math_hard_pairs.jsonl")) {
+    if (p.rule != rule) continue;
+    ++rows;
+    negatives += !p.equal;
+    EXPECT_EQ(verdict(p), p.equal)
+        << "[" << rule << "] pred " << p.pred.substr(0, 80) << " (extracted '"
+        << extract_answer(p.pred).substr(0, 60) << "') vs gold " << p.gold.substr(0, 80)
+        << " (extracted '" << extract_reference(p.gold).substr(0, 60) << "')";
+  }
+  EXPECT_GE(rows, 3u) << rule;
+  EXPECT_GE(negatives, 1u) << rule << ": every rule has near misses";
+}
+
+TEST(MathVerifyHard, SeveralBoxes) {
+  check_hard_rule("several boxes");
+}
+TEST(MathVerifyHard, ProseFinal) {
+  check_hard_rule("prose final");
+}
+TEST(MathVerifyHard, BareLatex) {
+  check_hard_rule("bare latex");
+}
+TEST(MathVerifyHard, DigitsInWords) {
+  check_hard_rule("digits in words");
+}
+TEST(MathVerifyHard, EscapedDollar) {
+  check_hard_rule("escaped dollar");
+}
+TEST(MathVerifyHard, DoubleEscape) {
+  check_hard_rule("double escape");
+}
+TEST(MathVerifyHard, NumberFormat) {
+  check_hard_rule("number format");
+}
+TEST(MathVerifyHard, EqualityChain) {
+  check_hard_rule("equality chain");
+}
+TEST(MathVerifyHard, NamedQuantity) {
+  check_hard_rule("named quantity");
+}
+TEST(MathVerifyHard, Ratio) {
+  check_hard_rule("ratio");
+}
+TEST(MathVerifyHard, SetAndTuple) {
+  check_hard_rule("set and tuple");
+}
+TEST(MathVerifyHard, PercentAndUnitWord) {
+  check_hard_rule("percent and unit word");
+}
+TEST(MathVerifyHard, Approx) {
+  check_hard_rule("approx");
+}
+TEST(MathVerifyHard, Matrix) {
+  check_hard_rule("matrix");
+}
+TEST(MathVerifyHard, SumAndProduct) {
+  check_hard_rule("sum and product");
+}
+TEST(MathVerifyHard, FullPrecisionDecimal) {
+  check_hard_rule("full-precision decimal");
+}
+TEST(MathVerifyHard, IntervalAndInequality) {
+  check_hard_rule("interval and inequality");
+}
+TEST(MathVerifyHard, PlusMinus) {
+  check_hard_rule("plus-minus");
+}
+TEST(MathVerifyHard, MathematicallyDistinct) {
+  check_hard_rule("mathematically distinct");
+}
+TEST(MathVerifyHard, ProseGold) {
+  check_hard_rule("prose gold");
+}
+TEST(MathVerifyHard, AdversarialShapes) {
+  check_hard_rule("adversarial shapes");
+}
+
+TEST(MathVerifyHard, EveryRowHasATest) {
+  const std::set<std::string> tested = {"several boxes",
+                                        "prose final",
+                                        "bare latex",
+                                        "digits in words",
+                                        "escaped dollar",
+                                        "double escape",
+                                        "number format",
+                                        "equality chain",
+                                        "named quantity",
+                                        "ratio",
+                                        "set and tuple",
+                                        "percent and unit word",
+                                        "approx",
+                                        "matrix",
+                                        "sum and product",
+                                        "full-precision decimal",
+                                        "interval and inequality",
+                                        "plus-minus",
+                                        "mathematically distinct",
+                                        "prose gold",
+                                        "adversarial shapes"};
+  for (const auto& p : load_pairs("math_hard_pairs.jsonl"))
+    EXPECT_TRUE(tested.count(p.rule)) << p.rule;
+}
+
+TEST(MathVerify, ReferenceExtraction) {
+  // Gold answers as datasets write them (issue 16, item 3).
+  EXPECT_EQ(extract_reference("She has 3 + 4 = <<3+4=7>>7 apples.\n#### 7"), "7");
+  EXPECT_EQ(extract_reference("The answer is 12"), "12");
+  EXPECT_EQ(extract_reference("The answer is $\\frac{1}{2}$."), "\\frac{1}{2}");
+  EXPECT_EQ(extract_reference("so $x = \\boxed{5}$ as claimed"), "5");
+  EXPECT_EQ(extract_reference("Janet has 3 baskets of 4 eggs, so she has 12 eggs."), "12");
+  // Bare references stay whole.
+  EXPECT_EQ(extract_reference("x = 3"), "x = 3");
+  EXPECT_EQ(extract_reference("Monday"), "Monday");
+  EXPECT_EQ(extract_reference("\\text{(C)}"), "\\text{(C)}");
+  EXPECT_EQ(extract_reference("1, 2, 3"), "1, 2, 3");
+}
+
 TEST(MathVerify, EveryPairIsFast) {
   // Pathological answers (10 kB of parentheses, 10^{10^{10}}, 99999!) must be
   // bounded: the whole table in well under a second of one core.
   auto pairs = load_pairs();
+  for (const auto& p : load_pairs("math_hard_pairs.jsonl")) pairs.push_back(p);
   auto start = std::chrono::steady_clock::now();
   for (const auto& p : pairs) verdict(p);
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -80,6 +203,12 @@ TEST(MathVerify, Extraction) {
   EXPECT_EQ(extract_answer("The answer is: **12**."), "12");
   EXPECT_EQ(extract_answer("it costs 1,250 in total"), "1,250");
   EXPECT_EQ(extract_answer("no numbers here"), "");
+  EXPECT_EQ(extract_answer("\\boxed{1}, \\boxed{2}"), "\\boxed{1}, \\boxed{2}");
+  EXPECT_EQ(extract_answer("so the largest n is 34."), "34");
+  EXPECT_EQ(extract_answer("the probability is \\frac{1}{3}"), "\\frac{1}{3}");
+  EXPECT_EQ(extract_answer("The code is AZYUK2A"), "");
+  EXPECT_EQ(extract_answer("a total of 1 000 people"), "1 000");
+  EXPECT_EQ(extract_answer("It costs $\\$4.50$."), "\\$4.50");
   EXPECT_EQ(extract_reference("$\\frac{3}{4}$"), "$\\frac{3}{4}$");
   EXPECT_EQ(extract_reference("The answer is \\boxed{3}"), "3");
 }
@@ -106,6 +235,7 @@ TEST(MathVerify, CanonicalKeysGroupEquivalentAnswers) {
       {"x < 1", "-x > -1", "2x < 2"},
       {"7,425,000", "7425000"},
       {"Monday", "\\text{monday}"},
+      {"11", "x = 5+5+1 = 7 = 11", "AB = 11", "|AB| = 11"},
   };
   std::vector<std::string> firsts;
   for (const auto& g : groups) {
@@ -162,22 +292,59 @@ TEST(MathVerify, NeverThrowsOnGarbage) {
 TEST(MathVerify, RandomTokenSoupIsBoundedAndNeverThrows) {
   // Deterministic fuzzing: 1,000 answers built from the pieces the parser
   // knows, in random order and nesting.
-  const char* const pieces[] = {"\\frac",  "\\sqrt",   "[",
-                                "]",       "{",        "}",
-                                "(",       ")",        "\\{",
-                                "\\}",     "^",        "_",
-                                "x",       "y",        "2",
-                                "0",       "1.5",      ",",
-                                "=",       "<",        "\\le",
-                                "+",       "-",        "*",
-                                "/",       "!",        "|",
-                                "\\pi",    "e",        "i",
-                                "\\infty", "\\cup",    "\\pm",
-                                "\\sin",   "\\log",    "\\text{cm}",
-                                "%",       " ",        "\\begin{pmatrix}",
-                                "&",       "\\\\",     "\\end{pmatrix}",
-                                "\\left(", "\\right)", "$",
-                                "or",      "\\binom"};
+  const char* const pieces[] = {"\\frac",
+                                "\\sqrt",
+                                "[",
+                                "]",
+                                "{",
+                                "}",
+                                "(",
+                                ")",
+                                "\\{",
+                                "\\}",
+                                "^",
+                                "_",
+                                "x",
+                                "y",
+                                "2",
+                                "0",
+                                "1.5",
+                                ",",
+                                "=",
+                                "<",
+                                "\\le",
+                                "+",
+                                "-",
+                                "*",
+                                "/",
+                                "!",
+                                "|",
+                                "\\pi",
+                                "e",
+                                "i",
+                                "\\infty",
+                                "\\cup",
+                                "\\pm",
+                                "\\sin",
+                                "\\log",
+                                "\\text{cm}",
+                                "%",
+                                " ",
+                                "\\begin{pmatrix}",
+                                "&",
+                                "\\\\",
+                                "\\end{pmatrix}",
+                                "\\left(",
+                                "\\right)",
+                                "$",
+                                "or",
+                                "\\binom",
+                                "\\sum_{k=1}^{99}",
+                                "\\prod_{i=0}^{n}",
+                                "\\approx",
+                                ":",
+                                "\\boxed{",
+                                "\\\\frac"};
   const size_t n_pieces = sizeof(pieces) / sizeof(pieces[0]);
   uint64_t state = 12345;
   auto next = [&] {

@@ -156,6 +156,9 @@ TEST(Arithmetic, ExactIntegers) {
   EXPECT_FALSE(arithmetic_correct("\\boxed{123456789012345678901234567891}", big));
   EXPECT_TRUE(arithmetic_correct("so the answer is 1,234.", "1234"));
   EXPECT_FALSE(arithmetic_correct("\\boxed{1234.5}", "1234"));
+  // Listed boxes: the last one is the answer, as before lists were read.
+  EXPECT_TRUE(arithmetic_correct("\\boxed{12}\\boxed{13}", "13"));
+  EXPECT_FALSE(arithmetic_correct("\\boxed{12}\\boxed{13}", "12"));
   EXPECT_EQ(score("arithmetic", "\\boxed{56088}", {{"answer", 56088}}), 1.0);
   EXPECT_EQ(score("arithmetic", "\\boxed{56089}", {{"answer", "56088"}}), 0.0);
 }

@@ -1,35 +1,51 @@
-// r1: the one binary. Dispatches to a subcommand; every user-caused error is an
-// r1::Error caught here and printed as one line, exit code 1.
+// r1: the command users run. It is linked without libtorch and runs the
+// commands that do not need it (help, verify, tokenize, tokenizer, data,
+// plot) itself; it hands every other command to r1-torch, the binary beside
+// it, with one exec.
+//
+// Why two binaries: loading libtorch (~290 shared libraries, their
+// relocations and static initialisers) costs ~0.4 s on a quiet machine and
+// seconds under load, which `r1 verify` in a shell loop or a reward server
+// should not pay. OpenBLAS and libgomp read their settings from the
+// environment once, when loaded, so this process sets it first
+// (set_blas_environment) and r1-torch loads libtorch once; before, r1
+// re-executed itself after loading libtorch to set it, paying the load twice.
+// A dlopen()ed project library would avoid the exec too, but would need the
+// whole torch side built as position-independent shared code; an exec of a
+// second executable costs about a millisecond and keeps the build as it is.
+#include <unistd.h>
+
+#include <climits>
 #include <cstring>
 #include <iostream>
+#include <string>
 
-#include "commands.h"
-#include "util/error.h"
-#include "util/system.h"
+#include "dispatch.h"
+#include "util/blas_env.h"
 
 namespace {
 
 struct Command {
   const char* name;
-  int (*run)(const r1::Args&);
+  r1::CommandFn run;  // nullptr: the command needs libtorch and runs in r1-torch
   const char* summary;
 };
 
 const Command kCommands[] = {
-    {"init", r1::cmd_init, "create a randomly initialised model in Hugging Face layout"},
-    {"info", r1::cmd_info, "print a model's family, size, dtype and context length"},
-    {"score", r1::cmd_score, "per-token log-probs of token ids from JSONL"},
+    {"init", nullptr, "create a randomly initialised model in Hugging Face layout"},
+    {"info", nullptr, "print a model's family, size, dtype and context length"},
+    {"score", nullptr, "per-token log-probs of token ids from JSONL"},
     {"tokenize", r1::cmd_tokenize, "text -> token ids with a Hugging Face tokenizer.json"},
     {"tokenizer", r1::cmd_tokenizer, "train a tiny byte-level BPE tokenizer (r1 tokenizer train)"},
-    {"train", r1::cmd_train, "GRPO training from a TOML run file (R1-Zero / reasoning RL)"},
-    {"sft", r1::cmd_sft, "supervised fine-tuning from a TOML run file (cold start, distillation)"},
-    {"generate", r1::cmd_generate, "sample completions (streaming, or JSONL for many prompts)"},
+    {"train", nullptr, "GRPO training from a TOML run file (R1-Zero / reasoning RL)"},
+    {"sft", nullptr, "supervised fine-tuning from a TOML run file (cold start, distillation)"},
+    {"generate", nullptr, "sample completions (streaming, or JSONL for many prompts)"},
     {"verify", r1::cmd_verify,
      "check answers against references (math, countdown, arithmetic) from JSONL"},
     {"data", r1::cmd_data, "generate synthetic reasoning tasks as JSONL (r1 data gen)"},
-    {"eval", r1::cmd_eval, "pass@1, cons@k, pass@k of a model on a JSONL benchmark"},
-    {"sample", r1::cmd_sample, "rejection sampling: keep verified completions as SFT JSONL"},
-    {"pipeline", r1::cmd_pipeline, "run ordered sft/train/sample/eval stages from one TOML file"},
+    {"eval", nullptr, "pass@1, cons@k, pass@k of a model on a JSONL benchmark"},
+    {"sample", nullptr, "rejection sampling: keep verified completions as SFT JSONL"},
+    {"pipeline", nullptr, "run ordered sft/train/sample/eval stages from one TOML file"},
     {"plot", r1::cmd_plot, "draw a GRPO run's curves (reward, accuracy, length, thinking) as PNG"},
 };
 
@@ -43,29 +59,34 @@ void print_usage() {
   }
 }
 
+// Replaces this process with r1-torch (same directory as this executable),
+// same arguments; returns only on failure.
+int exec_torch(char** argv) {
+  char self[PATH_MAX];
+  ssize_t n = ::readlink("/proc/self/exe", self, sizeof(self) - 1);
+  std::string dir = n > 0 ? std::string(self, static_cast<size_t>(n)) : std::string(argv[0]);
+  dir = dir.substr(0, dir.rfind('/') + 1);
+  std::string torch = dir + "r1-torch";
+  r1::set_blas_environment();
+  ::setenv("R1_NO_BLAS_REEXEC", "1", 1);  // r1-torch: the environment is already set
+  ::execv(torch.c_str(), argv);
+  std::cerr << "r1 " << argv[1] << ": error: cannot run " << torch << ": " << std::strerror(errno)
+            << " (r1-torch is built beside r1: cmake --build build --target r1-torch)\n";
+  return 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  r1::select_blas_kernels(argv);
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
       !std::strcmp(argv[1], "help")) {
     print_usage();
     return argc < 2 ? 1 : 0;
   }
-  r1::configure_threads();
-  r1::configure_allocator();
-  r1::Args args(argv + 2, argv + argc);
   for (const auto& c : kCommands) {
     if (std::strcmp(argv[1], c.name) != 0) continue;
-    try {
-      return c.run(args);
-    } catch (const r1::Error& e) {
-      std::cerr << "r1 " << c.name << ": error: " << e.what() << "\n";
-      return 1;
-    } catch (const std::exception& e) {
-      std::cerr << "r1 " << c.name << ": internal error: " << e.what() << "\n";
-      return 2;
-    }
+    if (!c.run) return exec_torch(argv);
+    return r1::run_command(c.name, c.run, r1::Args(argv + 2, argv + argc));
   }
   std::cerr << "r1: unknown command '" << argv[1] << "' (r1 --help lists them)\n";
   return 1;

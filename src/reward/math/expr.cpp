@@ -13,7 +13,7 @@ namespace {
 
 struct ParseFail {};
 
-enum class T : uint8_t { kNum, kVar, kConst, kFunc, kChar, kFrac, kSqrt, kBinom, kRel, kEnd };
+enum class T : uint8_t { kNum, kVar, kConst, kFunc, kChar, kFrac, kSqrt, kBinom, kRel, kBig, kEnd };
 
 struct Tok {
   T t = T::kEnd;
@@ -237,6 +237,8 @@ std::vector<Tok> lex(const std::string& s) {
         out.push_back(tok(T::kSqrt));
       else if (cmd == "binom" || cmd == "dbinom" || cmd == "tbinom")
         out.push_back(tok(T::kBinom));
+      else if (cmd == "sum" || cmd == "prod")
+        out.push_back(named(T::kBig, cmd));
       else if (cmd == "cdot" || cmd == "times" || cmd == "ast")
         out.push_back(ch('*'));
       else if (cmd == "div")
@@ -322,6 +324,7 @@ class Parser {
   Expr* e_;
   int depth_ = 0;
   int abs_depth_ = 0;
+  std::vector<std::string> indices_;  // index variables of the sums being parsed
 
   struct Guard {  // bounds recursion: 10 kB of "(((" fails fast instead of overflowing the stack
     int& d;
@@ -373,6 +376,7 @@ class Parser {
       case T::kFrac:
       case T::kSqrt:
       case T::kBinom:
+      case T::kBig:
         return true;
       case T::kChar:
         return t.c == '(' || t.c == '[' || t.c == '{' || (t.c == '|' && abs_depth_ == 0);
@@ -476,15 +480,15 @@ class Parser {
           return binary(Op::kAdd, whole, primary());
         return whole;
       }
-      case T::kVar: {
-        auto it = std::find(e_->vars.begin(), e_->vars.end(), t.s);
-        Node n = make_node(Op::kVar);
-        n.var = static_cast<int>(it - e_->vars.begin());
-        if (it == e_->vars.end()) e_->vars.push_back(t.s);
-        return add(std::move(n));
-      }
       case T::kConst:
+        if (t.konst == Op::kI || t.konst == Op::kE) {
+          std::string name = t.konst == Op::kI ? "i" : "e";
+          if (std::find(indices_.begin(), indices_.end(), name) != indices_.end())
+            return variable(name);
+        }
         return add(make_node(t.konst));
+      case T::kVar:
+        return variable(t.s);
       case T::kFrac: {
         int a = group();
         return binary(Op::kDiv, a, group());
@@ -504,6 +508,8 @@ class Parser {
       }
       case T::kFunc:
         return function(t.s);
+      case T::kBig:
+        return big_operator(t.s == "sum" ? Op::kSum : Op::kProd);
       case T::kChar: {
         if (t.c == '|') {
           ++abs_depth_;
@@ -524,6 +530,45 @@ class Parser {
       default:
         throw ParseFail{};
     }
+  }
+
+  int variable(const std::string& name) {
+    auto it = std::find(e_->vars.begin(), e_->vars.end(), name);
+    Node n = make_node(Op::kVar);
+    n.var = static_cast<int>(it - e_->vars.begin());
+    if (it == e_->vars.end()) e_->vars.push_back(name);
+    return add(std::move(n));
+  }
+
+  // \sum_{k=1}^{n} body / \prod_{k=1}^{n} body: the body is the product term
+  // after it (\sum_{k=1}^{n} 2k is 2k summed; + ends it).
+  int big_operator(Op op) {
+    expect('_');
+    expect('{');
+    Tok index = next();
+    // \sum_{i=1}: i is the index here, not the imaginary unit (nor e Euler's number).
+    if (index.t == T::kConst && (index.konst == Op::kI || index.konst == Op::kE))
+      index = named(T::kVar, index.konst == Op::kI ? "i" : "e");
+    if (index.t != T::kVar || peek().t != T::kRel || peek().rel != Rel::kEq) throw ParseFail{};
+    ++pos_;
+    size_t vars_before = e_->vars.size();
+    int lower = sum();
+    expect('}');
+    expect('^');
+    int upper = is_char('{') ? group() : primary();
+    for (size_t k = vars_before; k < e_->vars.size(); ++k) e_->integer_vars.push_back(e_->vars[k]);
+    auto it = std::find(e_->vars.begin(), e_->vars.end(), index.s);
+    int var = static_cast<int>(it - e_->vars.begin());
+    if (it == e_->vars.end()) e_->vars.push_back(index.s);
+    indices_.push_back(index.s);
+    int body = term();
+    indices_.pop_back();
+    Node n = make_node(op);
+    n.a = body;
+    n.b = lower;
+    n.c = upper;
+    n.var = var;
+    return add(std::move(n));
   }
 
   // \sin x, \sin(2x), \sin^2 x, \log_2 8, \ln|x|.
@@ -589,6 +634,7 @@ class Parser {
         dot == std::string::npos ? digits : digits.substr(0, dot) + digits.substr(dot + 1);
     size_t decimals = dot == std::string::npos ? 0 : digits.size() - dot - 1;
     whole.erase(0, std::min(whole.find_first_not_of('0'), whole.size() - 1));
+    if (dot != std::string::npos) v.digits = static_cast<int>(whole.size());
     if (whole.size() <= 18 && decimals <= 18) {  // fits int64 with its power of ten
       int64_t n = std::stoll(whole), d = 1;
       for (size_t k = 0; k < decimals; ++k) d *= 10;
@@ -727,7 +773,8 @@ Number log_of(const Number& x) {
 bool uses_vars(const Expr& e, int root) {
   const Node& n = e.nodes[root];
   if (n.op == Op::kVar) return true;
-  return (n.a >= 0 && uses_vars(e, n.a)) || (n.b >= 0 && uses_vars(e, n.b));
+  return (n.a >= 0 && uses_vars(e, n.a)) || (n.b >= 0 && uses_vars(e, n.b)) ||
+         (n.c >= 0 && uses_vars(e, n.c));
 }
 
 bool parse_expr(const std::string& s, Expr* out) {
@@ -743,9 +790,52 @@ bool parse_expr(const std::string& s, Expr* out) {
   }
 }
 
-Number evaluate(const Expr& e, int root_index, const std::vector<std::complex<double>>& values) {
+namespace {
+
+// `v` as an integer of at most kMaxSumTerms in magnitude, exact or not.
+bool integer_value(const Number& v, int64_t* out) {
+  double x = v.z.real();
+  if (v.z.imag() != 0.0 || !(std::abs(x) <= static_cast<double>(kMaxSumTerms)) ||
+      x != std::round(x))
+    return false;
+  *out = static_cast<int64_t>(x);
+  return true;
+}
+
+// + - * / on two numbers: exact while both are.
+Number arith(Op op, const Number& a, const Number& b) {
+  if (a.exact && b.exact) {
+    __int128 an = a.n, ad = a.d, bn = b.n, bd = b.d;
+    switch (op) {
+      case Op::kAdd:
+        return exact(an * bd + bn * ad, ad * bd);
+      case Op::kSub:
+        return exact(an * bd - bn * ad, ad * bd);
+      case Op::kMul:
+        return exact(an * bn, ad * bd);
+      default:
+        return exact(an * bd, ad * bn);
+    }
+  }
+  switch (op) {
+    case Op::kAdd:
+      return inexact(a.z + b.z);
+    case Op::kSub:
+      return inexact(a.z - b.z);
+    case Op::kMul:
+      return inexact(a.z * b.z);
+    default:
+      if (b.z == std::complex<double>(0.0)) return inexact({kNaN, kNaN});
+      return inexact(a.z / b.z);
+  }
+}
+
+// `values` holds every variable's value; a sum sets its index variable in it
+// term by term. `budget` is the number of sum terms left.
+Number eval(const Expr& e, int root_index, std::vector<std::complex<double>>& values,
+            int64_t& budget) {
   const Node& n = e.nodes[root_index];
-  auto at = [&](int i) { return evaluate(e, i, values); };
+  auto at = [&](int i) { return eval(e, i, values, budget); };
   switch (n.op) {
     case Op::kNum:
       return n.value;
@@ -761,38 +851,36 @@ Number evaluate(const Expr& e, int root_index, const std::vector<std::complex<do
       return inexact(std::numeric_limits<double>::infinity());
     case Op::kNeg: {
       Number a = at(n.a);
-      if (a.exact) return exact(-static_cast<__int128>(a.n), a.d);
+      if (a.exact) {
+        Number neg = exact(-static_cast<__int128>(a.n), a.d);
+        neg.digits = a.digits;  // "-0.0833333333333333" is still a literal
+        return neg;
+      }
       return inexact({-a.z.real(), -a.z.imag()});  // not 0 - z: keeps -inf finite-signed
     }
     case Op::kAdd:
     case Op::kSub:
     case Op::kMul:
-    case Op::kDiv: {
-      Number a = at(n.a), b = at(n.b);
-      if (a.exact && b.exact) {
-        __int128 an = a.n, ad = a.d, bn = b.n, bd = b.d;
-        switch (n.op) {
-          case Op::kAdd:
-            return exact(an * bd + bn * ad, ad * bd);
-          case Op::kSub:
-            return exact(an * bd - bn * ad, ad * bd);
-          case Op::kMul:
-            return exact(an * bn, ad * bd);
-          default:
-            return exact(an * bd, ad * bn);
+    case Op::kDiv:
+      return arith(n.op, at(n.a), at(n.b));
+    case Op::kSum:
+    case Op::kProd: {
+      int64_t lo = 0, hi = 0;  // the bounds are integers (a bound variable takes integer points)
+      if (!integer_value(at(n.b), &lo) || !integer_value(at(n.c), &hi))
+        return inexact({kNaN, kNaN});
+      Op combine = n.op == Op::kSum ? Op::kAdd : Op::kMul;
+      Number acc = exact(n.op == Op::kSum ? 0 : 1, 1);
+      std::complex<double> saved = values[n.var];
+      for (int64_t k = lo; k <= hi; ++k) {
+        if (--budget < 0) {
+          acc = inexact({kNaN, kNaN});
+          break;
         }
+        values[n.var] = static_cast<double>(k);
+        acc = arith(combine, acc, at(n.a));
       }
-      switch (n.op) {
-        case Op::kAdd:
-          return inexact(a.z + b.z);
-        case Op::kSub:
-          return inexact(a.z - b.z);
-        case Op::kMul:
-          return inexact(a.z * b.z);
-        default:
-          if (b.z == std::complex<double>(0.0)) return inexact({kNaN, kNaN});
-          return inexact(a.z / b.z);
-      }
+      values[n.var] = saved;
+      return acc;
     }
     case Op::kPow:
       return power(at(n.a), at(n.b));
@@ -827,6 +915,14 @@ Number evaluate(const Expr& e, int root_index, const std::vector<std::complex<do
     }
   }
   return inexact({kNaN, kNaN});
+}
+
+}  // namespace
+
+Number evaluate(const Expr& e, int root, const std::vector<std::complex<double>>& values) {
+  std::vector<std::complex<double>> vars = values;
+  int64_t budget = kMaxSumTerms;
+  return eval(e, root, vars, budget);
 }
 
 }  // namespace r1::math

@@ -21,6 +21,7 @@ struct Number {
   std::complex<double> z;
   bool exact = false;
   int64_t n = 0, d = 1;  // valid when exact; d > 0, gcd(n, d) = 1
+  int digits = 0;        // significant digits of a decimal literal as written ("0.0833": 3), else 0
 };
 
 enum class Op : uint8_t {
@@ -41,12 +42,15 @@ enum class Op : uint8_t {
   kBinom,
   kAbs,
   kFunc,
-  kLog
+  kLog,
+  kSum,  // \sum_{var=b}^{c} a, evaluated term by term
+  kProd
 };
 
 struct Node {
   Op op = Op::kNum;
   int a = -1, b = -1;  // children (kRoot: a = radicand, b = index; kLog: a = arg, b = base or -1)
+  int c = -1;          // kSum / kProd: upper bound (a = body, b = lower bound, var = index)
   Number value;        // kNum
   int var = -1;        // kVar: index into Expr::vars
   std::string func;    // kFunc: "sin", "cos", ...
@@ -62,12 +66,19 @@ struct Expr {
   int rhs = -1;  // right side when rel != kNone
   Rel rel = Rel::kNone;
   std::vector<std::string> vars;  // free variable names, in order of first use
+  // Variables in a \sum / \prod bound ("n" in \sum_{k=1}^{n}): compared at
+  // integer points, where the sum has a value.
+  std::vector<std::string> integer_vars;
 };
 
 // Longest input the parser accepts, and deepest nesting; beyond either the
 // answer is not parsed (equivalence falls back to comparing text).
 constexpr size_t kMaxExprBytes = 1000;
 constexpr int kMaxDepth = 64;
+// Most terms one evaluation may add or multiply over all its sums and
+// products; beyond it the value is NaN (not compared), so \sum_{k=1}^{10^9}
+// cannot hang a reward.
+constexpr int64_t kMaxSumTerms = 20000;
 
 // Parses `s`; false if it is not an expression this parser understands.
 bool parse_expr(const std::string& s, Expr* out);

@@ -85,9 +85,10 @@ bool is_unit(std::string w) {
 // \text{...}, \mathrm{...} and friends: a trailing one holding only words after
 // some value is a unit ("5\text{ cm}") and goes; any other is unwrapped.
 void unwrap_text(std::string& s) {
-  static const char* const kWrappers[] = {"\\text{",   "\\textbf{",       "\\textrm{", "\\textit{",
-                                          "\\mathrm{", "\\mathbf{",       "\\mathit{", "\\mathsf{",
-                                          "\\mbox{",   "\\operatorname{", "\\textup{"};
+  static const char* const kWrappers[] = {
+      "\\text{",   "\\textbf{", "\\textrm{",       "\\textit{", "\\textnormal{", "\\textsf{",
+      "\\texttt{", "\\mathrm{", "\\mathbf{",       "\\mathit{", "\\mathsf{",     "\\mbox{",
+      "\\hbox{",   "\\emph{",   "\\operatorname{", "\\textup{"};
   for (const char* w : kWrappers) {
     size_t wl = std::strlen(w);
     for (size_t p = s.find(w); p != std::string::npos; p = s.find(w, p)) {
@@ -117,6 +118,18 @@ void unwrap_text(std::string& s) {
   }
 }
 
+bool plain_number(const std::string& s) {
+  if (s.empty()) return false;
+  bool any = false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (digit(s[i]))
+      any = true;
+    else if (!(s[i] == '.' || s[i] == ',' || (i == 0 && (s[i] == '-' || s[i] == '+'))))
+      return false;
+  }
+  return any;
+}
+
 // "5 cm", "12 square feet", "3cm^2": trailing unit words after a value go.
 void strip_units(std::string& s) {
   for (int k = 0; k < 3; ++k) {
@@ -131,11 +144,48 @@ void strip_units(std::string& s) {
     }
     size_t b = end;
     while (b > 0 && alpha(t[b - 1])) --b;
-    if (b == end || b == 0 || t[b - 1] == '\\' || !is_unit(t.substr(b, end - b))) return;
+    if (b == end || b == 0 || t[b - 1] == '\\') return;
     std::string before = trim(t.substr(0, b));
-    if (before.empty()) return;
+    // A known unit after any value; any word after a plain number ("5 apples").
+    if (before.empty() ||
+        (!is_unit(t.substr(b, end - b)) && !(end - b >= 2 && plain_number(before))))
+      return;
     s = before;
   }
+}
+
+// "28 percent", "28 pct", "28 percentage points": a percent sign in words.
+void strip_percent_word(std::string& s) {
+  static const char* const kWords[] = {"percentage points", "percentage point", "percentage",
+                                       "per cent",          "percent",          "pct"};
+  for (const char* w : kWords) {
+    size_t n = std::strlen(w);
+    if (s.size() <= n || alpha(s[s.size() - n - 1])) continue;
+    bool match = true;
+    for (size_t k = 0; k < n && match; ++k)
+      match = std::tolower(static_cast<unsigned char>(s[s.size() - n + k])) == w[k];
+    if (match) {
+      s = trim(s.substr(0, s.size() - n)) + "%";
+      return;
+    }
+  }
+}
+
+// "(11,7)or(7,11)": a list word written without spaces gets them, so it
+// separates like " or " does; "for", "\\lor" and "order" are untouched.
+void space_list_words(std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    size_t n = s.compare(i, 2, "or") == 0 ? 2 : s.compare(i, 3, "and") == 0 ? 3 : 0;
+    if (n && i > 0 && i + n < s.size() && std::strchr(")]}0123456789", s[i - 1]) &&
+        std::strchr("([{0123456789-\\", s[i + n])) {
+      out += " " + s.substr(i, n) + " ";
+      i += n - 1;
+      continue;
+    }
+    out += s[i];
+  }
+  s.swap(out);
 }
 
 bool all_digits(const std::string& s, size_t b, size_t e) {
@@ -154,7 +204,7 @@ void strip_thousands(std::string& s, char sep) {
   if (dot != std::string::npos && !all_digits(s, dot + 1, s.size())) return;
   size_t first = s.find(sep, start);
   if (first == std::string::npos || first >= end || first - start > 3 ||
-      !all_digits(s, start, first))
+      !all_digits(s, start, first) || s[start] == '0')  // "0,111" is a decimal comma
     return;
   for (size_t p = first; p < end; p += 4)
     if (s[p] != sep || p + 4 > end || !all_digits(s, p + 1, p + 4)) return;
@@ -167,6 +217,33 @@ void strip_thousands(std::string& s, char sep) {
 
 }  // namespace
 
+std::string undo_double_escapes(const std::string& s) {
+  size_t doubled = 0, single = 0;
+  for (size_t i = 0; i < s.size();) {
+    if (s[i] != '\\') {
+      ++i;
+      continue;
+    }
+    size_t j = i;
+    while (j < s.size() && s[j] == '\\') ++j;
+    if (j < s.size() && alpha(s[j])) (j - i == 2 ? doubled : single) += 1;
+    i = j;
+  }
+  if (doubled == 0 || single > 0) return s;
+  std::string out;
+  for (size_t i = 0; i < s.size();) {
+    size_t j = i;
+    while (j < s.size() && s[j] == '\\') ++j;
+    if (j == i) {
+      out += s[i++];
+      continue;
+    }
+    out.append((j - i + 1) / 2, '\\');  // "\\\\" (an escaped row break) -> "\\"
+    i = j;
+  }
+  return out;
+}
+
 Normalized normalize(const std::string& answer) {
   Normalized out;
   std::string s = answer;
@@ -174,6 +251,7 @@ Normalized normalize(const std::string& answer) {
     out.text = s;
     return out;
   }
+  s = undo_double_escapes(s);
   for (char& c : s)
     if (c == '\n' || c == '\t' || c == '\r') c = ' ';
   strip_delimiters(s);
@@ -182,12 +260,12 @@ Normalized normalize(const std::string& answer) {
   replace_all(s, "\\\\", kRowBreak);
 
   static const char* const kUnicode[][2] = {
-      {"≤", "\\le "},  {"≥", "\\ge "},       {"≠", "\\ne "}, {"−", "-"},        {"×", "\\times "},
-      {"÷", "\\div "}, {"·", "\\cdot "},     {"π", "\\pi "}, {"∞", "\\infty "}, {"√", "\\sqrt"},
-      {"∪", "\\cup "}, {"∅", "\\emptyset "}, {"°", ""},      {"€", ""},         {"£", ""},
-      {"¥", ""},       {"{,}", ","},         {"\\!", ""},    {"\\,", " "},      {"\\;", " "},
-      {"\\:", " "},    {"\\ ", " "},         {"~", " "},     {"^{\\circ}", ""}, {"^\\circ", ""},
-      {"\\%", "%"},    {"\\$", ""},          {"$", ""}};
+      {"≤", "\\le "},    {"≥", "\\ge "},       {"≠", "\\ne "}, {"−", "-"},        {"×", "\\times "},
+      {"÷", "\\div "},   {"·", "\\cdot "},     {"π", "\\pi "}, {"∞", "\\infty "}, {"√", "\\sqrt"},
+      {"∪", "\\cup "},   {"∅", "\\emptyset "}, {"°", ""},      {"€", ""},         {"£", ""},
+      {"¥", ""},         {"{,}", ","},         {",\\! ", ","}, {",\\!", ","},     {"\\!", ""},
+      {"\\,", " "},      {"\\;", " "},         {"\\:", " "},   {"\\ ", " "},      {"~", " "},
+      {"^{\\circ}", ""}, {"^\\circ", ""},      {"\\%", "%"},   {"\\$", ""},       {"$", ""}};
   for (const auto& r : kUnicode) replace_all(s, r[0], r[1]);
   static const char* const kCommands[][2] = {
       {"\\left", ""},          {"\\right", ""},
@@ -209,8 +287,7 @@ Normalized normalize(const std::string& answer) {
   s = trim(s);
   while (!s.empty() && (s.back() == '.' || s.back() == ',' || s.back() == ';'))
     s = trim(s.substr(0, s.size() - 1));
-  if (s.size() >= 7 && s.compare(s.size() - 7, 7, "percent") == 0)
-    s = trim(s.substr(0, s.size() - 7)) + "%";
+  strip_percent_word(s);
   if (!s.empty() && s.back() == '%') {
     out.percent = true;
     s = trim(s.substr(0, s.size() - 1));
@@ -225,6 +302,7 @@ Normalized normalize(const std::string& answer) {
     collapsed += c;
   }
   s = trim(collapsed);
+  space_list_words(s);
   replace_all(s, kRowBreak, "\\\\");
   strip_thousands(s, ',');
   strip_thousands(s, ' ');

@@ -17,4 +17,8 @@ struct Normalized {
 
 Normalized normalize(const std::string& answer);
 
+// "\\frac{1}{5}" -> "\frac{1}{5}" when every LaTeX command in `s` is written
+// with two backslashes (text escaped once too often); otherwise `s` unchanged.
+std::string undo_double_escapes(const std::string& s);
+
 }  // namespace r1::math

@@ -10,16 +10,26 @@
 namespace r1 {
 
 // The final answer in a model response: the last \boxed{...} / \fbox{...}
-// (balanced braces; a truncated one yields ""), else the last
-// <answer>...</answer>. With `fallbacks` (evaluation, `r1 verify`), else the
-// last $...$ / \(...\) / \[...\] math, else the text after a final "answer is"
-// / "answer:", else the last number. "" if none. The "math" reward passes
-// fallbacks = false: R1's accuracy reward wants the answer in a fixed place.
+// (balanced braces; a truncated one yields ""), and where boxes are listed
+// just before it with only separators between them ("\boxed{1}, \boxed{2}",
+// "x=\boxed{2} or x=\boxed{3}") the whole list as written, boxes included
+// (equivalence reads it as a list, or as its last box against one value);
+// else the last <answer>...</answer>. With `fallbacks` (evaluation, `r1
+// verify`), else the math on a final "answer is" / "answer:" line ("the
+// answer is 5 apples" -> "5"), else the last $...$ / \(...\) / \[...\]
+// math, else the last run of math written in prose ("so n is 34." -> "34",
+// "is \frac{10}{9}" -> "\frac{10}{9}"; digits inside words are no number).
+// "" if none. Text escaped twice ("\\frac") is read as escaped once. The
+// "math" reward passes fallbacks = false: R1's accuracy reward wants the
+// answer in a fixed place. docs/verifier.md has examples of every case.
 std::string extract_answer(const std::string& response, bool fallbacks = true);
 
-// The answer in a reference: what follows a GSM8K "####", else its \boxed{}
-// or <answer> content if it has one,
-// else the whole string (references are usually bare: "$\frac{3}{4}$", "x = 3").
+// The answer in a reference, as datasets write them: what follows a GSM8K
+// "####"; else its \boxed{} answer(s) (a MATH `solution`) or <answer>
+// content; else the math of an "answer is" line ("The answer is 12."); else,
+// for a reference in prose (several plain words), what extract_answer finds
+// in it; else the whole string (references are usually bare: "$\frac{3}{4}$",
+// "x = 3", "Monday").
 std::string extract_reference(const std::string& reference);
 
 // The answer after normalisation (delimiters, \left/\right, \dfrac, spacing
