@@ -392,7 +392,9 @@ class Trainer {
           }
           GrpoLossInputs in;
           in.logprobs = sb.logprobs;
-          in.old_logprobs = need_old ? old_lp[k] : sb.logprobs.detach();
+          // mu = 1: pi_old is this very forward (rho = 1 exactly), even when pi_old was
+          // also scored for the KL in the reward.
+          in.old_logprobs = c_.num_iterations > 1 ? old_lp[k] : sb.logprobs.detach();
           if (!ref_lp.empty()) in.ref_logprobs = ref_lp[k];
           in.advantages = adv.narrow(0, b, e - b);
           if (adv.dim() == 2) in.advantages = in.advantages.narrow(1, 0, mask.size(1));
