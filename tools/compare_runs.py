@@ -62,7 +62,7 @@ def main():
     # gnuplot: one inline data block per run, two panels.
     script = ["set terminal pngcairo size 1200,480 font ',10'", f"set output '{args.out}'",
               "set multiplot layout 1,2 title 'examples/zero: the variants on the same demo'",
-              "set key bottom right", "set grid", "set xlabel 'step'", "set datafile missing 'NaN'"]
+              "set key bottom right", "set grid", "set termoption noenhanced", "set xlabel 'step'", "set datafile missing 'NaN'"]
     for i, (name, _, rows) in enumerate(runs):
         script.append(f"$d{i} << EOD")
         for r in rows:
@@ -73,8 +73,10 @@ def main():
         script.append(f"set title '{title}'")
         script.append("set yrange [0:1.1]")
         style = "linespoints pt 7 ps 0.5" if column == 2 else "lines"
-        plots = [f"$d{i} using 1:{column} with {style} title '{name}'"
+        # gnuplot cycles 8 colours: the runs past the eighth are dashed
+        plots = [f"$d{i} using 1:{column} with {style} dt {1 + i // 8} title '{name}'"
                  for i, (name, _, _) in enumerate(runs)]
+        script.append("set key bottom right" if column == 2 else "set key top left")
         script.append("plot " + ", ".join(plots))
     script.append("unset multiplot")
     subprocess.run(["gnuplot"], input="\n".join(script) + "\n", text=True, check=True)

@@ -16,6 +16,7 @@ declare -A SETS=(
   [grpo]=""
   [cispo]="rl.loss_type=cispo rl.epsilon_high=5.0"
   [sapo]="rl.loss_type=sapo"
+  [grpo_aggregation]="rl.loss_type=grpo"
   [dapo_top_entropy]="rl.loss_type=dapo rl.epsilon_high=0.28 rl.top_entropy_quantile=0.2"
   [rloo]="rl.advantage_estimator=rloo"
   [reinforce_plus_plus]="rl.advantage_estimator=reinforce_plus_plus"
