@@ -4,7 +4,10 @@
 # side by side with the base, and the curves as a PNG. scripts/demo.sh runs
 # this after building; the test suite runs it with fewer steps.
 #
-#   examples/zero/run.sh R1_BINARY OUT_DIR [STEPS] [HELD_OUT_QUESTIONS]
+#   examples/zero/run.sh R1_BINARY OUT_DIR [STEPS] [HELD_OUT_QUESTIONS] [--set KEY=VALUE ...]
+#
+# Arguments after the fourth go to `r1 train` (the variants of
+# examples/zero/compare.sh: --set rl.loss_type=cispo ...).
 set -euo pipefail
 # Paths the caller gave are made absolute before moving to the repo root, so
 # the script runs from any directory (a bare command name stays on PATH).
@@ -14,6 +17,7 @@ OUT=$(realpath -m "$2")
 cd "$(dirname "$0")/../.."
 STEPS=${3:-40}
 HELD_OUT=${4:-200}
+shift $(($# < 4 ? $# : 4))
 rm -rf "$OUT"
 mkdir -p "$OUT"
 
@@ -32,7 +36,7 @@ $R1 eval --model examples/zero/base "${eval_flags[@]}" --out "$OUT/eval-base"
 echo
 echo "== GRPO from the base: accuracy + format rewards only ($STEPS steps)"
 $R1 train examples/zero/zero.toml --set train.max_steps="$STEPS" --set train.output_dir="$OUT/grpo" \
-  --set data.path="$OUT/train.jsonl" --set data.eval_path="$OUT/test.jsonl"
+  --set data.path="$OUT/train.jsonl" --set data.eval_path="$OUT/test.jsonl" "$@"
 
 echo
 echo "== the trained model on the same held-out problems"

@@ -91,6 +91,23 @@ R1_VECTOR_CLONES void logprob_grad_rows(T* d, int64_t begin, int64_t end, int64_
   }
 }
 
+// The same with a gradient gh reaching the entropies H too (an entropy bonus):
+// dH/dl_v = -p_v (log p_v + H), so d_v = g (1[v = y] - p_v) - gh p_v (l_v - lse + H).
+template <typename T>
+R1_VECTOR_CLONES void logprob_entropy_grad_rows(T* d, int64_t begin, int64_t end, int64_t V,
+                                                const int64_t* y, const T* lse, const T* h,
+                                                const T* g, const T* gh) {
+  for (int64_t r = begin; r < end; ++r) {
+    T* row = d + r * V;
+    const T l = lse[r], gr = g[r], ghr = gh[r], shift = h[r] - l;
+    for (int64_t v = 0; v < V; ++v) {
+      const T p = exp_of(row[v] - l);
+      row[v] = -p * (gr + ghr * (row[v] + shift));
+    }
+    row[y[r]] += gr;
+  }
+}
+
 struct TokenLogprobFn : public torch::autograd::Function<TokenLogprobFn> {
   static variable_list forward(AutogradContext* ctx, const at::Tensor& hidden,
                                const at::Tensor& weight, const at::Tensor& targets) {
@@ -115,18 +132,20 @@ struct TokenLogprobFn : public torch::autograd::Function<TokenLogprobFn> {
         });
       });
     }
-    ctx->save_for_backward({h, w, y, lse});
+    ctx->save_for_backward({h, w, y, lse, entropy});
     // Logits that fit in one chunk are kept for backward instead of
     // recomputed (one LM-head GEMM fewer; most of a small vocabulary's cost).
     if (kept.defined()) ctx->saved_data["logits"] = kept;
-    ctx->mark_non_differentiable({entropy});
     return {lp, entropy};
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     auto saved = ctx->get_saved_variables();
     const at::Tensor &h = saved[0], &w = saved[1], &y = saved[2], &lse = saved[3];
+    const at::Tensor& entropy = saved[4];
     auto g = grads[0].defined() ? grads[0].contiguous() : at::zeros_like(lse);
+    // The entropies' gradient is there only when a loss used them (a bonus).
+    const at::Tensor gh = grads[1].defined() ? grads[1].contiguous() : at::Tensor();
     const int64_t N = h.size(0), V = w.size(0);
     const int64_t chunk = chunk_rows(V);
     auto dh = at::empty_like(h), dw = at::zeros_like(w);
@@ -143,8 +162,14 @@ struct TokenLogprobFn : public torch::autograd::Function<TokenLogprobFn> {
       AT_DISPATCH_FLOATING_TYPES(h.scalar_type(), "token_logprobs_backward", [&] {
         scalar_t* dp = d.data_ptr<scalar_t>();
         at::parallel_for(0, rows, parallel_grain(rows, 1.0 * V), [&](int64_t b, int64_t e) {
-          logprob_grad_rows(dp, b, e, V, y.data_ptr<int64_t>() + start,
-                            lse.data_ptr<scalar_t>() + start, g.data_ptr<scalar_t>() + start);
+          if (gh.defined())
+            logprob_entropy_grad_rows(
+                dp, b, e, V, y.data_ptr<int64_t>() + start, lse.data_ptr<scalar_t>() + start,
+                entropy.data_ptr<scalar_t>() + start, g.data_ptr<scalar_t>() + start,
+                gh.data_ptr<scalar_t>() + start);
+          else
+            logprob_grad_rows(dp, b, e, V, y.data_ptr<int64_t>() + start,
+                              lse.data_ptr<scalar_t>() + start, g.data_ptr<scalar_t>() + start);
         });
       });
       backprop_logit_chunk(d, h, w, start, dh, dw);
@@ -307,10 +332,7 @@ at::Tensor token_logprobs(const at::Tensor& hidden, const at::Tensor& weight,
     auto logits = at::linear(hidden.narrow(0, start, n), weight);  // (n, V)
     auto lse = at::logsumexp(logits, 1, /*keepdim=*/true);         // (n, 1)
     parts.push_back((logits.gather(1, targets.narrow(0, start, n).unsqueeze(1)) - lse).squeeze(1));
-    if (entropy) {
-      at::NoGradGuard no_grad;  // a metric: no graph for it
-      entropies.push_back(lse.squeeze(1) - (at::softmax(logits, 1) * logits).sum(1));
-    }
+    if (entropy) entropies.push_back(lse.squeeze(1) - (at::softmax(logits, 1) * logits).sum(1));
   }
   if (entropy) *entropy = at::cat(entropies);
   return at::cat(parts);

@@ -13,7 +13,8 @@ namespace r1::ops {
 // log softmax(hidden W^T)[target] per row, without ever holding all N x V
 // logits (forward and backward work in row chunks of 64 MB; backward
 // recomputes them, unless all fit in one chunk, which is then kept).
-// `entropy`, if given, receives each row's entropy (no gradient).
+// `entropy`, if given, receives each row's entropy, differentiable too (an
+// entropy bonus); a loss that leaves it out costs nothing more in backward.
 // hidden (N, C), weight (V, C), targets (N) int64 -> (N)
 at::Tensor token_logprobs(const at::Tensor& hidden, const at::Tensor& weight,
                           const at::Tensor& targets, at::Tensor* entropy = nullptr);

@@ -27,15 +27,39 @@ FieldTable TrainConfig::fields() {
       {"rollout.top_p", &top_p, "nucleus sampling", "TRL top_p"},
       {"rollout.top_k", &top_k, "top-k sampling (0 = off)", "TRL top_k"},
       {"rollout.max_batch", &max_batch, "sequences decoded together"},
-      {"rl.loss_type", &loss.loss_type, "grpo | bnpo | dr_grpo | dapo", "TRL loss_type"},
+      {"rl.loss_type", &loss.loss_type,
+       "grpo | bnpo | dr_grpo | dapo | cispo (MiniMax-M1) | sapo (soft gate); "
+       "docs/grpo-algorithms.md",
+       "TRL loss_type"},
       {"rl.epsilon", &loss.epsilon, "lower clip range", "TRL epsilon, veRL clip_ratio_low"},
-      {"rl.epsilon_high", &loss.epsilon_high, "upper clip range (clip-higher if > epsilon)",
+      {"rl.epsilon_high", &loss.epsilon_high,
+       "upper clip range (clip-higher if > epsilon); cispo: the cap on the ratio (5.0)",
        "TRL epsilon_high, veRL clip_ratio_high"},
+      {"rl.delta", &loss.delta,
+       "two-sided clipping (INTELLECT-2): ratio <= delta also for A < 0 (0 = off)", "TRL delta"},
+      {"rl.clip_ratio_c", &loss.clip_ratio_c,
+       "dual-clip PPO (veRL): A < 0 loss at most -c * A, c > 1 (0 = off)", "veRL clip_ratio_c"},
+      {"rl.sapo_temperature_pos", &loss.sapo_temperature_pos, "sapo gate temperature, A > 0",
+       "TRL sapo_temperature_pos"},
+      {"rl.sapo_temperature_neg", &loss.sapo_temperature_neg, "sapo gate temperature, A <= 0",
+       "TRL sapo_temperature_neg"},
+      {"rl.entropy_coef", &loss.entropy_coef, "entropy bonus: loss -= coef * mean entropy",
+       "veRL entropy_coeff"},
+      {"rl.top_entropy_quantile", &loss.top_entropy_quantile,
+       "policy loss on the top rho of tokens by entropy (1 = all; paper: 0.2)",
+       "TRL top_entropy_quantile"},
       {"rl.beta", &loss.beta, "k3 KL weight; 0 = no reference model",
        "TRL beta, veRL kl_loss_coef"},
       {"rl.importance_sampling_level", &loss.importance_sampling_level, "token | sequence (GSPO)",
        "TRL importance_sampling_level"},
-      {"rl.scale_rewards", &scale_rewards, "group | batch | none", "TRL scale_rewards"},
+      {"rl.advantage_estimator", &advantage_estimator,
+       "grpo | rloo | reinforce_plus_plus | reinforce_plus_plus_baseline | remax",
+       "veRL algorithm.adv_estimator"},
+      {"rl.scale_rewards", &scale_rewards, "group | batch | none (grpo estimator only)",
+       "TRL scale_rewards"},
+      {"rl.kl_reward_coef", &kl_reward_coef,
+       "KL in the reward: -coef * (log pi_old - log pi_ref) per token (0 = off)",
+       "veRL algorithm.kl_ctrl.kl_coef"},
       {"rl.num_iterations", &num_iterations, "mu: updates per batch of rollouts",
        "TRL num_iterations, veRL ppo_epochs"},
       {"rl.mask_truncated_completions", &mask_truncated_completions,
@@ -85,6 +109,8 @@ void TrainConfig::validate() const {
   checkpoints.validate();
   if (scale_rewards != "group" && scale_rewards != "batch" && scale_rewards != "none")
     fail("rl.scale_rewards: unknown '", scale_rewards, "' (group, batch, none)");
+  advantage_estimator_fn();  // throws for an unknown estimator
+  if (!(kl_reward_coef >= 0)) fail("rl.kl_reward_coef: must be >= 0, got ", kl_reward_coef);
   if (schedule != "constant" && schedule != "cosine" && schedule != "linear")
     fail("optim.schedule: unknown '", schedule, "' (constant, cosine, linear)");
   if (group_size < 1) fail("rollout.group_size must be >= 1");
@@ -100,6 +126,10 @@ void TrainConfig::validate() const {
   if (eval_samples < 1) fail("data.eval_samples must be >= 1");
   if (eval_temperature < 0) fail("data.eval_temperature must be >= 0");
   if (rewards.empty()) fail("no [[rewards]] configured");
+}
+
+AdvantageFn TrainConfig::advantage_estimator_fn() const {
+  return r1::advantage_estimator(advantage_estimator, scale_rewards);
 }
 
 TrainConfig load_train_config(const std::string& path, const std::vector<std::string>& overrides) {

@@ -9,6 +9,7 @@
 #include "data/prompt.h"
 #include "model/train_checkpoint.h"
 #include "reward/reward.h"
+#include "rl/advantages.h"
 #include "rl/grpo_loss.h"
 #include "util/config.h"
 
@@ -37,8 +38,11 @@ struct TrainConfig {
   int64_t max_batch = 64;
   // [rl]
   GrpoLossConfig loss;
-  std::string scale_rewards = "group";  // group | batch | none
-  int64_t num_iterations = 1;           // mu: policy passes over each batch of rollouts
+  std::string advantage_estimator = "grpo";  // grpo | rloo | reinforce_plus_plus |
+                                             // reinforce_plus_plus_baseline | remax
+  std::string scale_rewards = "group";       // group | batch | none (grpo estimator)
+  double kl_reward_coef = 0;   // KL in the reward: -coef * (log pi_old - log pi_ref) per token
+  int64_t num_iterations = 1;  // mu: policy passes over each batch of rollouts
   bool mask_truncated_completions = false;
   bool dynamic_sampling = false;  // DAPO: drop zero-variance groups, draw more questions
   int64_t max_resample_rounds = 3;
@@ -70,6 +74,8 @@ struct TrainConfig {
 
   FieldTable fields();
   void validate() const;
+  AdvantageFn advantage_estimator_fn() const;  // the estimator picked by name
+  bool needs_reference() const { return loss.beta > 0 || kl_reward_coef > 0; }
 };
 
 // Reads a TOML file (then applies --set overrides). Errors name file and key.

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <fstream>
 #include <iostream>
+#include <map>
 
 #include "data/dataset.h"
 #include "data/prompt.h"
@@ -59,6 +60,8 @@ class Trainer {
   Trainer(TrainConfig& config, const TrainOptions& options)
       : c_(config),
         opt_(options),
+        loss_(config.loss),
+        advantages_(config.advantage_estimator_fn()),
         tok_(Tokenizer::load(config.model_path)),
         data_(load_jsonl(config.data_path, {})),
         stream_(data_, static_cast<uint64_t>(config.seed), config.shuffle) {
@@ -95,7 +98,7 @@ class Trainer {
     std::string resume_from = opt_.resume ? latest_checkpoint(c_.output_dir) : "";
     policy_ = resume_from.empty() ? load_model(c_.model_path, at::kCPU)
                                   : load_resume_model(resume_from, at::kCPU);
-    if (c_.loss.beta > 0) {
+    if (c_.needs_reference()) {
       std::string ref =
           resume_from.empty() ? "" : resume_file(resume_from, "reference.safetensors");
       ref_ = load_model(c_.model_path, at::kCPU);
@@ -147,7 +150,7 @@ class Trainer {
       nlohmann::json m = train_step();
       if (c_.eval_every > 0 && eval_.rows.size() && step_ % c_.eval_every == 0)
         m["eval_accuracy"] = evaluate();
-      if (c_.ref_reset_every > 0 && c_.loss.beta > 0 && step_ % c_.ref_reset_every == 0)
+      if (c_.ref_reset_every > 0 && c_.needs_reference() && step_ % c_.ref_reset_every == 0)
         sync_reference();
       append_line("metrics.jsonl", m);
       all.push_back(m);
@@ -168,6 +171,9 @@ class Trainer {
  private:
   TrainConfig& c_;
   TrainOptions opt_;
+  const GrpoLoss loss_;           // the policy loss, its variant picked once
+  const AdvantageFn advantages_;  // the advantage estimator, picked once
+  const bool greedy_baseline_ = c_.advantage_estimator == "remax";
   Tokenizer tok_;
   Dataset data_, eval_;
   std::unique_ptr<PromptBuilder> prompts_, eval_prompts_;
@@ -339,32 +345,32 @@ class Trainer {
     const double rollout_seconds = seconds_since(t0) - reward_seconds;
     m["zero_std_fraction"] = zero_std / std::max<int64_t>(1, drawn_groups);
 
-    // 3. Advantages.
+    // 3. pi_old (needed when mu > 1 or for the KL in the reward) and pi_ref, without
+    // autograd.
     const int64_t N = rs.size();
-    std::vector<double> rewards;
-    for (auto& r : rs) rewards.push_back(r.reward);
-    auto reward_t = at::tensor(rewards, at::kDouble);
-    at::Tensor adv = N ? group_advantages(reward_t.to(at::kFloat), c_.group_size, c_.scale_rewards)
-                       : at::zeros({0});
     log_reward_metrics(m, rs);
-
-    // 4. pi_old (only needed when mu > 1) and pi_ref, without autograd.
     auto tl = Clock::now();
     const std::vector<MicroBatch> plan = plan_micro_batches(rs);
+    const bool need_old = c_.num_iterations > 1 || c_.kl_reward_coef > 0;
     std::vector<at::Tensor> old_lp, ref_lp;  // per micro-batch of the plan
     {
       at::NoGradGuard no_grad;
       for (const MicroBatch& u : plan) {
-        if (c_.num_iterations > 1) old_lp.push_back(score_range(policy_, rs, u.begin, u.end));
-        if (c_.loss.beta > 0) ref_lp.push_back(score_range(ref_, rs, u.begin, u.end));
+        if (need_old) old_lp.push_back(score_range(policy_, rs, u.begin, u.end));
+        if (c_.needs_reference()) ref_lp.push_back(score_range(ref_, rs, u.begin, u.end));
       }
     }
     const double logprob_seconds = seconds_since(tl);
+
+    // 4. Advantages: (N) one per completion, or (N, T) one per token.
+    at::Tensor adv =
+        N ? advantages_(advantage_inputs(rs, questions, old_lp, ref_lp)) : at::zeros({0});
 
     // 5. mu passes of mini-batch updates, micro-batched with gradient accumulation.
     auto tu = Clock::now();
     const int64_t mini = c_.mini_batch_size > 0 ? std::min(c_.mini_batch_size, N) : N;
     GrpoLossStats sum_stats;
+    sum_stats.entropy_kept = 0;
     double grad_norm = 0, lr = 0, entropy_sum = 0, entropy_tokens = 0;
     int64_t stat_count = 0;
     for (int64_t it = 0; it < c_.num_iterations && N > 0; ++it) {
@@ -383,10 +389,10 @@ class Trainer {
             prompts.push_back(rs[i].prompt_ids);
             completions.push_back(rs[i].tokens);
           }
-          ScoredBatch sb =
-              score_completions(policy_, prompts, completions, /*with_entropy=*/it == 0);
+          ScoredBatch sb = score_completions(policy_, prompts, completions,
+                                             /*with_entropy=*/it == 0 || c_.loss.needs_entropy());
           if (it == 0) {
-            entropy_sum += (sb.entropy * sb.mask).sum().item<double>();
+            entropy_sum += (sb.entropy.detach() * sb.mask).sum().item<double>();
             entropy_tokens += sb.mask.sum().item<double>();
           }
           auto mask = sb.mask;
@@ -397,21 +403,24 @@ class Trainer {
           }
           GrpoLossInputs in;
           in.logprobs = sb.logprobs;
+          // mu = 1: pi_old is this very forward (rho = 1 exactly), even when pi_old was
+          // also scored for the KL in the reward.
           in.old_logprobs = c_.num_iterations > 1 ? old_lp[k] : sb.logprobs.detach();
-          if (c_.loss.beta > 0) in.ref_logprobs = ref_lp[k];
+          if (!ref_lp.empty()) in.ref_logprobs = ref_lp[k];
           in.advantages = adv.narrow(0, b, e - b);
+          if (adv.dim() == 2) in.advantages = in.advantages.narrow(1, 0, mask.size(1));
+          in.entropy = sb.entropy;
           in.mask = mask;
           in.num_items_in_batch = active;
+          in.num_sequences_in_batch = mb_end - mb;
           GrpoLossStats st;
-          auto loss = grpo_loss(c_.loss, in, &st);
-          // grpo / dr_grpo average over the micro-batch's sequences: weight by its share.
-          if (c_.loss.loss_type == "grpo" || c_.loss.loss_type == "dr_grpo")
-            loss = loss * (static_cast<double>(e - b) / (mb_end - mb));
-          loss.backward();
+          loss_(in, &st).backward();
           sum_stats.kl += st.kl;
           sum_stats.clip_low += st.clip_low;
           sum_stats.clip_high += st.clip_high;
+          sum_stats.clip_dual += st.clip_dual;
           sum_stats.ratio_mean += st.ratio_mean;
+          sum_stats.entropy_kept += st.entropy_kept;
           ++stat_count;
         }
         if (c_.max_grad_norm > 0)
@@ -434,6 +443,8 @@ class Trainer {
     m["clip_low"] = avg(sum_stats.clip_low);
     m["clip_high"] = avg(sum_stats.clip_high);
     m["ratio_mean"] = avg(sum_stats.ratio_mean);
+    if (c_.loss.clip_ratio_c > 0) m["clip_dual"] = avg(sum_stats.clip_dual);
+    if (c_.loss.top_entropy_quantile < 1) m["entropy_kept"] = avg(sum_stats.entropy_kept);
     m["entropy"] = entropy_tokens > 0 ? entropy_sum / entropy_tokens : 0.0;
     m["grad_norm"] = grad_norm;
     m["lr"] = lr;
@@ -453,6 +464,69 @@ class Trainer {
       append_line("samples.jsonl", s);
     }
     return m;
+  }
+
+  // What the estimator is given: the rewards, the loss mask (N, T), the KL in the reward
+  // from the per-micro-batch log-probs and, for remax, the greedy completions' rewards.
+  AdvantageInputs advantage_inputs(const std::vector<Rollout>& rs,
+                                   const std::vector<Question>& questions,
+                                   const std::vector<at::Tensor>& old_lp,
+                                   const std::vector<at::Tensor>& ref_lp) {
+    const int64_t N = rs.size();
+    int64_t T = 0;
+    for (const Rollout& r : rs) T = std::max<int64_t>(T, r.tokens.size());
+    std::vector<float> rewards, mask(N * T, 0.0f);
+    for (int64_t i = 0; i < N; ++i) {
+      rewards.push_back(static_cast<float>(rs[i].reward));
+      const float keep = c_.mask_truncated_completions && rs[i].truncated ? 0.0f : 1.0f;
+      for (size_t t = 0; t < rs[i].tokens.size(); ++t) mask[i * T + t] = keep;
+    }
+    AdvantageInputs in;
+    in.rewards = at::tensor(rewards);
+    in.group_size = c_.group_size;
+    in.mask = at::tensor(mask).view({N, T});
+    if (c_.kl_reward_coef > 0) {
+      // k1 = log pi_old - log pi_ref per token (veRL's kl_penalty "kl"), padded to T.
+      std::vector<at::Tensor> rows;
+      for (size_t k = 0; k < old_lp.size(); ++k)
+        rows.push_back(at::constant_pad_nd(old_lp[k] - ref_lp[k], {0, T - old_lp[k].size(1)}));
+      in.token_rewards = -c_.kl_reward_coef * at::cat(rows).to(at::kFloat);
+    }
+    if (greedy_baseline_) in.baselines = greedy_rewards(rs, questions);
+    return in;
+  }
+
+  // ReMax's baseline: the reward of one greedy completion of each rollout's question.
+  at::Tensor greedy_rewards(const std::vector<Rollout>& rs,
+                            const std::vector<Question>& questions) {
+    std::vector<size_t> asked;      // question indices, each once, in order
+    std::map<size_t, size_t> slot;  // question index -> position in `asked`
+    for (const Rollout& r : rs)
+      if (slot.emplace(r.question, asked.size()).second) asked.push_back(r.question);
+    std::vector<GenerateRequest> requests;
+    for (size_t q : asked) requests.push_back({questions[q].ids, 1, q});
+    SamplingParams p = sampling();
+    p.temperature = 0;
+    GenerateOptions gen;
+    gen.max_batch = c_.max_batch;
+    std::vector<std::vector<Completion>> results;
+    {
+      at::NoGradGuard no_grad;
+      results = generate(policy_, requests, p, gen);
+    }
+    std::vector<Rollout> greedy;
+    for (size_t j = 0; j < asked.size(); ++j) {
+      Rollout r;
+      r.question = asked[j];
+      r.prompt = questions[asked[j]].prompt;
+      r.text = tok_.decode(results[j][0].tokens, true);
+      greedy.push_back(std::move(r));
+    }
+    score(greedy, questions);
+    std::vector<float> baselines;
+    for (const Rollout& r : rs)
+      baselines.push_back(static_cast<float>(greedy[slot[r.question]].reward));
+    return at::tensor(baselines);
   }
 
   void log_reward_metrics(nlohmann::json& m, const std::vector<Rollout>& rs) {
@@ -528,7 +602,7 @@ class Trainer {
         {"step", step_}, {"updates", updates_}, {"data_position", stream_.position()}};
     contents.write_resume = [&](const std::string& dir) {
       torch::save(*optimizer_, dir + "/optimizer.pt");
-      if (c_.loss.beta > 0) {
+      if (c_.needs_reference()) {
         std::map<std::string, at::Tensor> ref;
         for (auto& [name, t] : ref_.named_parameters()) ref[name] = *t;
         save_safetensors(dir + "/reference.safetensors", ref);

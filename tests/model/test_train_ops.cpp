@@ -167,6 +167,26 @@ TEST_P(TrainOps, TokenLogprobsAndEntropyMatchLogSoftmax) {
   EXPECT_LT((entropy + (logp.exp() * logp).sum(-1)).abs().max().item<double>(), tolerance());
 }
 
+// An entropy bonus differentiates the entropies too: a mix of log-probs and
+// entropies against -sum p log p of ATen's log_softmax, gradients of both inputs.
+TEST_P(TrainOps, EntropyGradientMatchesLogSoftmax) {
+  at::manual_seed(8);
+  auto targets = at::randint(50, {13}, at::kLong);
+  EXPECT_LT(max_difference(
+                {randn({13, 16}), randn({50, 16})},
+                [&](auto& t) {
+                  at::Tensor entropy;
+                  auto lp = ops::token_logprobs(t[0], t[1], targets, &entropy);
+                  return 0.3 * lp + 1.7 * entropy;
+                },
+                [&](auto& t) {
+                  auto logp = at::log_softmax(at::linear(t[0], t[1]), -1);
+                  auto lp = logp.gather(1, targets.unsqueeze(1)).squeeze(1);
+                  return 0.3 * lp - 1.7 * (logp.exp() * logp).sum(-1);
+                }),
+            tolerance());
+}
+
 INSTANTIATE_TEST_SUITE_P(Dtypes, TrainOps, ::testing::Values(at::kDouble, at::kFloat));
 
 // More rows x vocabulary than one 64 MB chunk of logits: several chunks, and

@@ -6,6 +6,7 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <fstream>
 #include <map>
 
@@ -189,6 +190,66 @@ TEST(Trainer, MicroBatchingByTokensOrSequencesGivesTheSameGradient) {
   EXPECT_THROW(bad.validate(), Error);
 }
 
+// Every loss type, bound, estimator and entropy control of docs/grpo-algorithms.md by
+// its run-file name: two steps on the tiny model, a finite non-zero gradient, and the
+// metrics each one adds.
+TEST(Trainer, EveryVariantRunsByName) {
+  const std::vector<std::vector<std::string>> variants = {
+      {"rl.loss_type=cispo", "rl.epsilon_high=5.0"},
+      {"rl.loss_type=sapo"},
+      {"rl.loss_type=dapo", "rl.delta=1.5", "rl.epsilon_high=0.28"},
+      {"rl.loss_type=bnpo", "rl.clip_ratio_c=3.0", "rl.num_iterations=2"},
+      {"rl.top_entropy_quantile=0.2", "rl.entropy_coef=0.01"},
+      {"rl.advantage_estimator=rloo"},
+      {"rl.advantage_estimator=reinforce_plus_plus", "rl.kl_reward_coef=0.01"},
+      {"rl.advantage_estimator=reinforce_plus_plus_baseline"},
+      {"rl.advantage_estimator=remax"},
+  };
+  for (const auto& sets : variants) {
+    std::string name;
+    for (const auto& s : sets) name += s + " ";
+    SCOPED_TRACE(name);
+    TinyRun s;
+    TrainConfig c = s.config;
+    FieldTable table = c.fields();
+    for (const auto& set : sets) apply_override(table, set);
+    c.steps = 2;
+    const auto metrics = train_grpo(c, quiet_with_digit_reward());
+    ASSERT_EQ(metrics.size(), 2u);
+    for (const auto& m : metrics) {
+      EXPECT_TRUE(std::isfinite(m["grad_norm"].get<double>()));
+      EXPECT_TRUE(std::isfinite(m["entropy"].get<double>()));
+    }
+    EXPECT_GT(metrics[0]["grad_norm"].get<double>() + metrics[1]["grad_norm"].get<double>(), 0);
+    if (c.loss.clip_ratio_c > 0) EXPECT_TRUE(metrics[0].contains("clip_dual"));
+    if (c.loss.top_entropy_quantile < 1) {
+      // The 0.8 quantile keeps about a fifth of the tokens (ties keep more).
+      EXPECT_GT(metrics[0]["entropy_kept"].get<double>(), 0.0);
+      EXPECT_LT(metrics[0]["entropy_kept"].get<double>(), 0.5);
+    }
+  }
+}
+
+// Token-level advantages (REINFORCE++ with the KL in the reward) and the entropy controls
+// are cut per micro-batch too: the gradient does not depend on how the batch is split.
+TEST(Trainer, TokenLevelAdvantagesAreMicroBatchedExactly) {
+  TinyRun whole, split;
+  for (TinyRun* s : {&whole, &split}) {
+    s->config.steps = 1;
+    s->config.advantage_estimator = "reinforce_plus_plus";
+    s->config.kl_reward_coef = 0.05;
+    s->config.loss.loss_type = "dapo";
+    s->config.loss.entropy_coef = 0.01;
+    s->config.max_grad_norm = 1e9;
+  }
+  whole.config.micro_batch_size = 64;
+  split.config.micro_batch_size = 16;
+  const double norm = train_grpo(whole.config, quiet_with_digit_reward())[0]["grad_norm"];
+  EXPECT_GT(norm, 0.0);
+  EXPECT_NEAR(train_grpo(split.config, quiet_with_digit_reward())[0]["grad_norm"].get<double>(),
+              norm, 1e-5 * norm);
+}
+
 // Reference sync (TRL's ref_model_mixup_alpha), here every step: ref =
 // alpha * policy + (1 - alpha) * ref, so each checkpointed reference is that
 // average of the policy at its step and the reference before; alpha = 1 makes
@@ -264,6 +325,13 @@ TEST(Trainer, BadConfigsAreClearErrors) {
   c.data_path = "d";
   EXPECT_NE(error_of([&] { c.validate(); }).find("rl.loss_type"), std::string::npos);
   c.loss.loss_type = "grpo";
+  c.advantage_estimator = "ppo";
+  EXPECT_NE(error_of([&] { c.validate(); }).find("rl.advantage_estimator: unknown 'ppo'"),
+            std::string::npos);
+  c.advantage_estimator = "rloo";
+  c.kl_reward_coef = -1;
+  EXPECT_NE(error_of([&] { c.validate(); }).find("rl.kl_reward_coef"), std::string::npos);
+  c.kl_reward_coef = 0;
   c.ref_mixup_alpha = 0;
   EXPECT_NE(error_of([&] { c.validate(); }).find("rl.ref_mixup_alpha must be in (0, 1]"),
             std::string::npos);
