@@ -221,7 +221,9 @@ TEST(Trainer, EveryVariantRunsByName) {
       EXPECT_TRUE(std::isfinite(m["entropy"].get<double>()));
     }
     EXPECT_GT(metrics[0]["grad_norm"].get<double>() + metrics[1]["grad_norm"].get<double>(), 0);
-    if (c.loss.clip_ratio_c > 0) EXPECT_TRUE(metrics[0].contains("clip_dual"));
+    if (c.loss.clip_ratio_c > 0) {
+      EXPECT_TRUE(metrics[0].contains("clip_dual"));
+    }
     if (c.loss.top_entropy_quantile < 1) {
       // The 0.8 quantile keeps about a fifth of the tokens (ties keep more).
       EXPECT_GT(metrics[0]["entropy_kept"].get<double>(), 0.0);
