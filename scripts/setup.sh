@@ -15,6 +15,9 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   bubblewrap libseccomp-dev python3   # the code reward's sandbox (g++ comes with build-essential)
   gnuplot-nox             # r1 plot: the PNG curves of a run
+  libcpp-httplib-dev      # r1 serve, r1 dashboard: the HTTP server
+  libjs-dygraphs          # r1 dashboard: its charts (served locally, no CDN)
+  python3-venv            # scripts/venv.sh: the tests' reference packages (openai, tensorboard)
 )
 
 missing=()

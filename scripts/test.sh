@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh build
+scripts/venv.sh
 R1_CMAKE_ARGS="-DR1_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug" scripts/setup.sh build-asan
 (cd build && ctest --output-on-failure -j2)
 (cd build-asan && ctest --output-on-failure -j2)

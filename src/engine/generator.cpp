@@ -16,7 +16,15 @@
 namespace r1 {
 
 const char* finish_reason_name(FinishReason reason) {
-  return reason == FinishReason::kStop ? "stop" : "length";
+  switch (reason) {
+    case FinishReason::kStop:
+      return "stop";
+    case FinishReason::kLength:
+      return "length";
+    case FinishReason::kAbort:
+      return "abort";
+  }
+  return "?";
 }
 
 namespace {
@@ -24,6 +32,7 @@ namespace {
 // One sequence being generated.
 struct Row {
   size_t request;
+  const GenerateRequest* req;  // the caller's, alive until the row finishes
   int64_t sample;
   SequenceRng rng;
   int64_t next_position;
@@ -57,10 +66,16 @@ bool check_finished(Row& row, const SamplingParams& params, const GenerateOption
     row.out.finish = FinishReason::kStop;
     return true;
   }
-  if (!params.stop_strings.empty()) {
+  const auto& own_stops = row.req->stop_strings;
+  if (!params.stop_strings.empty() || !own_stops.empty()) {
     std::string text = options.decode(row.out.tokens);
-    size_t length = 0;
+    size_t length = 0, own_length = 0;
     size_t at = find_stop(text, params.stop_strings, &length);
+    size_t own_at = find_stop(text, own_stops, &own_length);
+    if (own_at < at) {
+      at = own_at;
+      length = own_length;
+    }
     if (at != std::string::npos) {
       row.out.finish = FinishReason::kStop;
       row.out.text = text.substr(0, params.include_stop_string ? at + length : at);
@@ -72,7 +87,20 @@ bool check_finished(Row& row, const SamplingParams& params, const GenerateOption
     row.out.finish = FinishReason::kLength;
     return true;
   }
+  if (options.cancelled && options.cancelled(row.request)) {
+    row.out.finish = FinishReason::kAbort;
+    return true;
+  }
   return false;
+}
+
+// Most tokens a row of `req` may generate when its prompt ends `columns`
+// positions into the context.
+int64_t row_limit(const GenerateRequest& req, const SamplingParams& params, int64_t context,
+                  int64_t columns) {
+  int64_t limit = std::min(params.max_new_tokens, context - columns);
+  if (req.max_new_tokens > 0) limit = std::min(limit, req.max_new_tokens);
+  return limit;
 }
 
 // Per-step sampling state for up to R rows, allocated once per wave: the last
@@ -146,9 +174,8 @@ void lm_head_into(const Model& model, const at::Tensor& hidden, at::Tensor out) 
 // buffers; the per-row draw runs in parallel over rows (each row owns its
 // random stream).
 void sample_step(const Model& model, StepBuffers& buf, int64_t B, const SamplingParams& params,
-                 const std::vector<GenerateRequest>& requests, std::vector<Row>& rows,
-                 const std::vector<int64_t>& live, std::vector<SampledToken>& sampled,
-                 std::vector<float>& policy_logprobs) {
+                 std::vector<Row>& rows, const std::vector<int64_t>& live,
+                 std::vector<SampledToken>& sampled, std::vector<float>& policy_logprobs) {
   const int64_t V = model.config.vocab_size;
   auto hidden = buf.hidden.narrow(0, 0, B);
   if (buf.fused) {
@@ -183,8 +210,8 @@ void sample_step(const Model& model, StepBuffers& buf, int64_t B, const Sampling
     sampling_logits.copy_(logits);
     for (int64_t b = 0; b < B; ++b) {
       const Row& row = rows[live[b]];
-      apply_penalties(sampling_logits.data_ptr<float>() + b * V, requests[row.request].prompt,
-                      row.out.tokens, params);
+      apply_penalties(sampling_logits.data_ptr<float>() + b * V, row.req->prompt, row.out.tokens,
+                      params);
     }
   }
   at::Tensor probs;
@@ -231,37 +258,40 @@ void share_prompt_columns(const std::vector<Row>& rows, const std::vector<int64_
 }
 
 // Generates `rows` (one slot each) to the end; as rows finish, rows from the
-// front of `waiting` take their slots and are appended to `rows`.
-void run_wave(const Model& model, const std::vector<GenerateRequest>& requests,
-              std::vector<Row>& rows, std::deque<Row>& waiting, const SamplingParams& params,
-              const GenerateOptions& options) {
+// front of `waiting` take their slots and are appended to `rows`. `refill`, if
+// set, may add rows to `waiting` between steps (generate_fed); the wave then
+// has options.max_batch slots however few rows it starts with.
+void run_wave(const Model& model, std::vector<Row>& rows, std::deque<Row>& waiting,
+              const SamplingParams& params, const GenerateOptions& options,
+              const std::function<void()>& refill) {
   at::NoGradGuard no_grad;
   const at::Device device = model.embed_tokens.device();
+  const int64_t context = model.config.max_position_embeddings;
+  const int64_t R0 = rows.size(), R = refill ? std::max(R0, options.max_batch) : R0;
   // A decode step of a tiny model is dozens of passes of a few microseconds;
   // waking a second thread for each costs more than it saves (model/gemm.h).
-  SerialScope serial(largest_step_flops(model.config, rows.size()) < kParallelMinFlops);
+  SerialScope serial(largest_step_flops(model.config, R) < kParallelMinFlops);
 
   // Distinct prompts of this wave, left-padded to P.
-  std::vector<size_t> prompts;                // request index per prompt slot
-  std::map<size_t, int64_t> slot_of_request;  // request -> prompt slot
+  std::vector<const GenerateRequest*> prompts;  // request per prompt slot
+  std::map<size_t, int64_t> slot_of_request;    // request -> prompt slot
   for (const Row& r : rows)
-    if (slot_of_request.emplace(r.request, prompts.size()).second) prompts.push_back(r.request);
+    if (slot_of_request.emplace(r.request, prompts.size()).second) prompts.push_back(r.req);
   int64_t P = 0;
-  for (size_t q : prompts) P = std::max<int64_t>(P, requests[q].prompt.size());
-  const int64_t U = prompts.size(), R = rows.size();
-  const int64_t new_tokens =
-      std::min(params.max_new_tokens, model.config.max_position_embeddings - P);
+  for (const GenerateRequest* q : prompts) P = std::max<int64_t>(P, q->prompt.size());
+  const int64_t U = prompts.size();
+  const int64_t new_tokens = std::min(params.max_new_tokens, context - P);
   // Columns beyond the wave's own let rows that join later (continuous
   // batching) fit: a row joining at column L needs L + its new tokens.
-  const int64_t capacity = P + new_tokens + (waiting.empty() ? 0 : new_tokens / 2);
+  const int64_t capacity = P + new_tokens + (waiting.empty() && !refill ? 0 : new_tokens / 2);
   for (Row& r : rows) {
-    r.limit = new_tokens;
+    r.limit = row_limit(*r.req, params, context, P);
     r.prompt_columns = P;
   }
 
   std::vector<int64_t> ids(U * P, 0), mask(U * P, 0);
   for (int64_t u = 0; u < U; ++u) {
-    const auto& prompt = requests[prompts[u]].prompt;
+    const auto& prompt = prompts[u]->prompt;
     const int64_t pad = P - static_cast<int64_t>(prompt.size());
     for (size_t t = 0; t < prompt.size(); ++t) {
       ids[u * P + pad + t] = prompt[t];
@@ -276,33 +306,35 @@ void run_wave(const Model& model, const std::vector<GenerateRequest>& requests,
   KVCache prefill = make_kv_cache(model, U, P);
   auto hidden =
       forward_hidden(model, prompt_ids, positions_from_mask(prompt_mask), prompt_mask, &prefill);
-  std::vector<int64_t> slot(R);
-  for (int64_t i = 0; i < R; ++i) slot[i] = slot_of_request[rows[i].request];
+  std::vector<int64_t> slot(R0);
+  for (int64_t i = 0; i < R0; ++i) slot[i] = slot_of_request[rows[i].request];
   auto row_slot = at::tensor(slot, long_opts).to(device);
   KVCache cache = make_kv_cache(model, R, capacity);
+  // The live rows are always the first B of these (R, ...) buffers, so a
+  // decode step allocates nothing the size of the cache or the vocabulary.
+  const std::vector<at::Tensor> all_keys = cache.keys, all_values = cache.values;
   for (size_t l = 0; l < cache.keys.size(); ++l) {
+    cache.keys[l] = all_keys[l].narrow(0, 0, R0);
+    cache.values[l] = all_values[l].narrow(0, 0, R0);
     cache.keys[l].narrow(2, 0, P).copy_(prefill.keys[l].index_select(0, row_slot));
     cache.values[l].narrow(2, 0, P).copy_(prefill.values[l].index_select(0, row_slot));
   }
   cache.length = P;
   prefill = KVCache();
-  // The live rows are always the first B of these (R, ...) buffers, so a
-  // decode step allocates nothing the size of the cache or the vocabulary.
-  const std::vector<at::Tensor> all_keys = cache.keys, all_values = cache.values;
   auto key_mask = at::zeros({R, capacity}, long_opts.device(device));
-  key_mask.narrow(1, 0, P).copy_(prompt_mask.index_select(0, row_slot));
+  key_mask.narrow(0, 0, R0).narrow(1, 0, P).copy_(prompt_mask.index_select(0, row_slot));
   StepBuffers buffers(model, R, params);
-  buffers.hidden.copy_(hidden.select(1, P - 1).index_select(0, row_slot));
+  buffers.hidden.narrow(0, 0, R0).copy_(hidden.select(1, P - 1).index_select(0, row_slot));
 
-  std::vector<int64_t> live(R);  // batch position -> row index
-  for (int64_t i = 0; i < R; ++i) live[i] = i;
+  std::vector<int64_t> live(R0);  // batch position -> row index
+  for (int64_t i = 0; i < R0; ++i) live[i] = i;
   std::vector<int64_t> next(R);
   std::vector<SampledToken> sampled(R);
   std::vector<float> policy_logprobs(R);
 
   while (!live.empty()) {
     int64_t B = live.size();
-    sample_step(model, buffers, B, params, requests, rows, live, sampled, policy_logprobs);
+    sample_step(model, buffers, B, params, rows, live, sampled, policy_logprobs);
     bool any_finished = false;
     for (int64_t b = 0; b < B; ++b) {
       Row& row = rows[live[b]];
@@ -310,8 +342,14 @@ void run_wave(const Model& model, const std::vector<GenerateRequest>& requests,
       row.out.tokens.push_back(sampled[b].token);
       row.out.logprobs.push_back(policy_logprobs[b]);
       row.out.sampling_logprobs.push_back(sampled[b].sampling_logprob);
-      if (options.on_token) options.on_token(row.request, row.sample, sampled[b].token);
+      if (options.on_token)
+        options.on_token(row.request, row.sample, sampled[b].token, policy_logprobs[b]);
       row.done = check_finished(row, params, options);
+      if (row.done && options.on_finish) {
+        if (options.decode && !row.has_text) row.out.text = options.decode(row.out.tokens);
+        row.has_text = true;
+        options.on_finish(row.request, row.sample, row.out);
+      }
       any_finished |= row.done;
     }
 
@@ -363,12 +401,12 @@ void run_wave(const Model& model, const std::vector<GenerateRequest>& requests,
     // column their first token will take (cache.length), earlier columns
     // masked; they sample that token with everyone else next step.
     const int64_t B_before = B;
+    if (refill && B < R && waiting.empty()) refill();
     while (B < R && !waiting.empty()) {
       const size_t q = waiting.front().request;
-      const auto& prompt = requests[q].prompt;
+      const auto& prompt = waiting.front().req->prompt;
       const int64_t p = prompt.size(), L = cache.length;
-      const int64_t limit =
-          std::min(params.max_new_tokens, model.config.max_position_embeddings - p);
+      const int64_t limit = row_limit(*waiting.front().req, params, context, p);
       if (p > L || L + limit > capacity) break;
       KVCache fresh = make_kv_cache(model, 1, p);
       auto ids = at::tensor(prompt, long_opts).view({1, p}).to(device);
@@ -401,37 +439,58 @@ void run_wave(const Model& model, const std::vector<GenerateRequest>& requests,
 
 }  // namespace
 
+void check_request(const Model& model, const GenerateRequest& request, const std::string& name) {
+  const auto& prompt = request.prompt;
+  if (prompt.empty()) fail(name, " is empty");
+  if (static_cast<int64_t>(prompt.size()) >= model.config.max_position_embeddings)
+    fail(name, " has ", prompt.size(), " tokens; the model context is ",
+         model.config.max_position_embeddings, " (no room to generate)");
+  if (request.n <= 0) fail(name, ": n must be > 0");
+  for (int64_t id : prompt)
+    if (id < 0 || id >= model.config.vocab_size)
+      fail(name, ": token id ", id, " is outside the vocabulary");
+}
+
+namespace {
+
+void check_options(const SamplingParams& params, const GenerateOptions& options,
+                   bool own_stop_strings) {
+  params.validate();
+  if ((!params.stop_strings.empty() || own_stop_strings) && !options.decode)
+    fail("stop strings need a tokenizer to decode the output");
+  if (options.max_batch <= 0) fail("max_batch must be > 0");
+}
+
+void push_rows(size_t id, const GenerateRequest& request, std::deque<Row>& waiting) {
+  for (int64_t i = 0; i < request.n; ++i)
+    waiting.push_back(Row{id,
+                          &request,
+                          i,
+                          SequenceRng(sample_seed(request.seed, i)),
+                          static_cast<int64_t>(request.prompt.size()),
+                          0,
+                          0,
+                          {}});
+}
+
+}  // namespace
+
 std::vector<std::vector<Completion>> generate(const Model& model,
                                               const std::vector<GenerateRequest>& requests,
                                               const SamplingParams& params,
                                               const GenerateOptions& options) {
-  params.validate();
-  if (!params.stop_strings.empty() && !options.decode)
-    fail("stop strings need a tokenizer to decode the output");
-  if (options.max_batch <= 0) fail("max_batch must be > 0");
+  bool own_stops = false;
   for (size_t q = 0; q < requests.size(); ++q) {
-    const auto& prompt = requests[q].prompt;
-    if (prompt.empty()) fail("prompt ", q, " is empty");
-    if (static_cast<int64_t>(prompt.size()) >= model.config.max_position_embeddings)
-      fail("prompt ", q, " has ", prompt.size(), " tokens; the model context is ",
-           model.config.max_position_embeddings, " (no room to generate)");
-    if (requests[q].n <= 0) fail("request ", q, ": n must be > 0");
-    for (int64_t id : prompt)
-      if (id < 0 || id >= model.config.vocab_size)
-        fail("prompt ", q, ": token id ", id, " is outside the vocabulary");
+    check_request(model, requests[q], cat("prompt ", q));
+    own_stops |= !requests[q].stop_strings.empty();
   }
+  check_options(params, options, own_stops);
 
   std::vector<std::vector<Completion>> results(requests.size());
   std::deque<Row> waiting;
   for (size_t q = 0; q < requests.size(); ++q) {
     results[q].resize(requests[q].n);
-    for (int64_t i = 0; i < requests[q].n; ++i)
-      waiting.push_back(Row{q,
-                            i,
-                            SequenceRng(sample_seed(requests[q].seed, i)),
-                            static_cast<int64_t>(requests[q].prompt.size()),
-                            0,
-                            {}});
+    push_rows(q, requests[q], waiting);
   }
   // A tiny model's decode step is too small to share between threads (run_wave
   // runs it on one), so its requests are split into one group per thread
@@ -461,7 +520,7 @@ std::vector<std::vector<Completion>> generate(const Model& model,
         wave.push_back(std::move(queue.front()));
         queue.pop_front();
       }
-      run_wave(model, requests, wave, queue, params, options);
+      run_wave(model, wave, queue, params, options, nullptr);
       for (Row& r : wave) {
         if (options.decode && !r.has_text) r.out.text = options.decode(r.out.tokens);
         results[r.request][r.sample] = std::move(r.out);
@@ -472,6 +531,30 @@ std::vector<std::vector<Completion>> generate(const Model& model,
     for (int64_t g = begin; g < end; ++g) run_group(groups[g]);
   });
   return results;
+}
+
+void generate_fed(const Model& model, const SamplingParams& params, const GenerateOptions& options,
+                  const std::function<std::vector<FedRequest>()>& feed) {
+  check_options(params, options, /*own_stop_strings=*/false);
+  std::deque<Row> waiting;
+  auto refill = [&] {
+    for (const FedRequest& f : feed()) {
+      check_request(model, *f.request, cat("request ", f.id));
+      if (!f.request->stop_strings.empty() && !options.decode)
+        fail("stop strings need a tokenizer to decode the output");
+      push_rows(f.id, *f.request, waiting);
+    }
+  };
+  refill();
+  while (!waiting.empty()) {
+    std::vector<Row> wave;
+    while (!waiting.empty() && static_cast<int64_t>(wave.size()) < options.max_batch) {
+      wave.push_back(std::move(waiting.front()));
+      waiting.pop_front();
+    }
+    run_wave(model, wave, waiting, params, options, refill);
+    if (waiting.empty()) refill();
+  }
 }
 
 }  // namespace r1

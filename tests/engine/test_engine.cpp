@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 
 #include "engine/generator.h"
 #include "engine/scoring.h"
@@ -171,7 +172,7 @@ TEST(Engine, FinishedSlotsAreRefilledWithWaitingRequests) {
   GenerateOptions two_slots;
   two_slots.max_batch = 2;
   std::vector<size_t> order;  // request of each emitted token, in emission order
-  two_slots.on_token = [&](size_t request, int64_t, int64_t) { order.push_back(request); };
+  two_slots.on_token = [&](size_t request, int64_t, int64_t, float) { order.push_back(request); };
   auto refilled = generate(model, requests, params, two_slots);
   for (size_t q = 0; q < requests.size(); ++q)
     EXPECT_EQ(refilled[q][0].tokens, one_batch[q][0].tokens) << "request " << q;
@@ -251,6 +252,110 @@ TEST(Engine, GenerationNeverRunsPastTheContext) {
   auto c = generate(model, {{std::vector<int64_t>(250, 3), 1, 0}}, params)[0][0];
   EXPECT_EQ(c.tokens.size(), 6u);
   EXPECT_EQ(c.finish, FinishReason::kLength);
+}
+
+// r1 serve's engine: requests handed in one per step join the running wave
+// (continuous batching), each gets exactly what generate gives it alone
+// (per-request seeds, max_new_tokens and stop strings), and the results come
+// through on_token / on_finish.
+using Key = std::pair<size_t, int64_t>;  // (request, sample)
+
+TEST(Engine, FedRequestsJoinTheRunningWaveAndMatchGenerate) {
+  Model model = fixture_model("qwen2-gqa");
+  const int64_t V = model.config.vocab_size;
+  std::vector<GenerateRequest> requests;
+  for (int i = 0; i < 6; ++i)
+    requests.push_back({random_prompt(3 + i % 3, V, 300 + i), 2, uint64_t(40 + i)});
+  requests[1].max_new_tokens = 5;
+  SamplingParams params;
+  params.max_new_tokens = 14;
+  params.top_p = 0.95f;
+  params.stop_token_ids = {3};
+  std::vector<std::vector<Completion>> expected;
+  for (const auto& r : requests) expected.push_back(generate(model, {r}, params)[0]);
+
+  size_t handed = 0, calls = 0;
+  std::map<Key, Completion> got;
+  std::map<Key, std::vector<int64_t>> streamed;
+  std::vector<size_t> order;  // request of each emitted token
+  GenerateOptions options;
+  options.max_batch = 16;
+  options.on_token = [&](size_t id, int64_t s, int64_t token, float) {
+    streamed[Key(id, s)].push_back(token);
+    order.push_back(id);
+  };
+  options.on_finish = [&](size_t id, int64_t s, const Completion& c) { got[Key(id, s)] = c; };
+  generate_fed(model, params, options, [&] {
+    ++calls;
+    std::vector<FedRequest> feed;
+    if (handed < requests.size()) feed.push_back({handed, &requests[handed]}), ++handed;
+    return feed;
+  });
+  ASSERT_EQ(handed, requests.size());
+  EXPECT_GT(calls, requests.size());
+  for (size_t q = 0; q < requests.size(); ++q)
+    for (int64_t s = 0; s < 2; ++s) {
+      ASSERT_TRUE(got.count({q, s})) << "request " << q << " sample " << s;
+      EXPECT_EQ(got[Key(q, s)].tokens, expected[q][s].tokens) << "request " << q << " sample " << s;
+      EXPECT_EQ(streamed[Key(q, s)], expected[q][s].tokens);
+    }
+  EXPECT_LE(got[Key(1, 0)].tokens.size(), 5u);
+  // Request 5 was generating while request 0 still was: one wave, not one after another.
+  auto first_of_5 = std::find(order.begin(), order.end(), size_t(5)) - order.begin();
+  auto last_of_0 = order.rend() - std::find(order.rbegin(), order.rend(), size_t(0)) - 1;
+  EXPECT_LT(first_of_5, last_of_0);
+}
+
+TEST(Engine, CancelledRequestsStopAtTheNextStep) {
+  Model model = fixture_model("qwen2-gqa");
+  const int64_t V = model.config.vocab_size;
+  std::vector<GenerateRequest> requests = {{random_prompt(4, V, 1), 3, 1},
+                                           {random_prompt(4, V, 2), 1, 2}};
+  SamplingParams params;
+  params.max_new_tokens = 40;
+  std::map<Key, Completion> got;
+  bool fed = false;
+  GenerateOptions options;
+  options.on_finish = [&](size_t id, int64_t s, const Completion& c) { got[Key(id, s)] = c; };
+  options.cancelled = [](size_t id) { return id == 0; };  // request 0's client left at once
+  generate_fed(model, params, options, [&] {
+    std::vector<FedRequest> feed;
+    if (!fed) feed = {{0, &requests[0]}, {1, &requests[1]}};
+    fed = true;
+    return feed;
+  });
+  for (int64_t s = 0; s < 3; ++s) {
+    EXPECT_EQ(got[Key(0, s)].finish, FinishReason::kAbort);
+    EXPECT_EQ(got[Key(0, s)].tokens.size(), 1u);
+  }
+  EXPECT_EQ(got[Key(1, 0)].tokens.size(), 40u);
+  EXPECT_EQ(got[Key(1, 0)].finish, FinishReason::kLength);
+}
+
+TEST(Engine, PerRequestStopStringsCutOnlyTheirRequest) {
+  Model model = fixture_model("qwen2-gqa");
+  const int64_t V = model.config.vocab_size;
+  GenerateRequest plain{random_prompt(5, V, 9), 1, 0};
+  SamplingParams params;
+  params.temperature = 0.0f;
+  params.max_new_tokens = 12;
+  GenerateOptions options;
+  // Token ids as text, so a stop string can name one.
+  options.decode = [](const std::vector<int64_t>& ids) {
+    std::string s;
+    for (int64_t id : ids) s += "<" + std::to_string(id) + ">";
+    return s;
+  };
+  auto free_run = generate(model, {plain}, params, options)[0][0];
+  GenerateRequest stopped = plain;
+  stopped.stop_strings = {"<" + std::to_string(free_run.tokens[3]) + ">"};
+  auto both = generate(model, {plain, stopped}, params, options);
+  EXPECT_EQ(both[0][0].tokens, free_run.tokens);
+  EXPECT_EQ(both[1][0].finish, FinishReason::kStop);
+  EXPECT_EQ(both[1][0].text,
+            options.decode(std::vector<int64_t>(
+                free_run.tokens.begin(),
+                std::find(free_run.tokens.begin(), free_run.tokens.end(), free_run.tokens[3]))));
 }
 
 }  // namespace

@@ -94,7 +94,7 @@ int cmd_generate(const Args& args) {
     GenerateRequest request{tok.encode(text, !p.on("--chat")), n, seed};
     StreamDecoder stream(tok, /*skip_special_tokens=*/true);
     if (n == 1)
-      options.on_token = [&](size_t, int64_t, int64_t id) {
+      options.on_token = [&](size_t, int64_t, int64_t id, float) {
         std::cout << stream.put(id) << std::flush;
       };
     auto results = generate(model, {request}, params, options);

@@ -22,5 +22,6 @@ int cmd_eval(const Args& args);
 int cmd_sample(const Args& args);
 int cmd_pipeline(const Args& args);
 int cmd_plot(const Args& args);
+int cmd_serve(const Args& args);
 
 }  // namespace r1

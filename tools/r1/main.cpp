@@ -46,6 +46,7 @@ const Command kCommands[] = {
     {"eval", nullptr, "pass@1, cons@k, pass@k of a model on a JSONL benchmark"},
     {"sample", nullptr, "rejection sampling: keep verified completions as SFT JSONL"},
     {"pipeline", nullptr, "run ordered sft/train/sample/eval stages from one TOML file"},
+    {"serve", nullptr, "OpenAI-compatible HTTP server on the rollout engine"},
     {"plot", r1::cmd_plot, "draw a GRPO run's curves (reward, accuracy, length, thinking) as PNG"},
 };
 

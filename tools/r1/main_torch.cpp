@@ -18,6 +18,7 @@ const Command kCommands[] = {
     {"init", r1::cmd_init},   {"info", r1::cmd_info},     {"score", r1::cmd_score},
     {"train", r1::cmd_train}, {"sft", r1::cmd_sft},       {"generate", r1::cmd_generate},
     {"eval", r1::cmd_eval},   {"sample", r1::cmd_sample}, {"pipeline", r1::cmd_pipeline},
+    {"serve", r1::cmd_serve},
 };
 
 }  // namespace
@@ -31,6 +32,6 @@ int main(int argc, char** argv) {
     return r1::run_command(c.name, c.run, r1::Args(argv + 2, argv + argc));
   }
   std::cerr << "r1-torch: expected one of init, info, score, train, sft, generate, eval, sample, "
-               "pipeline (r1 --help lists every command)\n";
+               "pipeline, serve (r1 --help lists every command)\n";
   return 1;
 }
