@@ -2,6 +2,7 @@
 
 #include "util/error.h"
 #include "util/io.h"
+#include "util/metrics_sink.h"
 
 namespace r1 {
 
@@ -95,6 +96,9 @@ FieldTable TrainConfig::fields() {
       {"train.output_dir", &output_dir, "run directory", "TRL output_dir"},
       {"train.log_samples", &log_samples, "completions per step in samples.jsonl",
        "TRL log_completions"},
+      {"train.report_to", &report_to,
+       "loggers besides metrics.jsonl: [\"tensorboard\"] (OUTPUT_DIR/tensorboard) or []",
+       "TRL report_to"},
   };
   add_prompt_fields(t, prompt);
   add_checkpoint_fields(t, checkpoints);
@@ -107,6 +111,7 @@ void TrainConfig::validate() const {
   if (data_path.empty()) fail("data.path is required");
   prompt.validate();
   checkpoints.validate();
+  check_report_to(report_to);
   if (scale_rewards != "group" && scale_rewards != "batch" && scale_rewards != "none")
     fail("rl.scale_rewards: unknown '", scale_rewards, "' (group, batch, none)");
   advantage_estimator_fn();  // throws for an unknown estimator

@@ -69,6 +69,8 @@ struct TrainConfig {
   std::string output_dir = "runs/grpo";
   CheckpointPolicy checkpoints;
   int64_t log_samples = 2;  // completions per step written to samples.jsonl
+  // TRL's report_to: ["tensorboard"] also writes OUTPUT_DIR/tensorboard; [] = none.
+  nlohmann::json report_to = nlohmann::json::array();
   // [[rewards]]
   std::vector<RewardSpec> rewards;
 

@@ -23,6 +23,7 @@
 #include "util/error.h"
 #include "util/interrupt.h"
 #include "util/io.h"
+#include "util/metrics_sink.h"
 #include "util/run_dir.h"
 #include "util/schedule.h"
 
@@ -133,6 +134,7 @@ class Trainer {
       std::ofstream(c_.output_dir + "/samples.jsonl", std::ios::trunc);
     }
     write_file_atomic(c_.output_dir + "/config.toml", dump_train_config(c_));
+    sinks_ = make_metrics_sinks(c_.report_to, c_.output_dir);
   }
 
   std::vector<nlohmann::json> run() {
@@ -184,6 +186,7 @@ class Trainer {
   std::vector<at::Tensor> params_;
   std::unique_ptr<torch::optim::AdamW> optimizer_;
   std::vector<int64_t> stop_ids_;
+  std::vector<std::unique_ptr<MetricsSink>> sinks_;  // train.report_to
   int64_t step_ = 0, updates_ = 0;
 
   void log(const std::string& s) {
@@ -193,6 +196,11 @@ class Trainer {
   void append_line(const std::string& file, const nlohmann::json& j) {
     std::ofstream out(c_.output_dir + "/" + file, std::ios::app);
     out << j.dump() << "\n";
+    for (auto& sink : sinks_)
+      if (file == "metrics.jsonl")
+        sink->metrics(j);
+      else
+        sink->sample(j);
   }
 
   // On resume, drop lines past the checkpoint so the files match an

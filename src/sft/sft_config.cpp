@@ -2,6 +2,7 @@
 
 #include "util/error.h"
 #include "util/io.h"
+#include "util/metrics_sink.h"
 
 namespace r1 {
 
@@ -43,6 +44,9 @@ FieldTable SftConfig::fields() {
       {"train.seed", &seed, "seed for data order", "TRL seed"},
       {"train.output_dir", &output_dir, "run directory", "TRL output_dir"},
       {"train.eval_every", &eval_every, "eval_loss every N steps (0 = end only)", "TRL eval_steps"},
+      {"train.report_to", &report_to,
+       "loggers besides metrics.jsonl: [\"tensorboard\"] (OUTPUT_DIR/tensorboard) or []",
+       "TRL report_to"},
       {"distill.teacher", &teacher_path,
        "teacher model for logit distillation ('' = plain SFT; same tokenizer required)"},
       {"distill.kd_weight", &kd_weight,
@@ -56,6 +60,7 @@ FieldTable SftConfig::fields() {
 
 void SftConfig::validate() const {
   checkpoints.validate();
+  check_report_to(report_to);
   if (model_path.empty()) fail("model.path is required");
   if (data_path.empty()) fail("data.path is required");
   if (template_name != "chat" && template_name != "r1_zero" && template_name != "raw")

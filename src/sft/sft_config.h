@@ -42,6 +42,8 @@ struct SftConfig {
   std::string output_dir = "runs/sft";
   CheckpointPolicy checkpoints;
   int64_t eval_every = 0;  // 0 = only at the end (if data.eval_path is set)
+  // TRL's report_to: ["tensorboard"] also writes OUTPUT_DIR/tensorboard; [] = none.
+  nlohmann::json report_to = nlohmann::json::array();
   // [distill] optional logit distillation (sft_loss.h): per trained token,
   // (1 - kd_weight) * CE + kd_weight * T^2 * KL(teacher || student) at T.
   std::string teacher_path;     // "" = plain SFT; same tokenizer and vocab size as the model

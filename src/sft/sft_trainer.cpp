@@ -18,6 +18,7 @@
 #include "util/error.h"
 #include "util/interrupt.h"
 #include "util/io.h"
+#include "util/metrics_sink.h"
 #include "util/run_dir.h"
 
 namespace r1 {
@@ -84,6 +85,7 @@ class SftTrainer {
       std::ofstream(c_.output_dir + "/metrics.jsonl", std::ios::trunc);
     }
     write_file_atomic(c_.output_dir + "/config.toml", dump_sft_config(c_));
+    sinks_ = make_metrics_sinks(c_.report_to, c_.output_dir);
     log(cat(with_commas(train_.size()), " examples, ", steps_per_epoch_, " steps per epoch, ",
             total_steps_, " steps"));
   }
@@ -127,7 +129,8 @@ class SftTrainer {
   int64_t step_ = 0;  // optimizer steps done
   int64_t planned_epoch_ = -1;
   std::vector<std::vector<int64_t>> plan_;
-  Model teacher_;  // loaded only when distilling
+  Model teacher_;                                    // loaded only when distilling
+  std::vector<std::unique_ptr<MetricsSink>> sinks_;  // train.report_to
 
   bool distilling() const { return !c_.teacher_path.empty() && c_.kd_weight > 0; }
 
@@ -174,6 +177,7 @@ class SftTrainer {
   void append_metrics(const nlohmann::json& j) {
     std::ofstream out(c_.output_dir + "/metrics.jsonl", std::ios::app);
     out << j.dump() << "\n";
+    for (auto& sink : sinks_) sink->metrics(j);
   }
 
   const std::vector<int64_t>& step_examples(int64_t step) {
