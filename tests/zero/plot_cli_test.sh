@@ -1,7 +1,8 @@
 #!/bin/sh
 # r1 plot end to end: a PNG from a run's metrics (held-out accuracy only on
-# some lines, an old run without think_fraction), and clear errors for a
-# missing run and a broken metrics line.
+# some lines, an old run without think_fraction), an SFT run's, smoothing, and
+# clear errors for a missing run, a broken metrics line and metrics with
+# nothing to draw.
 # usage: plot_cli_test.sh R1 WORKDIR
 set -eu
 R1=$1
@@ -31,4 +32,27 @@ grep -q "missing/metrics.jsonl" "$W/err.txt" || fail "error does not name the fi
 printf '{"step":1,"reward":0.5}\n{"step":2,"rew\n' > "$W/bad/metrics.jsonl"
 if "$R1" plot "$W/bad" 2> "$W/err.txt"; then fail "broken line accepted"; fi
 grep -q "bad/metrics.jsonl:2: not valid JSON" "$W/err.txt" || fail "error: $(cat "$W/err.txt")"
+# Every metric of the GRPO lines: reward(+std), accuracy(+eval), length (mean,min,max),
+# think_fraction = 4 panels, 7 series.
+grep -q "(4 panels, 7 series)" "$W/out.txt" || fail "panels: $(cat "$W/out.txt")"
+
+mkdir -p "$W/sft"
+cat > "$W/sft/metrics.jsonl" <<'J'
+{"step":1,"loss":2.5,"grad_norm":1.5,"lr":1e-5,"tokens_per_second":900,"time":0.2}
+{"step":2,"loss":2.1,"grad_norm":1.2,"lr":2e-5,"tokens_per_second":950,"time":0.2,"eval_loss":2.3}
+{"step":3,"loss":1.8,"grad_norm":1.1,"lr":3e-5,"tokens_per_second":990,"time":0.2}
+J
+"$R1" plot "$W/sft" --smooth 0.6 > "$W/out.txt" || fail "SFT run"
+grep -q "(5 panels, 6 series)" "$W/out.txt" || fail "SFT panels: $(cat "$W/out.txt")"
+[ "$(wc -c < "$W/sft/curves.png")" -gt 20000 ] || fail "SFT PNG suspiciously small"
+if "$R1" plot "$W/sft" --smooth 1 2> "$W/err.txt"; then fail "--smooth 1 accepted"; fi
+grep -q "smooth must be in" "$W/err.txt" || fail "error: $(cat "$W/err.txt")"
+
+mkdir -p "$W/steps"
+printf '{"step":1}\n{"step":2,"note":"x"}\n' > "$W/steps/metrics.jsonl"
+if "$R1" plot "$W/steps" 2> "$W/err.txt"; then fail "metrics without numbers accepted"; fi
+grep -q "steps/metrics.jsonl: no numeric metrics" "$W/err.txt" || fail "error: $(cat "$W/err.txt")"
+mkdir -p "$W/empty" && : > "$W/empty/metrics.jsonl"
+if "$R1" plot "$W/empty" 2> "$W/err.txt"; then fail "empty metrics accepted"; fi
+grep -q "empty/metrics.jsonl: no metrics yet" "$W/err.txt" || fail "error: $(cat "$W/err.txt")"
 echo "plot cli: ok"

@@ -47,7 +47,7 @@ const Command kCommands[] = {
     {"sample", nullptr, "rejection sampling: keep verified completions as SFT JSONL"},
     {"pipeline", nullptr, "run ordered sft/train/sample/eval stages from one TOML file"},
     {"serve", nullptr, "OpenAI-compatible HTTP server on the rollout engine"},
-    {"plot", r1::cmd_plot, "draw a GRPO run's curves (reward, accuracy, length, thinking) as PNG"},
+    {"plot", r1::cmd_plot, "draw every metric a run logged (GRPO or SFT) as one PNG"},
 };
 
 void print_usage() {
