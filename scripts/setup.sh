@@ -18,6 +18,7 @@ PACKAGES=(
   libcpp-httplib-dev      # r1 serve, r1 dashboard: the HTTP server
   libjs-dygraphs          # r1 dashboard: its charts (served locally, no CDN)
   python3-venv            # scripts/venv.sh: the tests' reference packages (openai, tensorboard)
+  chromium                # tests/serve/dashboard_test.py: the dashboard in a headless browser
 )
 
 missing=()

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <iostream>
 #include <thread>
 
 #include "util/error.h"
@@ -65,6 +66,13 @@ void run_until_signal(HttpServer& server) {
   watcher.join();
   sigaction(SIGINT, &old_int, nullptr);
   sigaction(SIGTERM, &old_term, nullptr);
+}
+
+void listen_until_signal(HttpServer& server, const std::string& host, int port,
+                         const std::string& what) {
+  const int bound = server.bind(host, port);
+  std::cout << what << " on http://" << host << ":" << bound << std::endl;
+  run_until_signal(server);
 }
 
 }  // namespace r1

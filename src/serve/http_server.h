@@ -34,4 +34,9 @@ class HttpServer {
 // Serves `server` until SIGINT or SIGTERM, then stops it and returns.
 void run_until_signal(HttpServer& server);
 
+// Binds host:port, prints "WHAT on http://HOST:PORT" (with the port bound:
+// tests read it from this line), then run_until_signal.
+void listen_until_signal(HttpServer& server, const std::string& host, int port,
+                         const std::string& what);
+
 }  // namespace r1

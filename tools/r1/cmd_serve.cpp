@@ -1,5 +1,6 @@
-// r1 serve: an OpenAI-compatible HTTP server on the rollout engine.
-// docs/serve.md has the details.
+// r1 serve: an OpenAI-compatible HTTP server on the rollout engine (--model)
+// and/or the live training dashboard (--runs; cmd_dashboard.cpp is the
+// dashboard alone, without libtorch). docs/serve.md has the details.
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -9,6 +10,7 @@
 #include "commands.h"
 #include "engine/generator.h"
 #include "model/checkpoint.h"
+#include "serve/dashboard.h"
 #include "serve/engine_worker.h"
 #include "serve/http_server.h"
 #include "serve/openai_routes.h"
@@ -18,30 +20,16 @@
 
 namespace r1 {
 
-namespace {
-
-void add_common_flags(ArgParser& p) {
-  p.add("--host", "ADDR", "address to listen on (0.0.0.0 exposes it to the network)", "127.0.0.1");
-  p.add("--port", "N", "port (0 = any free one, printed at start)", "8000");
-}
-
-// Binds, says where (tests read the port from this line), serves until Ctrl-C.
-void listen(HttpServer& server, const ArgParser& p, const std::string& what) {
-  const int port = server.bind(p.str("--host"), static_cast<int>(p.i64("--port")));
-  std::cout << what << " on http://" << p.str("--host") << ":" << port << std::endl;
-  run_until_signal(server);
-}
-
-}  // namespace
-
 int cmd_serve(const Args& args) {
-  ArgParser p("r1 serve --model DIR [flags]",
+  ArgParser p("r1 serve --model DIR [flags]   |   r1 serve --runs DIR [--runs DIR ...]",
               "OpenAI-compatible server (/v1/chat/completions, /v1/completions, /v1/models,\n"
               "/health) on the rollout engine: concurrent requests share its continuous\n"
-              "batching.");
-  p.add("--model", "DIR", "model directory (Hugging Face layout, or a checkpoint)", "", true);
+              "batching. With --runs, also (or only) the live training dashboard at /.");
+  p.add("--model", "DIR", "model directory (Hugging Face layout, or a checkpoint)");
+  p.add_repeated("--runs", "DIR", "run directory to show on the dashboard (repeatable)");
   p.add("--tokenizer", "DIR", "tokenizer directory (default: the model's)");
-  add_common_flags(p);
+  p.add("--host", "ADDR", "address to listen on (0.0.0.0 exposes it to the network)", "127.0.0.1");
+  p.add("--port", "N", "port (0 = any free one, printed at start)", "8000");
   p.add("--served-model-name", "NAME", "model id clients use (default: the directory's name)");
   p.add("--api-key", "KEY", "require 'Authorization: Bearer KEY' on /v1/ routes");
   p.add("--max-tokens", "N", "most new tokens a request may ask for (sizes the KV cache)", "1024");
@@ -51,6 +39,8 @@ int cmd_serve(const Args& args) {
         "deepseek_r1: return the <think> part as reasoning_content (as vLLM does)");
   p.add("--threads", "N", "connections served at once (default: 2 x batch + 8)");
   if (!p.parse(args)) return 0;
+  if (!p.given("--model") && p.all("--runs").empty())
+    fail("give --model DIR (the API) and/or --runs DIR (the dashboard)");
 
   const int64_t batch = p.i64("--batch");
   if (batch <= 0) fail("--batch must be > 0");
@@ -62,7 +52,7 @@ int cmd_serve(const Args& args) {
   std::optional<Model> model;
   std::optional<ChatTemplate> chat_template;
   std::unique_ptr<EngineWorker> engine;
-  {
+  if (p.given("--model")) {
     const std::string dir = p.str("--model");
     tok = Tokenizer::load(p.given("--tokenizer") ? p.str("--tokenizer") : dir);
     model = load_model(dir, at::kCPU);
@@ -102,7 +92,9 @@ int cmd_serve(const Args& args) {
     std::cerr << "r1 serve: " << o.limits.model_name << " (" << model->config.model_type
               << ", context " << o.limits.context << ", batch " << batch << ")\n";
   }
-  listen(server, p, "r1 serve: listening");
+  if (!p.all("--runs").empty()) add_dashboard_routes(server, p.all("--runs"));
+  listen_until_signal(server, p.str("--host"), static_cast<int>(p.i64("--port")),
+                      "r1 serve: listening");
   return 0;
 }
 

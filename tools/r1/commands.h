@@ -23,5 +23,6 @@ int cmd_sample(const Args& args);
 int cmd_pipeline(const Args& args);
 int cmd_plot(const Args& args);
 int cmd_serve(const Args& args);
+int cmd_dashboard(const Args& args);
 
 }  // namespace r1

@@ -1,6 +1,6 @@
 // r1: the command users run. It is linked without libtorch and runs the
 // commands that do not need it (help, verify, tokenize, tokenizer, data,
-// plot) itself; it hands every other command to r1-torch, the binary beside
+// plot, dashboard) itself; it hands every other command to r1-torch, the binary beside
 // it, with one exec.
 //
 // Why two binaries: loading libtorch (~290 shared libraries, their
@@ -47,6 +47,7 @@ const Command kCommands[] = {
     {"sample", nullptr, "rejection sampling: keep verified completions as SFT JSONL"},
     {"pipeline", nullptr, "run ordered sft/train/sample/eval stages from one TOML file"},
     {"serve", nullptr, "OpenAI-compatible HTTP server on the rollout engine"},
+    {"dashboard", r1::cmd_dashboard, "live training dashboard of run directories in a browser"},
     {"plot", r1::cmd_plot, "draw every metric a run logged (GRPO or SFT) as one PNG"},
 };
 
