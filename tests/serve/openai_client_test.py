@@ -182,12 +182,17 @@ def main():
           "completion logprobs")
     print(f"logprobs: {len(content)} tokens, mean {sum(t.logprob for t in content)/len(content):.3f}")
 
+    # Greedy replies to compare the reasoning split with (the demo model often
+    # closes a </think> it never opened, as R1's template leaves <think> open).
+    plain_texts = {q: client.chat.completions.create(
+        model=name, messages=[{"role": "user", "content": q}], temperature=0,
+        max_tokens=MAX_TOKENS).choices[0].message.content for q in REASONING_PROMPTS}
     malformed(server, client, name)
     disconnect(server, name)
     load_test(server, name)
     server.stop()
 
-    keyed = Server("--api-key", "sesame")
+    keyed = Server("--api-key", "sesame", "--reasoning-parser", "deepseek_r1")
     try:
         keyed.client("wrong").models.list()
         raise AssertionError("a wrong API key was accepted")
@@ -195,9 +200,47 @@ def main():
         check(e.status_code == 401, "401")
     check(keyed.client("sesame").models.list().data[0].id == "base", "right key")
     check(keyed.raw("GET", "/health")[0] == 200, "/health needs no key")
-    keyed.stop()
     print("api key: 401 without, 200 with")
+    reasoning(keyed.client("sesame"), name, plain_texts)
+    keyed.stop()
     print("openai client test: ok")
+
+
+REASONING_PROMPTS = ["Compute 1234 + 5678", "12 + 34", "What is 1 + 2?", "Compute 1000 + 2000",
+                     "Compute 12 + 34"]
+
+
+def vllm_deepseek_r1_split(text):
+    """vLLM's DeepSeekR1ReasoningParser.extract_reasoning_content."""
+    parts = text.partition("<think>")
+    text = parts[2] if parts[1] else parts[0]
+    if "</think>" not in text:
+        return text, None
+    reasoning, _, content = text.partition("</think>")
+    return reasoning, content or None
+
+
+def reasoning(client, name, plain_texts):
+    """--reasoning-parser deepseek_r1: reasoning_content / content as vLLM splits them."""
+    closed = 0
+    for q, plain in plain_texts.items():
+        want = vllm_deepseek_r1_split(plain)
+        closed += want[1] is not None or "</think>" in plain
+        r = client.chat.completions.create(model=name, messages=[{"role": "user", "content": q}],
+                                           temperature=0, max_tokens=MAX_TOKENS)
+        msg = r.choices[0].message
+        got = (msg.model_extra.get("reasoning_content"), msg.content)
+        check(got == want, f"{q}: split {got} != vLLM's {want}")
+        r_text, c_text = "", ""
+        for chunk in client.chat.completions.create(
+                model=name, messages=[{"role": "user", "content": q}], temperature=0,
+                max_tokens=MAX_TOKENS, stream=True):
+            for c in chunk.choices:
+                r_text += (c.delta.model_extra or {}).get("reasoning_content") or ""
+                c_text += c.delta.content or ""
+        check((r_text, c_text or None) == want, f"{q}: streamed split {(r_text, c_text)} != {want}")
+    check(closed > 1, "fewer than 2 replies closed a </think>: the split was not exercised")
+    print(f"reasoning split: {len(plain_texts)} replies ({closed} with </think>) as vLLM splits them")
 
 
 def malformed(server, client, name):
