@@ -32,6 +32,8 @@ def main(run_dir):
     got = {}
     for tag in acc.Tags()["scalars"]:
         for e in acc.Scalars(tag):
+            if (tag, e.step) in got:
+                sys.exit(f"{tag} at step {e.step}: logged twice (a resumed run's leftovers?)")
             got[(tag, e.step)] = e.value
     want = {}
     with open(os.path.join(run_dir, "metrics.jsonl")) as f:

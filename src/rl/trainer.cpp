@@ -134,7 +134,7 @@ class Trainer {
       std::ofstream(c_.output_dir + "/samples.jsonl", std::ios::trunc);
     }
     write_file_atomic(c_.output_dir + "/config.toml", dump_train_config(c_));
-    sinks_ = make_metrics_sinks(c_.report_to, c_.output_dir);
+    sinks_ = make_metrics_sinks(c_.report_to, c_.output_dir, step_);
   }
 
   std::vector<nlohmann::json> run() {

@@ -85,7 +85,7 @@ class SftTrainer {
       std::ofstream(c_.output_dir + "/metrics.jsonl", std::ios::trunc);
     }
     write_file_atomic(c_.output_dir + "/config.toml", dump_sft_config(c_));
-    sinks_ = make_metrics_sinks(c_.report_to, c_.output_dir);
+    sinks_ = make_metrics_sinks(c_.report_to, c_.output_dir, step_);
     log(cat(with_commas(train_.size()), " examples, ", steps_per_epoch_, " steps per epoch, ",
             total_steps_, " steps"));
   }

@@ -109,7 +109,7 @@ std::string tfrecord(const std::string& data) {
          little_endian<uint32_t>(masked_crc(data));
 }
 
-TensorBoardWriter::TensorBoardWriter(const std::string& log_dir) {
+TensorBoardWriter::TensorBoardWriter(const std::string& log_dir, int64_t resumed_after) {
   make_dirs(log_dir);
   const auto now = std::chrono::system_clock::now().time_since_epoch();
   path_ = cat(log_dir, "/events.out.tfevents.",
@@ -118,6 +118,8 @@ TensorBoardWriter::TensorBoardWriter(const std::string& log_dir) {
   out_.open(path_, std::ios::binary | std::ios::app);
   if (!out_) fail(path_, ": cannot create the TensorBoard event file");
   write_event(event(0, bytes_field(3, "brain.Event:2")));
+  // Event.session_log = 7: SessionLog {status = 1: START = 1}.
+  if (resumed_after > 0) write_event(event(resumed_after + 1, bytes_field(7, varint_field(1, 1))));
   out_.flush();
 }
 
@@ -208,11 +210,13 @@ void check_report_to(const std::string& report_to) {
 }
 
 std::vector<std::unique_ptr<MetricsSink>> make_metrics_sinks(const std::string& report_to,
-                                                             const std::string& output_dir) {
+                                                             const std::string& output_dir,
+                                                             int64_t resumed_after) {
   std::vector<std::unique_ptr<MetricsSink>> sinks;
   for (const auto& name : report_names(report_to))
     if (name == "tensorboard")
-      sinks.push_back(std::make_unique<TensorBoardWriter>(output_dir + "/tensorboard"));
+      sinks.push_back(
+          std::make_unique<TensorBoardWriter>(output_dir + "/tensorboard", resumed_after));
   return sinks;
 }
 

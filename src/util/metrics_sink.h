@@ -22,9 +22,14 @@ class MetricsSink {
 // here: no protobuf or TensorFlow dependency) in `log_dir`: every number of a
 // metrics line as a scalar at its step (nested objects as "a/b": time/rollout),
 // each step's samples as one markdown text summary "samples".
+//
+// A resumed run (`resumed_after` = the checkpoint's step) starts its new file
+// with a SessionLog START at the next step: TensorBoard then drops what an
+// earlier file logged from that step on (lines the interrupted run wrote past
+// its checkpoint, which metrics.jsonl also drops), as it does for TF's own.
 class TensorBoardWriter : public MetricsSink {
  public:
-  explicit TensorBoardWriter(const std::string& log_dir);
+  explicit TensorBoardWriter(const std::string& log_dir, int64_t resumed_after = 0);
   ~TensorBoardWriter() override;
 
   void metrics(const nlohmann::json& line) override;
@@ -45,9 +50,11 @@ class TensorBoardWriter : public MetricsSink {
 
 // The sinks of train.report_to: "tensorboard", "none" or "" (none), or a
 // comma list; Error naming anything else. TensorBoard logs go to
-// OUTPUT_DIR/tensorboard.
+// OUTPUT_DIR/tensorboard. `resumed_after`: the step a resumed run continues
+// from (0 for a fresh run).
 std::vector<std::unique_ptr<MetricsSink>> make_metrics_sinks(const std::string& report_to,
-                                                             const std::string& output_dir);
+                                                             const std::string& output_dir,
+                                                             int64_t resumed_after);
 
 // Checks a report_to value (for config validation, before a run starts).
 void check_report_to(const std::string& report_to);

@@ -24,6 +24,22 @@ rm -rf "$W" && mkdir -p "$W" && cd "$SRC"
   { cat "$W/sft.log"; fail "r1 sft"; }
 "$PY" tools/tensorboard_check.py "$W/sft" || fail "SFT event files"
 
+# A resumed run: the interrupted one logged step 3 past its step-2 checkpoint
+# (metrics.jsonl is trimmed to step 2 on resume); TensorBoard must show each
+# step once, equal to the continued metrics.jsonl, not step 3 twice.
+sft_cut() {
+  "$R1" sft examples/sft/cold_start.toml --set model.path="$W/model" --set train.output_dir="$W/cut" \
+    --set train.max_steps=4 --set train.checkpoint_every=2 --set train.report_to=tensorboard \
+    "$@" 2> "$W/cut.log" || { cat "$W/cut.log"; fail "r1 sft (cut) $*"; }
+}
+sft_cut
+rm -rf "$W/cut/checkpoints/step-4"
+head -3 "$W/cut/metrics.jsonl" > "$W/cut3" && mv "$W/cut3" "$W/cut/metrics.jsonl"
+sleep 1  # event files are read in name order, and their names hold the second they were made
+sft_cut --resume
+[ "$(ls "$W/cut/tensorboard" | wc -l)" -eq 2 ] || fail "expected 2 event files"
+"$PY" tools/tensorboard_check.py "$W/cut" || fail "resumed SFT event files"
+
 # The check can fail: a metrics line that no longer matches its event file.
 sed -i '2s/"loss":[0-9.e-]*/"loss":123.5/' "$W/sft/metrics.jsonl"
 if "$PY" tools/tensorboard_check.py "$W/sft" 2> "$W/err.txt"; then fail "a changed loss passed"; fi

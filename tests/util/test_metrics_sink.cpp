@@ -45,8 +45,8 @@ TEST(MetricsSink, ReportToTakesTensorboardNoneOrAList) {
   }
   const auto dir = std::filesystem::temp_directory_path() / "r1_metrics_sink_test";
   std::filesystem::remove_all(dir);
-  EXPECT_TRUE(make_metrics_sinks("none", dir.string()).empty());
-  auto sinks = make_metrics_sinks("tensorboard", dir.string());
+  EXPECT_TRUE(make_metrics_sinks("none", dir.string(), 0).empty());
+  auto sinks = make_metrics_sinks("tensorboard", dir.string(), 0);
   ASSERT_EQ(sinks.size(), 1u);
   sinks[0]->metrics({{"step", 1}, {"loss", 0.5}});
   sinks.clear();
