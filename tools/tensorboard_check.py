@@ -1,5 +1,6 @@
-"""Reads a run's TensorBoard event files back with TensorBoard's own reader
-(the `tensorboard` PyPI package's EventAccumulator) and checks them against
+"""Reads a run's TensorBoard event files back with TensorBoard's own readers
+(the `tensorboard` PyPI package's EventAccumulator, and the plugin
+accumulator its UI reads through) and checks them against
 the run's metrics.jsonl: every number of every line (nested objects as
 "a/b") is a scalar at that line's step, equal up to float32 rounding, and
 nothing else is; each step of samples.jsonl is a "samples" text holding its
@@ -12,7 +13,7 @@ import os
 import sys
 
 import numpy as np
-from tensorboard.backend.event_processing import event_accumulator
+from tensorboard.backend.event_processing import event_accumulator, plugin_event_accumulator
 
 
 def flatten(obj, prefix=""):
@@ -65,6 +66,14 @@ def main(run_dir):
                 if text is None or s["completion"] not in text:
                     sys.exit(f"step {s['step']}: sample text missing from TensorBoard")
         texts = len(by_step)
+    # What TensorBoard's UI reads (the plugin accumulator, scalars migrated to
+    # tensors): the same scalar tags, and the samples under the text plugin.
+    ui = plugin_event_accumulator.EventAccumulator(logdir, size_guidance={"tensors": 0})
+    ui.Reload()
+    if set(ui.PluginTagToContent("scalars")) != {tag for tag, _ in want}:
+        sys.exit(f"TensorBoard's scalars plugin sees {sorted(ui.PluginTagToContent('scalars'))}")
+    if texts and list(ui.PluginTagToContent("text")) != ["samples"]:
+        sys.exit(f"TensorBoard's text plugin sees {list(ui.PluginTagToContent('text'))}")
     steps = len({step for _, step in want})
     print(f"tensorboard: {len(want)} scalars over {steps} steps equal metrics.jsonl, "
           f"{texts} sample texts")
