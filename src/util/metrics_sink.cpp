@@ -187,29 +187,27 @@ void TensorBoardWriter::flush_samples() {
 
 namespace {
 
-std::vector<std::string> report_names(const std::string& report_to) {
+// The loggers of report_to: an array of names, "none" standing for nothing.
+std::vector<std::string> report_names(const nlohmann::json& report_to) {
+  if (!report_to.is_array())
+    fail("train.report_to must be an array of logger names, e.g. [\"tensorboard\"] or []");
   std::vector<std::string> names;
-  std::stringstream in(report_to);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    const size_t a = item.find_first_not_of(" \t"), b = item.find_last_not_of(" \t");
-    if (a == std::string::npos) continue;
-    item = item.substr(a, b - a + 1);
-    if (item != "tensorboard" && item != "none")
-      fail("train.report_to: '", item,
-           "' is not a known logger (\"tensorboard\", \"none\", or a comma list)");
-    if (item != "none") names.push_back(item);
+  for (const auto& item : report_to) {
+    if (!item.is_string() || (item != "tensorboard" && item != "none"))
+      fail("train.report_to: ", item.dump(),
+           " is not a known logger (\"tensorboard\" or \"none\")");
+    if (item != "none") names.push_back(item.get<std::string>());
   }
   return names;
 }
 
 }  // namespace
 
-void check_report_to(const std::string& report_to) {
+void check_report_to(const nlohmann::json& report_to) {
   report_names(report_to);
 }
 
-std::vector<std::unique_ptr<MetricsSink>> make_metrics_sinks(const std::string& report_to,
+std::vector<std::unique_ptr<MetricsSink>> make_metrics_sinks(const nlohmann::json& report_to,
                                                              const std::string& output_dir,
                                                              int64_t resumed_after) {
   std::vector<std::unique_ptr<MetricsSink>> sinks;

@@ -48,16 +48,16 @@ class TensorBoardWriter : public MetricsSink {
   std::vector<nlohmann::json> pending_samples_;  // of one step, written as one text
 };
 
-// The sinks of train.report_to: "tensorboard", "none" or "" (none), or a
-// comma list; Error naming anything else. TensorBoard logs go to
+// The sinks of train.report_to (TRL's report_to): an array of "tensorboard"
+// and "none", [] for none; Error naming anything else. TensorBoard logs go to
 // OUTPUT_DIR/tensorboard. `resumed_after`: the step a resumed run continues
 // from (0 for a fresh run).
-std::vector<std::unique_ptr<MetricsSink>> make_metrics_sinks(const std::string& report_to,
+std::vector<std::unique_ptr<MetricsSink>> make_metrics_sinks(const nlohmann::json& report_to,
                                                              const std::string& output_dir,
                                                              int64_t resumed_after);
 
 // Checks a report_to value (for config validation, before a run starts).
-void check_report_to(const std::string& report_to);
+void check_report_to(const nlohmann::json& report_to);
 
 // The bytes of a TFRecord holding `data`: length, masked CRC-32C of the
 // length, data, masked CRC-32C of the data.

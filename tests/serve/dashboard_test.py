@@ -21,7 +21,7 @@ import time
 
 R1, SRC, WORK = sys.argv[1], sys.argv[2], sys.argv[3]
 SHOT = sys.argv[4] if len(sys.argv) > 4 else None
-STEPS = 10
+STEPS = 12
 
 
 def check(cond, what):
@@ -127,7 +127,7 @@ def main():
     line = dash.stdout.readline()
     m = re.search(r"http://127\.0\.0\.1:(\d+)", line)
     check(m, f"r1 dashboard did not start: {line!r}")
-    url = f"http://127.0.0.1:{m.group(1)}/"
+    url = f"http://127.0.0.1:{m.group(1)}/?poll=300"  # several polls per training step
     profile = tempfile.mkdtemp(prefix="r1-chromium-")
     browser = Chromium(profile)
     train = None
@@ -157,7 +157,7 @@ def main():
             history.append(seen)
             if train.poll() is not None and seen["step"] == str(STEPS):
                 break
-            time.sleep(0.5)
+            time.sleep(0.2)
         check(train.wait() == 0, f"r1 train failed: {train.stderr.read().decode()[-2000:]}")
 
         with open(f"{grpo}/metrics.jsonl") as f:

@@ -32,21 +32,22 @@ TEST(MetricsSink, TfRecordFramesLengthDataAndMaskedCrcs) {
   EXPECT_EQ(crc, ((raw >> 15) | (raw << 17)) + 0xa282ead8u);
 }
 
-TEST(MetricsSink, ReportToTakesTensorboardNoneOrAList) {
-  EXPECT_NO_THROW(check_report_to("tensorboard"));
-  EXPECT_NO_THROW(check_report_to("none"));
-  EXPECT_NO_THROW(check_report_to(""));
-  EXPECT_NO_THROW(check_report_to("none, tensorboard"));
+TEST(MetricsSink, ReportToIsAnArrayOfKnownLoggers) {
+  using J = nlohmann::json;
+  EXPECT_NO_THROW(check_report_to(J::array()));
+  EXPECT_NO_THROW(check_report_to(J{"tensorboard"}));
+  EXPECT_NO_THROW(check_report_to(J{"none", "tensorboard"}));
+  EXPECT_THROW(check_report_to(J("tensorboard")), Error);  // TOML gives arrays: ["tensorboard"]
   try {
-    check_report_to("tensorboard,wandb");
+    check_report_to(J{"tensorboard", "wandb"});
     FAIL() << "wandb accepted";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("'wandb'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("\"wandb\""), std::string::npos) << e.what();
   }
   const auto dir = std::filesystem::temp_directory_path() / "r1_metrics_sink_test";
   std::filesystem::remove_all(dir);
-  EXPECT_TRUE(make_metrics_sinks("none", dir.string(), 0).empty());
-  auto sinks = make_metrics_sinks("tensorboard", dir.string(), 0);
+  EXPECT_TRUE(make_metrics_sinks(J{"none"}, dir.string(), 0).empty());
+  auto sinks = make_metrics_sinks(J{"tensorboard"}, dir.string(), 0);
   ASSERT_EQ(sinks.size(), 1u);
   sinks[0]->metrics({{"step", 1}, {"loss", 0.5}});
   sinks.clear();
