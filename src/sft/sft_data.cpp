@@ -47,7 +47,7 @@ SftEncoder::SftEncoder(const Tokenizer& tok, const SftFormat& format) : tok_(tok
   const SpecialTokens& special = tok_.special();
   if (format_.template_name == "chat" && !format_.chat_template.empty())
     chat_ = ChatTemplate::from_jinja(format_.chat_template, special.bos_token, special.eos_token,
-                                     special.pad_token);
+                                     special.pad_token, format_.chat_template_path);
   else if (format_.template_name == "chat")
     chat_ = ChatTemplate::of(tok_);
   else if (special.eos_id < 0)

@@ -27,7 +27,8 @@ struct SftFormat {
   std::string messages_field = "messages";
   std::string prompt_field = "prompt";
   std::string completion_field = "completion";
-  std::string chat_template;  // Jinja source replacing the tokenizer's; "" = the tokenizer's
+  std::string chat_template;       // Jinja source replacing the tokenizer's; "" = the tokenizer's
+  std::string chat_template_path;  // where chat_template came from (for messages)
 };
 
 // Turns rows into examples. A row holds either a conversation (messages_field:

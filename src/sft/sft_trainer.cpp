@@ -49,8 +49,12 @@ class SftTrainer {
       fail("data.max_length ", c_.max_length, " exceeds the model context (", context, ")");
     max_length_ = c_.max_length > 0 ? c_.max_length : context;
 
-    SftFormat format{c_.template_name, c_.messages_field, c_.prompt_field, c_.completion_field,
-                     c_.chat_template_path.empty() ? "" : read_file(c_.chat_template_path)};
+    SftFormat format{c_.template_name,
+                     c_.messages_field,
+                     c_.prompt_field,
+                     c_.completion_field,
+                     c_.chat_template_path.empty() ? "" : read_file(c_.chat_template_path),
+                     c_.chat_template_path};
     Tokenizer tok = Tokenizer::load(c_.model_path);
     if (distilling()) load_teacher(tok);
     SftEncoder encoder(tok, format);

@@ -26,9 +26,10 @@ ChatFamily recognise(const std::string& jinja) {
 }  // namespace
 
 ChatTemplate ChatTemplate::from_jinja(const std::string& jinja, const std::string& bos_token,
-                                      const std::string& eos_token, const std::string& pad_token) {
+                                      const std::string& eos_token, const std::string& pad_token,
+                                      const std::string& source) {
   ChatTemplate t;
-  t.template_ = std::make_shared<const jinja::Template>(jinja);
+  t.template_ = std::make_shared<const jinja::Template>(jinja, source);
   t.family_ = recognise(jinja);
   t.bos_ = bos_token;
   t.eos_ = eos_token;
@@ -40,7 +41,8 @@ ChatTemplate ChatTemplate::of(const Tokenizer& tok) {
   if (tok.chat_template().empty())
     fail("the tokenizer has no chat_template (tokenizer_config.json or chat_template.jinja)");
   const SpecialTokens& s = tok.special();
-  return from_jinja(tok.chat_template(), s.bos_token, s.eos_token, s.pad_token);
+  return from_jinja(tok.chat_template(), s.bos_token, s.eos_token, s.pad_token,
+                    tok.chat_template_source());
 }
 
 const char* ChatTemplate::family_name() const {

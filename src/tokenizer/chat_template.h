@@ -45,9 +45,11 @@ class ChatTemplate {
  public:
   // Parses `jinja` (a tokenizer_config.json chat_template); bos/eos/pad are the
   // tokenizer's texts for {{ bos_token }} etc. Throws Error on a template the
-  // interpreter cannot run (naming the construct and line).
+  // interpreter cannot run (naming the construct and line, and `source`, the
+  // file the template came from, where given).
   static ChatTemplate from_jinja(const std::string& jinja, const std::string& bos_token,
-                                 const std::string& eos_token, const std::string& pad_token = "");
+                                 const std::string& eos_token, const std::string& pad_token = "",
+                                 const std::string& source = "");
   // The template of a loaded tokenizer (Error if it has none).
   static ChatTemplate of(const Tokenizer& tok);
 

@@ -4,6 +4,8 @@
 #include "tokenizer/jinja.h"
 
 #include <algorithm>
+#include <chrono>
+#include <climits>
 #include <cmath>
 #include <ctime>
 #include <map>
@@ -22,9 +24,56 @@ struct LoopControl {
   bool is_break;
 };
 
+// What one value costs in memory besides its string bytes: a json node and its
+// share of the vector or map holding it, rounded up.
+constexpr int64_t kNodeBytes = 64;
+
+// How big a value is, roughly in bytes (kNodeBytes a node plus string bytes),
+// and how deeply it nests; measuring stops once either is over its limit.
+struct Size {
+  int64_t bytes = 0;
+  int depth = 0;
+};
+
+void measure(const json& j, int depth, const Limits& lim, Size& size) {
+  size.bytes += kNodeBytes;
+  size.depth = std::max(size.depth, depth);
+  if (size.bytes > lim.max_bytes || depth > lim.max_depth) return;
+  if (j.is_string()) {
+    size.bytes += static_cast<int64_t>(j.get_ref<const std::string&>().size());
+  } else if (j.is_array()) {
+    for (const auto& x : j) {
+      measure(x, depth + 1, lim, size);
+      if (size.bytes > lim.max_bytes || size.depth > lim.max_depth) return;
+    }
+  } else if (j.is_object()) {
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      size.bytes += static_cast<int64_t>(it.key().size());
+      measure(it.value(), depth + 1, lim, size);
+      if (size.bytes > lim.max_bytes || size.depth > lim.max_depth) return;
+    }
+  }
+}
+
+// Checked int64 arithmetic: Python's ints do not overflow, so an overflow
+// here is a template error, never a wrapped value.
+[[noreturn]] void overflow(int line, const char* op) {
+  error_at(line, cat("integer overflow in '", op, "'"));
+}
+
+// A float as an int64 (Python's int(x)): an error where it has no such value.
+int64_t float_to_int(double d, int line) {
+  if (!(d > -9.2233720368547758e18 && d < 9.2233720368547758e18))
+    error_at(line, cat("cannot convert ", d, " to a 64-bit integer"));
+  return static_cast<int64_t>(d);
+}
+
 class Renderer {
  public:
-  explicit Renderer(const json& context) { scopes_.push_back(vars_of(context)); }
+  Renderer(const json& context, const Limits& limits)
+      : limits_(limits), start_(std::chrono::steady_clock::now()) {
+    scopes_.push_back(vars_of(context));
+  }
 
   void run(const Block& block, std::string& out) {
     for (const auto& s : block) exec(*s, out);
@@ -32,6 +81,62 @@ class Renderer {
 
  private:
   using Scope = std::map<std::string, Value>;
+
+  // One unit of work: the step budget and, every 1024 steps, the clock.
+  void tick(int line) {
+    if (++steps_ > limits_.max_steps)
+      error_at(line,
+               cat("rendering took more than ", limits_.max_steps, " steps (a runaway loop?)"));
+    if ((steps_ & 1023) == 0) {
+      const std::chrono::duration<double> spent = std::chrono::steady_clock::now() - start_;
+      if (spent.count() > limits_.max_seconds)
+        error_at(line, cat("rendering took more than ", limits_.max_seconds, " s"));
+    }
+  }
+
+  // Counts one level of render recursion for its scope.
+  struct Nest {
+    Nest(Renderer& r, int line) : r_(r) {
+      if (++r_.depth_ > r_.limits_.max_depth) {
+        --r_.depth_;
+        error_at(line, cat("rendering nested more than ", r_.limits_.max_depth,
+                           " levels deep (a recursive macro?)"));
+      }
+    }
+    ~Nest() { --r_.depth_; }
+    Nest(const Nest&) = delete;
+    Nest& operator=(const Nest&) = delete;
+    Renderer& r_;
+  };
+
+  void check_string(const std::string& s, int line) const {
+    if (static_cast<int64_t>(s.size()) > limits_.max_bytes)
+      error_at(line, cat("a string of more than ", with_commas(limits_.max_bytes), " bytes"));
+  }
+  // A built list, dict or namespace: bounded in size and nesting.
+  void check_json(const json& j, int line) const {
+    Size size;
+    measure(j, 0, limits_, size);
+    if (size.bytes > limits_.max_bytes)
+      error_at(line, cat("a value of more than ", with_commas(limits_.max_bytes), " bytes"));
+    if (size.depth > limits_.max_depth)
+      error_at(line, cat("a value nested more than ", limits_.max_depth, " levels deep"));
+  }
+  Value check_value(Value v, int line) const {
+    check_json(v.j, line);
+    return v;
+  }
+  Value str_val(std::string s, int line) const {
+    check_string(s, line);
+    return val(std::move(s));
+  }
+  // Items of a string or a range: too many would exhaust memory before the
+  // step budget runs out.
+  void check_items(int64_t n, int line) const {
+    if (n > limits_.max_bytes / kNodeBytes)
+      error_at(line, cat("a sequence of ", n, " items (the limit is ",
+                         limits_.max_bytes / kNodeBytes, ")"));
+  }
 
   static Scope vars_of(const json& context) {
     Scope s;
@@ -48,12 +153,16 @@ class Renderer {
   }
 
   void exec(const Stmt& s, std::string& out) {
+    tick(s.line);
+    Nest nest(*this, s.line);
     switch (s.kind) {
       case Stmt::kText:
         out += s.text;
+        check_string(out, s.line);
         return;
       case Stmt::kOutput:
         out += to_str(eval(*s.expr));
+        check_string(out, s.line);
         return;
       case Stmt::kBody:
         run(s.body, out);
@@ -80,6 +189,7 @@ class Renderer {
         if (!ns || !ns->j.is_object())
           error_at(s.line, "'" + s.targets[0] + "' is not a namespace");
         ns->j[s.targets[1]] = v.j;
+        check_json(ns->j, s.line);  // {% set ns.a = ns %} doubles it
         return;
       }
       case Stmt::kFor:
@@ -108,6 +218,7 @@ class Renderer {
       for (auto it = seq.j.begin(); it != seq.j.end(); ++it) items.push_back(it.key());
     } else if (seq.j.is_string()) {
       const auto cps = code_points(seq.j.get<std::string>());
+      check_items(static_cast<int64_t>(cps.size()), s.line);
       for (size_t i = 0; i < cps.size(); ++i) items.push_back(from_code_points(cps, i, i + 1));
     } else {
       error_at(s.line, "cannot loop over " + python_repr(seq.j));
@@ -138,6 +249,7 @@ class Renderer {
     }
     const int64_t n = static_cast<int64_t>(items.size());
     for (int64_t i = 0; i < n; ++i) {
+      tick(s.line);
       scopes_.emplace_back();
       bind(scopes_.back(), items[i]);
       json loop = {{"index0", i},           {"index", i + 1}, {"first", i == 0},
@@ -158,6 +270,8 @@ class Renderer {
   }
 
   Value eval(const Expr& e) {
+    tick(e.line);
+    Nest nest(*this, e.line);
     switch (e.kind) {
       case Expr::kLiteral:
         return val(e.literal);
@@ -173,7 +287,7 @@ class Renderer {
       case Expr::kList: {
         json a = json::array();
         for (const auto& x : e.args) a.push_back(eval(*x).j);
-        return val(a);
+        return check_value(val(std::move(a)), e.line);
       }
       case Expr::kDict: {
         json o = json::object();
@@ -182,7 +296,7 @@ class Renderer {
           if (!k.j.is_string()) error_at(e.line, "dict keys must be strings");
           o[k.j.get<std::string>()] = eval(*e.args[i + 1]).j;
         }
-        return val(o);
+        return check_value(val(std::move(o)), e.line);
       }
       case Expr::kAttr: {
         Value obj = eval(*e.args[0]);
@@ -209,7 +323,9 @@ class Renderer {
         if (!v.j.is_number()) error_at(e.line, "unary " + e.name + " needs a number");
         if (e.name == "+") return v;
         if (v.j.is_number_float()) return val(-v.j.get<double>());
-        return val(-v.j.get<int64_t>());
+        int64_t r;
+        if (__builtin_sub_overflow(int64_t{0}, v.j.get<int64_t>(), &r)) overflow(e.line, "-");
+        return val(r);
       }
       case Expr::kNot:
         return val(!truthy(eval(*e.args[0])));
@@ -275,37 +391,37 @@ class Renderer {
     const auto start = bound(1), stop = bound(2), step_opt = bound(3);
     const int64_t step = step_opt.value_or(1);
     if (step == 0) error_at(e.line, "slice step cannot be zero");
-    std::vector<json> items;
     const bool is_str = obj.j.is_string();
     std::vector<uint32_t> cps;
-    if (is_str) {
+    if (is_str)
       cps = code_points(obj.j.get<std::string>());
-      for (size_t i = 0; i < cps.size(); ++i) items.push_back(static_cast<int64_t>(i));
-    } else if (obj.j.is_array()) {
-      items.assign(obj.j.begin(), obj.j.end());
-    } else {
+    else if (!obj.j.is_array())
       error_at(e.line, "cannot slice " + python_repr(obj.j));
-    }
-    const int64_t n = static_cast<int64_t>(items.size());
+    const int64_t n = static_cast<int64_t>(is_str ? cps.size() : obj.j.size());
     auto norm = [&](std::optional<int64_t> v, int64_t dflt, int64_t lo, int64_t hi) {
       if (!v) return dflt;
       int64_t x = *v < 0 ? *v + n : *v;
       return std::max(lo, std::min(hi, x));
     };
-    std::vector<json> picked;
+    // Python's picks; 128-bit steps so a huge step cannot overflow.
+    std::vector<int64_t> picked;
     if (step > 0) {
-      for (int64_t i = norm(start, 0, 0, n); i < norm(stop, n, 0, n); i += step)
-        picked.push_back(items[i]);
+      const int64_t end = norm(stop, n, 0, n);
+      for (__int128 i = norm(start, 0, 0, n); i < end; i += step)
+        picked.push_back(static_cast<int64_t>(i));
     } else {
-      for (int64_t i = norm(start, n - 1, -1, n - 1); i > norm(stop, -1, -1, n - 1); i += step)
-        picked.push_back(items[i]);
+      const int64_t end = norm(stop, -1, -1, n - 1);
+      for (__int128 i = norm(start, n - 1, -1, n - 1); i > end; i += step)
+        picked.push_back(static_cast<int64_t>(i));
     }
     if (is_str) {
       std::string s;
-      for (const auto& p : picked) utf8::append(s, cps[p.get<int64_t>()]);
+      for (int64_t p : picked) utf8::append(s, cps[p]);
       return val(s);
     }
-    return val(json(picked));
+    json r = json::array();
+    for (int64_t p : picked) r.push_back(obj.j[p]);
+    return val(std::move(r));
   }
 
   std::vector<Value> positional(const Expr& e, size_t skip) {
@@ -372,25 +488,33 @@ class Renderer {
     if (name == "namespace" || name == "dict") {
       json o = json::object();
       for (const auto& [k, v] : e.kwargs) o[k] = eval(*v).j;
-      return val(o);
+      return check_value(val(std::move(o)), e.line);
     }
     if (name == "range") {
+      if (args.empty() || args.size() > 3) error_at(e.line, "range() takes 1 to 3 arguments");
+      for (const auto& a : args)
+        if (!a.j.is_number_integer())
+          error_at(e.line, "range() needs integers, not " + python_repr(a.j).substr(0, 40));
       int64_t a = 0, b = 0, step = 1;
       if (args.size() == 1) b = args[0].j.get<int64_t>();
       if (args.size() >= 2) a = args[0].j.get<int64_t>(), b = args[1].j.get<int64_t>();
       if (args.size() == 3) step = args[2].j.get<int64_t>();
       if (step == 0) error_at(e.line, "range() step cannot be zero");
+      const __int128 span = step > 0 ? __int128{b} - a : __int128{a} - b;
+      const __int128 count = span <= 0 ? 0 : (span - 1) / (step > 0 ? step : -__int128{step}) + 1;
+      check_items(count > INT64_MAX ? INT64_MAX : static_cast<int64_t>(count), e.line);
       json r = json::array();
-      for (int64_t i = a; step > 0 ? i < b : i > b; i += step) r.push_back(i);
-      return val(r);
+      for (__int128 i = 0; i < count; ++i) r.push_back(static_cast<int64_t>(a + i * step));
+      return val(std::move(r));
     }
     if (name == "strftime_now") {
       const std::time_t now = std::time(nullptr);
       std::tm tm{};
       localtime_r(&now, &tm);
       char buf[256];
-      std::strftime(buf, sizeof(buf), args.empty() ? "" : to_str(args[0]).c_str(), &tm);
-      return val(std::string(buf));
+      const size_t n =
+          std::strftime(buf, sizeof(buf), args.empty() ? "" : to_str(args[0]).c_str(), &tm);
+      return val(std::string(buf, n));
     }
     error_at(e.line, "unknown function " + name);
   }
@@ -442,9 +566,10 @@ class Renderer {
         size_t p = 0, q;
         while ((q = s.find(a, p)) != std::string::npos) {
           r += s.substr(p, q - p) + b;
+          check_string(r, e.line);
           p = q + a.size();
         }
-        return val(r + s.substr(p));
+        return str_val(r + s.substr(p), e.line);
       }
       if (name == "find") {
         const size_t p = s.find(arg_str(0));
@@ -463,7 +588,10 @@ class Renderer {
       if (name == "join") {
         std::string r;
         if (args.empty() || !args[0].j.is_array()) error_at(e.line, "str.join needs a list");
-        for (size_t i = 0; i < args[0].j.size(); ++i) r += (i ? s : "") + to_str(val(args[0].j[i]));
+        for (size_t i = 0; i < args[0].j.size(); ++i) {
+          r += (i ? s : "") + to_str(val(args[0].j[i]));
+          check_string(r, e.line);
+        }
         return val(r);
       }
     } else if (j.is_object()) {
@@ -523,16 +651,23 @@ class Renderer {
     }
     if (f == "tojson") {
       int indent = -1;
+      int64_t n = -1;
       if (const Expr* k = kwarg(e, "indent"))
-        indent = static_cast<int>(eval(*k).j.get<int64_t>());
+        n = eval(*k).j.get<int64_t>();
       else if (!args.empty() && args[0].j.is_number_integer())
-        indent = args[0].j.get<int>();
+        n = args[0].j.get<int64_t>();
+      constexpr int64_t kMaxIndent = 64;  // Python takes any; templates use 2 or 4
+      if (n > kMaxIndent) error_at(e.line, cat("tojson indent ", n, " is over ", kMaxIndent));
+      indent = static_cast<int>(std::max<int64_t>(n, -1));
+      const json& x = v.undefined ? json(nullptr) : v.j;
+      check_json(x, e.line);  // dumps recurses
       std::string out;
-      dumps(v.undefined ? json(nullptr) : v.j, indent, 0, out);
-      return val(out);
+      dumps(x, indent, 0, out);
+      return str_val(std::move(out), e.line);
     }
     if (f == "int") {
-      if (v.j.is_number()) return val(static_cast<int64_t>(v.j.get<double>()));
+      if (v.j.is_number_integer()) return v;
+      if (v.j.is_number()) return val(float_to_int(v.j.get<double>(), e.line));
       try {
         return val(static_cast<int64_t>(std::stoll(to_str(v))));
       } catch (const std::exception&) {
@@ -552,6 +687,7 @@ class Renderer {
       if (v.j.is_string()) {
         json r = json::array();
         const auto cps = code_points(v.j.get<std::string>());
+        check_items(static_cast<int64_t>(cps.size()), e.line);
         for (size_t i = 0; i < cps.size(); ++i) r.push_back(from_code_points(cps, i, i + 1));
         return val(r);
       }
@@ -577,7 +713,10 @@ class Renderer {
       const std::string sep = args.empty() ? "" : to_str(args[0]);
       if (!v.j.is_array()) error_at(e.line, "join of " + python_repr(v.j));
       std::string r;
-      for (size_t i = 0; i < v.j.size(); ++i) r += (i ? sep : "") + to_str(val(v.j[i]));
+      for (size_t i = 0; i < v.j.size(); ++i) {
+        r += (i ? sep : "") + to_str(val(v.j[i]));
+        check_string(r, e.line);
+      }
       return val(r);
     }
     if (f == "replace") {
@@ -659,8 +798,11 @@ class Renderer {
     }
     if (name == "in") return !args.empty() && contains(args[0], v, e.line);
     if (name == "divisibleby") {
-      if (args.empty()) error_at(e.line, "divisibleby needs an argument");
-      return j.get<int64_t>() % args[0].j.get<int64_t>() == 0;
+      if (args.empty() || !j.is_number_integer() || !args[0].j.is_number_integer())
+        error_at(e.line, "divisibleby needs integers");
+      const int64_t d = args[0].j.get<int64_t>();
+      if (d == 0) error_at(e.line, "divisibleby 0");
+      return d == -1 || j.get<int64_t>() % d == 0;
     }
     error_at(e.line,
              "the '" + name + "' test is not supported by r1cpp's chat template interpreter");
@@ -693,7 +835,7 @@ class Renderer {
     if (op == "!=") return val(!equal(a, b));
     if (op == "in") return val(contains(b, a, line));
     if (op == "not in") return val(!contains(b, a, line));
-    if (op == "~") return val(to_str(a) + to_str(b));
+    if (op == "~") return str_val(to_str(a) + to_str(b), line);
     if (a.undefined || b.undefined) error_at(line, "'" + op + "' with an undefined value");
     const json &x = a.j, &y = b.j;
     if (op == "<" || op == ">" || op == "<=" || op == ">=") {
@@ -712,16 +854,22 @@ class Renderer {
       return val(c >= 0);
     }
     if (op == "+") {
-      if (x.is_string() && y.is_string()) return val(x.get<std::string>() + y.get<std::string>());
+      if (x.is_string() && y.is_string())
+        return str_val(x.get<std::string>() + y.get<std::string>(), line);
       if (x.is_array() && y.is_array()) {
         json r = x;
         for (const auto& item : y) r.push_back(item);
-        return val(r);
+        return check_value(val(std::move(r)), line);
       }
     }
     if (op == "*" && x.is_string() && y.is_number_integer()) {
+      const std::string& unit = x.get_ref<const std::string&>();
+      const int64_t n = std::max<int64_t>(y.get<int64_t>(), 0);
+      if (!unit.empty() && n > limits_.max_bytes / static_cast<int64_t>(unit.size()))
+        error_at(line, cat("a string of more than ", with_commas(limits_.max_bytes), " bytes"));
       std::string r;
-      for (int64_t i = 0; i < y.get<int64_t>(); ++i) r += x.get<std::string>();
+      r.reserve(unit.size() * static_cast<size_t>(n));
+      for (int64_t i = 0; i < n; ++i) r += unit;
       return val(r);
     }
     if (!x.is_number() || !y.is_number())
@@ -730,9 +878,16 @@ class Renderer {
     if (ints && op != "/" && op != "**") {
       const int64_t p = x.get<int64_t>(), q = y.get<int64_t>();
       if ((op == "//" || op == "%") && q == 0) error_at(line, "division by zero");
-      if (op == "+") return val(p + q);
-      if (op == "-") return val(p - q);
-      if (op == "*") return val(p * q);
+      int64_t r = 0;
+      bool over = false;
+      if (op == "+") over = __builtin_add_overflow(p, q, &r);
+      if (op == "-") over = __builtin_sub_overflow(p, q, &r);
+      if (op == "*") over = __builtin_mul_overflow(p, q, &r);
+      if (q == -1 && op == "//")
+        over = __builtin_sub_overflow(int64_t{0}, p, &r);  // MIN // -1 traps
+      if (over) overflow(line, op.c_str());
+      if (op == "+" || op == "-" || op == "*" || (q == -1 && op == "//")) return val(r);
+      if (q == -1) return val(int64_t{0});  // %
       const int64_t fl = (p / q) - ((p % q != 0) && ((p < 0) != (q < 0)) ? 1 : 0);
       if (op == "//") return val(fl);
       if (op == "%") return val(p - fl * q);
@@ -741,9 +896,12 @@ class Renderer {
     if (op == "+") return val(p + q);
     if (op == "-") return val(p - q);
     if (op == "*") return val(p * q);
-    if (op == "**")
-      return val(ints && q >= 0 ? json(static_cast<int64_t>(std::llround(std::pow(p, q))))
-                                : json(std::pow(p, q)));
+    if (op == "**") {
+      if (!ints || q < 0) return val(std::pow(p, q));
+      const double r = std::pow(p, q);
+      if (!(std::fabs(r) < 9.2233720368547758e18)) error_at(line, "integer overflow in '**'");
+      return val(static_cast<int64_t>(std::llround(r)));
+    }
     if (q == 0) error_at(line, "division by zero");
     if (op == "/") return val(p / q);
     if (op == "//") return val(std::floor(p / q));
@@ -752,6 +910,10 @@ class Renderer {
 
   std::vector<Scope> scopes_;
   std::map<std::string, const Stmt*> macros_;
+  const Limits limits_;
+  const std::chrono::steady_clock::time_point start_;
+  int64_t steps_ = 0;
+  int depth_ = 0;
 };
 
 }  // namespace
@@ -760,21 +922,30 @@ struct Template::Node {
   Block body;
 };
 
-Template::Template(const std::string& source) {
+Template::Template(const std::string& source, std::string name) : name_(std::move(name)) {
   auto node = std::make_shared<Node>();
-  node->body = parse_template(source);
+  try {
+    node->body = parse_template(source);
+  } catch (const Error& e) {
+    if (name_.empty()) throw;
+    fail(name_, ": ", e.what());
+  }
   root_ = node;
 }
 
-std::string Template::render(const nlohmann::ordered_json& context) const {
+std::string Template::render(const nlohmann::ordered_json& context, const Limits& limits) const {
+  const std::string where = name_.empty() ? "" : name_ + ": ";
   std::string out;
-  Renderer r(context);
+  Renderer r(context, limits);
   try {
     r.run(root_->body, out);
   } catch (const LoopControl&) {
-    fail("chat template: break/continue outside a loop");
+    fail(where, "chat template: break/continue outside a loop");
   } catch (const nlohmann::json::exception& e) {
-    fail("chat template: a value has the wrong type (", e.what(), ")");
+    fail(where, "chat template: a value has the wrong type (", e.what(), ")");
+  } catch (const Error& e) {
+    if (where.empty()) throw;
+    fail(where, e.what());
   }
   return out;
 }

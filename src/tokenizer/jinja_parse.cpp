@@ -3,6 +3,10 @@
 // does), lexes and parses expressions with Jinja's precedence (or < and < not
 // < compare < + - < ~ < * / // % < ** < unary < postfix, filters and tests).
 #include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
 #include <cstring>
 
 #include "tokenizer/jinja_ast.h"
@@ -12,6 +16,56 @@
 namespace r1::jinja {
 
 namespace {
+
+// Nesting bounds: parsing and rendering recurse, and a template is untrusted
+// input (it comes with a downloaded tokenizer_config.json). Real templates
+// nest a few levels; these keep the stack far from its end, also under ASan.
+constexpr int kMaxExprDepth = 100;
+constexpr int kMaxBlockDepth = 100;
+
+// Counts one level of recursion for its scope; too deep is an Error.
+struct DepthGuard {
+  DepthGuard(int& depth, int limit, int line, const char* what) : depth_(depth) {
+    if (++depth_ > limit) {
+      --depth_;
+      error_at(line, cat(what, " nested more than ", limit, " levels deep"));
+    }
+  }
+  ~DepthGuard() { --depth_; }
+  DepthGuard(const DepthGuard&) = delete;
+  DepthGuard& operator=(const DepthGuard&) = delete;
+
+ private:
+  int& depth_;
+};
+
+// The links of a left-deep chain (a + b + c, x|f|g, a.b.c) nest the tree as
+// deeply as parentheses do, without recursing while parsing: each counts as a
+// level until the chain is done.
+struct ChainDepth {
+  ChainDepth(int& depth, int line) : depth_(depth), line_(line) {}
+  void link() {
+    ++links_;
+    if (++depth_ > kMaxExprDepth)
+      error_at(line_, cat("expression nested more than ", kMaxExprDepth, " levels deep"));
+  }
+  ~ChainDepth() { depth_ -= links_; }
+  ChainDepth(const ChainDepth&) = delete;
+  ChainDepth& operator=(const ChainDepth&) = delete;
+
+ private:
+  int& depth_;
+  int line_;
+  int links_ = 0;
+};
+
+// The value of a hex digit, or -1.
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
 
 enum class Tok { kName, kInt, kFloat, kString, kOp, kEnd };
 
@@ -40,6 +94,15 @@ std::vector<Token> lex_expression(const std::string& s, int line) {
         is_float = true;
         ++j;
         while (j < s.size() && std::isdigit(static_cast<unsigned char>(s[j]))) ++j;
+      }
+      if (j < s.size() && (s[j] == 'e' || s[j] == 'E')) {  // 1e9, 2.5E-3
+        size_t k = j + 1;
+        if (k < s.size() && (s[k] == '+' || s[k] == '-')) ++k;
+        if (k < s.size() && std::isdigit(static_cast<unsigned char>(s[k]))) {
+          is_float = true;
+          j = k;
+          while (j < s.size() && std::isdigit(static_cast<unsigned char>(s[j]))) ++j;
+        }
       }
       std::string num = s.substr(i, j - i);
       num.erase(std::remove(num.begin(), num.end(), '_'), num.end());
@@ -76,8 +139,19 @@ std::vector<Token> lex_expression(const std::string& s, int line) {
             case 'u':
             case 'x': {
               const size_t n = e == 'u' ? 4 : 2;
-              if (j + n >= s.size()) error_at(line, "bad \\" + std::string(1, e) + " escape");
-              utf8::append(str, static_cast<uint32_t>(std::stoul(s.substr(j + 1, n), nullptr, 16)));
+              const std::string bad =
+                  cat("bad \\", e, " escape in a string (needs ", n, " hex digits)");
+              if (j + n >= s.size()) error_at(line, bad);
+              uint32_t cp = 0;
+              for (size_t k = 1; k <= n; ++k) {
+                const int h = hex_value(s[j + k]);
+                if (h < 0) error_at(line, bad);
+                cp = cp * 16 + static_cast<uint32_t>(h);
+              }
+              if (cp >= 0xD800 && cp <= 0xDFFF)
+                error_at(line,
+                         cat("\\u escape of a lone surrogate (", s.substr(j - 1, n + 2), ")"));
+              utf8::append(str, cp);
               j += n;
               break;
             }
@@ -125,7 +199,10 @@ class ExprParser {
  public:
   ExprParser(std::vector<Token> toks, int line) : t_(std::move(toks)), line_(line) {}
 
-  ExprPtr parse_expression() { return ternary(); }
+  ExprPtr parse_expression() {
+    DepthGuard guard(depth_, kMaxExprDepth, line_, "expression");
+    return ternary();
+  }
   bool at_end() const { return t_[p_].kind == Tok::kEnd; }
   bool peek_name(const char* n) const { return t_[p_].kind == Tok::kName && t_[p_].text == n; }
   bool peek_op(const char* o) const { return t_[p_].kind == Tok::kOp && t_[p_].text == o; }
@@ -153,7 +230,9 @@ class ExprParser {
   // Without the ternary: "for x in y if cond" needs the bare or-expression.
   ExprPtr or_expr() {
     auto left = and_expr();
+    ChainDepth chain(depth_, line_);
     while (accept_name("or")) {
+      chain.link();
       auto e = make(Expr::kOr, line_);
       e->args.push_back(std::move(left));
       e->args.push_back(and_expr());
@@ -164,6 +243,7 @@ class ExprParser {
 
  private:
   ExprPtr ternary() {
+    DepthGuard guard(depth_, kMaxExprDepth, line_, "expression");
     auto value = or_expr();
     if (!accept_name("if")) return value;
     auto e = make(Expr::kTernary, line_);
@@ -174,7 +254,9 @@ class ExprParser {
   }
   ExprPtr and_expr() {
     auto left = not_expr();
+    ChainDepth chain(depth_, line_);
     while (accept_name("and")) {
+      chain.link();
       auto e = make(Expr::kAnd, line_);
       e->args.push_back(std::move(left));
       e->args.push_back(not_expr());
@@ -183,6 +265,7 @@ class ExprParser {
     return left;
   }
   ExprPtr not_expr() {
+    DepthGuard guard(depth_, kMaxExprDepth, line_, "expression");
     if (accept_name("not")) {
       auto e = make(Expr::kNot, line_);
       e->args.push_back(not_expr());
@@ -220,6 +303,7 @@ class ExprParser {
   }
   ExprPtr binary_chain(const std::vector<const char*>& ops, ExprPtr (ExprParser::*next)()) {
     auto left = (this->*next)();
+    ChainDepth chain(depth_, line_);
     while (true) {
       std::string op;
       for (const char* o : ops)
@@ -228,6 +312,7 @@ class ExprParser {
           break;
         }
       if (op.empty()) return left;
+      chain.link();
       auto e = make(Expr::kBinary, line_);
       e->name = op;
       e->args.push_back(std::move(left));
@@ -240,6 +325,7 @@ class ExprParser {
   ExprPtr math2() { return binary_chain({"//", "/", "%", "*"}, &ExprParser::power); }
   ExprPtr power() { return binary_chain({"**"}, &ExprParser::unary); }
   ExprPtr unary() {
+    DepthGuard guard(depth_, kMaxExprDepth, line_, "expression");
     if (accept_op("-") || accept_op("+")) {
       auto e = make(Expr::kUnary, line_);
       e->name = t_[p_ - 1].text;
@@ -272,10 +358,7 @@ class ExprParser {
     }
     if (t.kind == Tok::kInt || t.kind == Tok::kFloat) {
       auto e = make(Expr::kLiteral, line_);
-      if (t.kind == Tok::kInt)
-        e->literal = std::stoll(t.text);
-      else
-        e->literal = std::stod(t.text);
+      e->literal = t.kind == Tok::kInt ? json(int_literal(t.text)) : json(float_literal(t.text));
       return e;
     }
     if (t.kind == Tok::kName) {
@@ -331,7 +414,9 @@ class ExprParser {
     error_at(line_, cat("unexpected '", t.text, "' in expression"));
   }
   ExprPtr postfix(ExprPtr e) {
+    ChainDepth chain(depth_, line_);
     while (true) {
+      if (peek_op(".") || peek_op("[") || peek_op("(")) chain.link();
       if (accept_op(".")) {
         auto a = make(Expr::kAttr, line_);
         a->name = expect_name();
@@ -361,7 +446,9 @@ class ExprParser {
     }
   }
   ExprPtr filters(ExprPtr e) {
+    ChainDepth chain(depth_, line_);
     while (true) {
+      if (peek_op("|") || peek_name("is")) chain.link();
       if (accept_op("|")) {
         auto f = make(Expr::kFilter, line_);
         f->name = expect_name();
@@ -389,9 +476,25 @@ class ExprParser {
     }
   }
 
+  int64_t int_literal(const std::string& text) const {
+    int64_t v = 0;
+    const auto r = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (r.ec != std::errc() || r.ptr != text.data() + text.size())
+      error_at(line_, cat("integer literal ", text.substr(0, 40), " does not fit in 64 bits"));
+    return v;
+  }
+  double float_literal(const std::string& text) const {
+    errno = 0;
+    const double v = std::strtod(text.c_str(), nullptr);
+    if (errno == ERANGE || !std::isfinite(v))
+      error_at(line_, cat("float literal ", text.substr(0, 40), " is out of range"));
+    return v;
+  }
+
   std::vector<Token> t_;
   size_t p_ = 0;
   int line_;
+  int depth_ = 0;
 };
 
 struct RawTag {
@@ -471,8 +574,9 @@ std::vector<RawTag> split_tags(std::string src) {
     if (end == std::string::npos) error_at(line, cat("unclosed '{", type, "'"));
     std::string inner = src.substr(open + 2, end - open - 2);
     line += count_lines(inner);
-    const bool minus_right = !inner.empty() && inner.back() == '-';
+    // "{{-}}": one '-' is the left marker; the right one needs a character of its own.
     if (!inner.empty() && (inner[0] == '-' || inner[0] == '+')) inner.erase(0, 1);
+    const bool minus_right = !inner.empty() && inner.back() == '-';
     if (minus_right) inner.pop_back();
     pos = end + 2;
     strip_next = minus_right;
@@ -544,6 +648,7 @@ class Parser {
 
   StmtPtr parse_statement(const std::string& kw) {
     const RawTag& t = tags_[i_++];
+    DepthGuard guard(depth_, kMaxBlockDepth, t.line, "statement blocks");
     ExprParser p(lex_expression(t.text, t.line), t.line);
     p.expect_name();  // the keyword
     auto s = std::make_unique<Stmt>();
@@ -631,6 +736,7 @@ class Parser {
 
   std::vector<RawTag> tags_;
   size_t i_ = 0;
+  int depth_ = 0;
 };
 
 }  // namespace

@@ -96,6 +96,7 @@ void apply_configs(Tokenizer::Impl& t, const std::string& tokenizer_config,
   text_of(s.pad_id, s.pad_token);
 
   if (tc.contains("chat_template")) {
+    t.chat_template_source = source + "/tokenizer_config.json";
     const json& ct = tc["chat_template"];
     if (ct.is_string()) {
       t.chat_template = ct;

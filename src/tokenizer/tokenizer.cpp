@@ -91,7 +91,10 @@ Tokenizer Tokenizer::load(const std::string& path) {
   apply_configs(*impl, optional("tokenizer_config.json"), optional("generation_config.json"),
                 optional("config.json"), dir);
   const std::string jinja = optional("chat_template.jinja");
-  if (!jinja.empty()) impl->chat_template = jinja;
+  if (!jinja.empty()) {
+    impl->chat_template = jinja;
+    impl->chat_template_source = dir + "/chat_template.jinja";
+  }
   return Tokenizer(impl);
 }
 
@@ -190,6 +193,10 @@ const SpecialTokens& Tokenizer::special() const {
 
 const std::string& Tokenizer::chat_template() const {
   return impl_->chat_template;
+}
+
+const std::string& Tokenizer::chat_template_source() const {
+  return impl_->chat_template_source;
 }
 
 StreamDecoder::StreamDecoder(const Tokenizer& tok, bool skip_special_tokens)

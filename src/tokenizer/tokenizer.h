@@ -65,6 +65,8 @@ class Tokenizer {
   const SpecialTokens& special() const;
   // tokenizer_config.json "chat_template" (or chat_template.jinja); "" if none.
   const std::string& chat_template() const;
+  // The file chat_template() came from, for messages.
+  const std::string& chat_template_source() const;
 
   struct Impl;
 

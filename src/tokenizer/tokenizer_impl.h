@@ -30,6 +30,7 @@ struct Tokenizer::Impl {
 
   SpecialTokens special;
   std::string chat_template;
+  std::string chat_template_source;  // the file it came from (for error messages)
 };
 
 // Parses tokenizer.json (the components above, not the config files).

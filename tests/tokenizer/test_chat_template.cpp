@@ -87,9 +87,10 @@ TEST(Jinja, FeatureProbesRenderLikeTransformers) {
   }
 }
 
-std::string jinja_error(const std::string& src, const std::string& context = "{}") {
+std::string jinja_error(const std::string& src, const std::string& context = "{}",
+                        const jinja::Limits& limits = {}) {
   try {
-    jinja::Template(src).render(nlohmann::ordered_json::parse(context));
+    jinja::Template(src).render(nlohmann::ordered_json::parse(context), limits);
   } catch (const Error& e) {
     return e.what();
   }
@@ -114,6 +115,146 @@ TEST(Jinja, UnsupportedOrBrokenTemplatesAreClearErrors) {
   EXPECT_TRUE(has(e, "cannot apply '+'")) << e;
   e = jinja_error("{{ x.y.z }}");
   EXPECT_TRUE(has(e, "of an undefined value")) << e;
+}
+
+// A template is untrusted input: each of these once crashed, overflowed the
+// stack, ran out of memory or ran for minutes. Each must be an Error naming
+// the line, quickly.
+TEST(Jinja, HostileTemplatesAreBoundedErrors) {
+  auto has = [](const std::string& msg, const std::string& part) {
+    return msg.find(part) != std::string::npos;
+  };
+  // Whitespace control with nothing inside popped an empty string.
+  std::string e = jinja_error("{{-}}");
+  EXPECT_TRUE(has(e, "line 1")) << e;
+  e = jinja_error("a\n{%-%}");
+  EXPECT_TRUE(has(e, "line 2")) << e;
+  EXPECT_EQ(jinja::Template("x {{- 'y' -}} z").render(nlohmann::ordered_json::object()), "xyz");
+  // Deep nesting overflowed the parser's (and the destructor's) stack.
+  e = jinja_error("{{ " + std::string(5000, '(') + "1" + std::string(5000, ')') + " }}");
+  EXPECT_TRUE(has(e, "nested more than")) << e;
+  std::string chain = "{{ 1";
+  for (int i = 0; i < 100000; ++i) chain += "+1";
+  e = jinja_error(chain + " }}");
+  EXPECT_TRUE(has(e, "nested more than")) << e;
+  e = jinja_error("{{ x" + std::string(20000, '|') + " }}");
+  EXPECT_TRUE(has(e, "line 1")) << e;
+  std::string ifs;
+  for (int i = 0; i < 5000; ++i) ifs += "{% if 1 %}";
+  e = jinja_error(ifs);
+  EXPECT_TRUE(has(e, "nested more than")) << e;
+  e = jinja_error(std::string(3000, '-') + "1");  // text, not an expression: renders
+  EXPECT_EQ(e, "(no error)");
+  e = jinja_error("{{ " + std::string(3000, '-') + "1 }}");
+  EXPECT_TRUE(has(e, "nested more than")) << e;
+  // A macro calling itself recursed until the stack ended.
+  e = jinja_error("{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}");
+  EXPECT_TRUE(has(e, "nested more than")) << e;
+  // range(10^9) allocated 23 GB; string doubling ran for 38 s.
+  e = jinja_error("{% for i in range(1000000000) %}{% endfor %}");
+  EXPECT_TRUE(has(e, "line 1: a sequence of 1000000000 items (the limit is 262144)")) << e;
+  e = jinja_error("{{ range(1e9) }}");
+  EXPECT_TRUE(has(e, "range() needs integers")) << e;
+  e = jinja_error(
+      "{% set ns = namespace(s='ab') %}{% for i in range(100) %}{% set ns.s = ns.s ~ ns.s %}"
+      "{% endfor %}{{ ns.s|length }}");
+  EXPECT_TRUE(has(e, "of more than 16,777,216 bytes")) << e;
+  // Values doubling by nesting: the same bound, smaller here to keep the test
+  // quick under ASan (at the default a million nodes are built first).
+  jinja::Limits mib;
+  mib.max_bytes = 1 << 20;
+  e = jinja_error(
+      "{% set ns = namespace(s='ab') %}{% for i in range(100) %}"
+      "{% set ns.s = [ns.s, ns.s] %}{% endfor %}",
+      "{}", mib);
+  EXPECT_TRUE(has(e, "a value of more than 1,048,576 bytes")) << e;
+  e = jinja_error(
+      "{% set ns = namespace(a=1) %}{% for i in range(100) %}"
+      "{% set ns.a = ns %}{% set ns.b = ns %}{% endfor %}",
+      "{}", mib);
+  EXPECT_TRUE(has(e, "a value of more than 1,048,576 bytes")) << e;
+  e = jinja_error(
+      "{% set ns = namespace(a=1) %}{% for i in range(1000) %}"
+      "{% set ns.a = [ns.a] %}{% endfor %}{{ ns.a }}");
+  EXPECT_TRUE(has(e, "nested more than")) << e;
+  e = jinja_error("{{ 'x' * 100000000000 }}");
+  EXPECT_TRUE(has(e, "a string of more than")) << e;
+  // Numbers that ended in "internal error: stoll / stoul" or a trap.
+  e = jinja_error("{{ 123456789012345678901 }}");
+  EXPECT_TRUE(has(e, "line 1: integer literal 123456789012345678901 does not fit")) << e;
+  e = jinja_error("{{ 1" + std::string(400, '0') + ".5 }}");
+  EXPECT_TRUE(has(e, "is out of range")) << e;
+  e = jinja_error("\n{{ '\\uZZZZ' }}");
+  EXPECT_TRUE(has(e, "line 2: bad \\u escape")) << e;
+  e = jinja_error("{{ '\\u12' }}");
+  EXPECT_TRUE(has(e, "bad \\u escape")) << e;
+  EXPECT_EQ(jinja::Template("{{ '\\u00e9\\x41' }}").render(nlohmann::ordered_json::object()),
+            "\u00e9A");
+  e = jinja_error("{{ 9223372036854775807 + 1 }}");
+  EXPECT_TRUE(has(e, "integer overflow")) << e;
+  e = jinja_error("{{ (-9223372036854775807 - 1) // -1 }}");
+  EXPECT_TRUE(has(e, "integer overflow")) << e;
+  e = jinja_error("{{ -(-9223372036854775807 - 1) }}");
+  EXPECT_TRUE(has(e, "integer overflow")) << e;
+  e = jinja_error("{{ 10 ** 40 }}");
+  EXPECT_TRUE(has(e, "integer overflow")) << e;
+  e = jinja_error("{{ (10.0 ** 400) | int }}");
+  EXPECT_TRUE(has(e, "64-bit integer")) << e;
+  e = jinja_error("{{ 4 is divisibleby 0 }}");
+  EXPECT_TRUE(has(e, "divisibleby 0")) << e;
+  e = jinja_error("{{ [1,2,3][::9223372036854775807] }}");
+  EXPECT_EQ(e, "(no error)");
+  EXPECT_EQ(
+      jinja::Template("{{ [1,2,3][::9223372036854775807] }}|{{ 'abc'[::-9223372036854775807] }}")
+          .render(nlohmann::ordered_json::object()),
+      "[1]|c");
+  EXPECT_EQ(jinja::Template("{{ range(9223372036854775806, 9223372036854775807) }}")
+                .render(nlohmann::ordered_json::object()),
+            "[9223372036854775806]");
+  e = jinja_error("{{ x|tojson(indent=100000000) }}");
+  EXPECT_TRUE(has(e, "indent")) << e;
+}
+
+TEST(Jinja, LimitsAreTheCallers) {
+  const jinja::Template t("{% for i in range(50) %}{{ i }}{% endfor %}");
+  jinja::Limits small;
+  small.max_steps = 20;
+  EXPECT_THROW(t.render(nlohmann::ordered_json::object(), small), Error);
+  jinja::Limits tiny_output;
+  tiny_output.max_bytes = 40;
+  EXPECT_THROW(t.render(nlohmann::ordered_json::object(), tiny_output), Error);
+  jinja::Limits no_time;
+  no_time.max_seconds = 0;  // checked every 1024 steps
+  const jinja::Template slow("{% for i in range(5000) %}{{ i }}{% endfor %}");
+  try {
+    slow.render(nlohmann::ordered_json::object(), no_time);
+    ADD_FAILURE() << "no time limit";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("rendering took more than 0 s"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_EQ(t.render(nlohmann::ordered_json::object()).size(), 90u);
+}
+
+TEST(Jinja, ErrorsNameTheTemplatesFile) {
+  try {
+    jinja::Template("{{ x", "models/m/tokenizer_config.json");
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(
+        std::string(e.what()).rfind("models/m/tokenizer_config.json: chat template line 1", 0), 0u)
+        << e.what();
+  }
+  const jinja::Template t("\n{{ raise_exception('no') }}", "t.jinja");
+  try {
+    t.render(nlohmann::ordered_json::object());
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), "t.jinja: chat template raised: no");
+  }
+  const Tokenizer tok = Tokenizer::load(std::string(R1_FIXTURES) + "/tokenizer/tiny");
+  EXPECT_EQ(tok.chat_template_source(),
+            std::string(R1_FIXTURES) + "/tokenizer/tiny/tokenizer_config.json");
 }
 
 TEST(ChatTemplate, Qwen3TokenizerCarriesItsTemplate) {
