@@ -161,8 +161,11 @@ Model load_model(const std::string& dir, const at::Device& device) {
   std::map<std::string, std::pair<const TensorView*, const SafetensorsFile*>> found;
   for (const auto& path : weight_files(dir)) {
     files.push_back(std::make_unique<SafetensorsFile>(path));
-    for (const auto& [name, view] : files.back()->tensors())
-      found[name] = {&view, files.back().get()};
+    for (const auto& [name, view] : files.back()->tensors()) {
+      auto [it, fresh] = found.try_emplace(name, &view, files.back().get());
+      if (!fresh)  // which copy is right is unknowable: never let the last one win
+        fail(path, ": tensor '", name, "' is also in ", it->second.second->path());
+    }
   }
 
   // Shape-only placeholders (the meta device allocates nothing), then filled.

@@ -7,6 +7,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 namespace r1 {
 
@@ -28,6 +29,16 @@ template <typename... Args>
 }
 
 // 9437312 -> "9,437,312": byte offsets in error messages are read by people.
-std::string with_commas(int64_t n);
+// Any integer type, the full range of each (a corrupt file's 2^64 - 1 too).
+std::string digits_with_commas(uint64_t magnitude, bool negative);
+template <typename T>
+std::string with_commas(T n) {
+  static_assert(std::is_integral_v<T>, "with_commas takes integers");
+  if constexpr (std::is_signed_v<T>)
+    return digits_with_commas(
+        n < 0 ? uint64_t{0} - static_cast<uint64_t>(n) : static_cast<uint64_t>(n), n < 0);
+  else
+    return digits_with_commas(static_cast<uint64_t>(n), false);
+}
 
 }  // namespace r1

@@ -10,17 +10,18 @@
 
 namespace r1 {
 
-std::string with_commas(int64_t n) {
-  std::string digits = std::to_string(n < 0 ? -n : n);
+std::string digits_with_commas(uint64_t magnitude, bool negative) {
+  std::string digits = std::to_string(magnitude);
   std::string out;
   for (size_t i = 0; i < digits.size(); ++i) {
     if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
     out += digits[i];
   }
-  return n < 0 ? "-" + out : out;
+  return negative ? "-" + out : out;
 }
 
 std::string read_file(const std::string& path) {
+  if (path.empty()) fail("a file name is empty (\"\")");
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(path, ": cannot open for reading");
   std::ostringstream buf;

@@ -5,6 +5,8 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <filesystem>
 #include <fstream>
 
@@ -131,6 +133,31 @@ TEST(Checkpoint, TruncatedWeightsAndMissingFilesAreClearErrors) {
   EXPECT_NE(msg.find("no model.safetensors"), std::string::npos) << msg;
   msg = error_of([&] { load_model(dir.file("nope"), at::kCPU); });
   EXPECT_NE(msg.find("not a model directory"), std::string::npos) << msg;
+}
+
+TEST(Checkpoint, TheSameTensorInTwoShardsIsAnError) {
+  // Was accepted, the last shard read winning.
+  test::TempDir dir;
+  std::filesystem::copy(fixture("llama3-rope"), dir.file("m"));
+  const std::string first = dir.file("m/model-00001-of-00003.safetensors");
+  const std::string second = dir.file("m/model-00002-of-00003.safetensors");
+  auto a = load_safetensors(first);
+  const auto b = load_safetensors(second);
+  ASSERT_FALSE(b.empty());
+  a[b.begin()->first] = b.begin()->second.clone();
+  save_safetensors(first, a);
+  const std::string msg = error_of([&] { load_model(dir.file("m"), at::kCPU); });
+  EXPECT_NE(msg.find("tensor '" + b.begin()->first + "' is also in"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("model-0000"), std::string::npos) << msg;
+}
+
+TEST(Checkpoint, FifoWeightsAreAnErrorNotAHang) {
+  test::TempDir dir;
+  std::filesystem::copy(fixture("qwen2-gqa"), dir.file("m"));
+  std::filesystem::remove(dir.file("m/model.safetensors"));
+  ASSERT_EQ(::mkfifo(dir.file("m/model.safetensors").c_str(), 0600), 0);
+  const std::string msg = error_of([&] { load_model(dir.file("m"), at::kCPU); });
+  EXPECT_NE(msg.find("model.safetensors: is not a regular file"), std::string::npos) << msg;
 }
 
 }  // namespace

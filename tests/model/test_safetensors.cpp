@@ -4,6 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <chrono>
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -89,6 +93,32 @@ TEST(Safetensors, HeaderLengthPastEndOfFile) {
   std::string huge(8, static_cast<char>(0xff));
   write_bytes(dir.file("huge.safetensors"), huge + "{}");
   expect_error(dir.file("huge.safetensors"));
+}
+
+TEST(Safetensors, HeaderLengthOverTwoToThe63IsPrintedUnsigned) {
+  // A length >= 2^63 once printed as "header length -0" (signed overflow).
+  test::TempDir dir;
+  std::string f(7, static_cast<char>(0xff));
+  f = f.substr(0, 7) + std::string(1, static_cast<char>(0x80)) + "{}";
+  f[0] = 0;  // 0x80ffffffffffff00
+  write_bytes(dir.file("h.safetensors"), f);
+  const std::string msg = expect_error(dir.file("h.safetensors"));
+  EXPECT_NE(msg.find("header length 9,295,429,630,892,703,488 runs past the end"),
+            std::string::npos)
+      << msg;
+  EXPECT_EQ(with_commas(uint64_t{18446744073709551615u}), "18,446,744,073,709,551,615");
+  EXPECT_EQ(with_commas(INT64_MIN), "-9,223,372,036,854,775,808");
+  EXPECT_EQ(with_commas(-1234), "-1,234");
+  EXPECT_EQ(with_commas(0), "0");
+}
+
+TEST(Safetensors, FifoIsAnErrorNotAHang) {
+  test::TempDir dir;
+  const std::string path = dir.file("model.safetensors");
+  ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_NE(expect_error(path).find("not a regular file"), std::string::npos);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
 }
 
 TEST(Safetensors, HeaderNotJson) {

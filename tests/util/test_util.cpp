@@ -10,6 +10,7 @@
 #include "../test_helpers.h"
 #include "util/atomic_file.h"
 #include "util/chunk_queue.h"
+#include "util/config.h"
 #include "util/error.h"
 #include "util/io.h"
 #include "util/system.h"
@@ -97,6 +98,36 @@ TEST(Util, ReadFileNamesThePath) {
     FAIL();
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("/nonexistent/r1-file"), std::string::npos);
+  }
+}
+
+TEST(Util, ReadFileOfAnEmptyPathSaysSo) {
+  // Once "error: : cannot open for reading".
+  try {
+    read_file("");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("a file name is empty"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Util, SetTakesAnyBareString) {
+  // 'model.path=a"b' was "internal error" (the fallback quoted it into bad TOML).
+  std::string path;
+  int64_t n = 0;
+  const FieldTable table = {{"model.path", &path, ""}, {"model.n", &n, ""}};
+  apply_override(table, "model.path=a\"b");
+  EXPECT_EQ(path, "a\"b");
+  apply_override(table, "model.path=c:\\x\\\"");
+  EXPECT_EQ(path, "c:\\x\\\"");
+  apply_override(table, "model.path=\"quoted\"");
+  EXPECT_EQ(path, "quoted");
+  try {
+    apply_override(table, "model.n=a\"b");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("'model.n' must be an integer"), std::string::npos)
+        << e.what();
   }
 }
 
