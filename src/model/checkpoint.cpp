@@ -1,6 +1,8 @@
 #include "model/checkpoint.h"
 
 #include <ATen/ATen.h>
+#include <torch/optim/adamw.h>
+#include <torch/serialize.h>
 
 #include <cstring>
 #include <filesystem>
@@ -145,6 +147,36 @@ void save_safetensors(const std::string& path, const std::map<std::string, at::T
                      static_cast<size_t>(c.numel() * c.element_size())});
   }
   write_file_atomic(path, serialize_safetensors(bytes, {{"format", "pt"}}));
+}
+
+void load_optimizer(torch::optim::AdamW& optimizer, const std::string& path) {
+  if (!file_exists(path)) fail(path, ": missing (the checkpoint has no optimizer state)");
+  try {
+    torch::load(optimizer, path);
+  } catch (const c10::Error& e) {
+    const std::string why = e.what_without_backtrace();
+    fail(path, ": not an optimizer state r1cpp can load (", why.substr(0, why.find('\n')), ")");
+  }
+  int64_t index = 0;
+  for (const auto& group : optimizer.param_groups()) {
+    for (const auto& p : group.params()) {
+      auto it = optimizer.state().find(c10::guts::to_string(p.unsafeGetTensorImpl()));
+      if (it != optimizer.state().end()) {
+        const auto* s = dynamic_cast<const torch::optim::AdamWParamState*>(it->second.get());
+        if (!s) fail(path, ": parameter ", index, " has no AdamW state");
+        for (const at::Tensor* t : {&s->exp_avg(), &s->exp_avg_sq()}) {
+          if (!t->defined() || t->sizes() != p.sizes())
+            fail(path, ": parameter ", index, " has moments of shape ",
+                 t->defined() ? t->sizes() : at::IntArrayRef{}, " but the model's has ", p.sizes(),
+                 " (a checkpoint of another model?)");
+          if (!at::isfinite(*t).all().item<bool>())
+            fail(path, ": parameter ", index, " has moments that are not finite");
+        }
+        if (s->step() < 0) fail(path, ": parameter ", index, " has a negative step count");
+      }
+      ++index;
+    }
+  }
 }
 
 std::string weights_description(const std::string& dir) {

@@ -11,6 +11,10 @@
 
 #include "model/transformer.h"
 
+namespace torch::optim {
+class AdamW;
+}
+
 namespace r1 {
 
 // Loads config + weights from `dir` (bf16/f16 weights are upcast to fp32).
@@ -35,6 +39,12 @@ void save_model(Model& model, const std::string& dir, const SaveOptions& options
 // reference fixtures and for trainer state next to a checkpoint.
 std::map<std::string, at::Tensor> load_safetensors(const std::string& path);
 void save_safetensors(const std::string& path, const std::map<std::string, at::Tensor>& tensors);
+
+// Loads the AdamW state that torch::save wrote to `path` (optimizer.pt of a
+// checkpoint) into `optimizer`. Error naming the file if it is not such a
+// state, or its moments do not fit the optimizer's parameters or are not
+// finite (a corrupt or foreign file must not reach libtorch's stack traces).
+void load_optimizer(torch::optim::AdamW& optimizer, const std::string& path);
 
 // Where a model directory keeps its weights, for messages and `r1 info`.
 std::string weights_description(const std::string& dir);

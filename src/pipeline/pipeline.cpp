@@ -75,7 +75,7 @@ struct StagePlan {
 int64_t checkpoint_step(const std::string& run_dir, std::string* path) {
   *path = latest_checkpoint(run_dir);
   if (path->empty()) return -1;
-  return nlohmann::json::parse(read_file(*path + "/trainer_state.json")).value("step", int64_t{-1});
+  return read_trainer_state(*path, {"step"}).at("step");
 }
 
 StagePlan plan_stage(const std::string& kind, const std::string& text, const std::string& source,
@@ -93,8 +93,7 @@ StagePlan plan_stage(const std::string& kind, const std::string& text, const std
       train_sft(c, o);
       std::string final_dir;
       const int64_t step = checkpoint_step(out_dir, &final_dir);
-      const auto state = nlohmann::json::parse(read_file(final_dir + "/trainer_state.json"));
-      if (step != state.value("total_steps", int64_t{-1}))
+      if (step != read_trainer_state(final_dir, {"total_steps"}).at("total_steps"))
         fail("stopped at step ", step, " (interrupted); run the pipeline again to resume");
       return final_dir;
     };

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <map>
 
 #include "data/dataset.h"
@@ -105,7 +106,13 @@ class Trainer {
       ref_ = load_model(c_.model_path, at::kCPU);
       if (!ref.empty()) {
         auto saved = load_safetensors(ref);
-        for (auto& [name, t] : ref_.named_parameters()) *t = saved.at(name);
+        for (auto& [name, t] : ref_.named_parameters()) {
+          auto it = saved.find(name);
+          if (it == saved.end()) fail(ref, ": missing tensor '", name, "'");
+          if (it->second.sizes() != t->sizes())
+            fail(ref, ": tensor '", name, "' has shape ", it->second.sizes(), ", not ", t->sizes());
+          *t = it->second.to(at::kFloat);
+        }
         finalize_model(ref_);
       }
     }
@@ -119,11 +126,11 @@ class Trainer {
 
     make_dirs(c_.output_dir);
     if (!resume_from.empty()) {
-      auto state = nlohmann::json::parse(read_file(resume_from + "/trainer_state.json"));
+      auto state = read_trainer_state(resume_from, {"step", "updates", "data_position"});
       step_ = state["step"];
       updates_ = state["updates"];
       stream_.seek(state["data_position"]);
-      torch::load(*optimizer_, resume_file(resume_from, "optimizer.pt"));
+      load_optimizer(*optimizer_, resume_file(resume_from, "optimizer.pt"));
       truncate_metrics();
       log("resumed from " + resume_from);
     } else if (opt_.resume) {
@@ -431,8 +438,15 @@ class Trainer {
           sum_stats.entropy_kept += st.entropy_kept;
           ++stat_count;
         }
-        if (c_.max_grad_norm > 0)
-          grad_norm = torch::nn::utils::clip_grad_norm_(params_, c_.max_grad_norm);
+        const double max_norm =
+            c_.max_grad_norm > 0 ? c_.max_grad_norm : std::numeric_limits<double>::infinity();
+        grad_norm = torch::nn::utils::clip_grad_norm_(params_, max_norm);
+        // A non-finite gradient would make every weight NaN: stop before the
+        // update, so the last checkpoint stays the last good one.
+        if (!std::isfinite(grad_norm))
+          fail("step ", step_, ": the gradient norm is ", grad_norm,
+               "; stopped before the optimizer step, no checkpoint written (optim.lr = ", c_.lr,
+               ", rl.beta = ", c_.loss.beta, ")");
         lr = learning_rate({c_.lr, c_.schedule, c_.warmup_steps, c_.min_lr_ratio}, updates_,
                            c_.steps * c_.num_iterations * ((N + mini - 1) / mini));
         for (auto& group : optimizer_->param_groups())

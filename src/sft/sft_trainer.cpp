@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <fstream>
 #include <iostream>
 #include <limits>
@@ -74,14 +75,15 @@ class SftTrainer {
 
     make_dirs(c_.output_dir);
     if (!resume_from.empty()) {
-      auto state = nlohmann::json::parse(read_file(resume_from + "/trainer_state.json"));
-      if (state["examples"] != train_.size() || state["total_steps"] != total_steps_)
+      auto state = read_trainer_state(resume_from, {"step", "examples", "total_steps"});
+      if (state["examples"] != static_cast<int64_t>(train_.size()) ||
+          state["total_steps"] != total_steps_)
         fail(resume_from, ": saved by a run of ", state["examples"], " examples and ",
              state["total_steps"], " steps, but this config gives ", train_.size(),
              " examples and ", total_steps_,
              " steps: resuming would not continue the same run (use a new train.output_dir)");
       step_ = state["step"];
-      torch::load(*optimizer_, resume_file(resume_from, "optimizer.pt"));
+      load_optimizer(*optimizer_, resume_file(resume_from, "optimizer.pt"));
       truncate_jsonl_after_step(c_.output_dir + "/metrics.jsonl", step_);
       log("resumed from " + resume_from);
     } else {
@@ -225,6 +227,12 @@ class SftTrainer {
     const double max_norm =
         c_.max_grad_norm > 0 ? c_.max_grad_norm : std::numeric_limits<double>::infinity();
     const double grad_norm = torch::nn::utils::clip_grad_norm_(params_, max_norm);
+    // A non-finite loss or gradient would make every weight NaN: stop before
+    // the update, so the last checkpoint stays the last good one.
+    if (!std::isfinite(loss) || !std::isfinite(grad_norm))
+      fail("step ", step_ + 1, ": the loss is ", loss, " and the gradient norm ", grad_norm,
+           "; stopped before the optimizer step, no checkpoint written (optim.lr = ",
+           c_.schedule.lr, ")");
     const double lr = learning_rate(c_.schedule, step_, total_steps_);
     for (auto& group : optimizer_->param_groups())
       static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);

@@ -7,13 +7,18 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
+#include <functional>
+#include <limits>
 #include <map>
 
 #include "../test_helpers.h"
 #include "model/checkpoint.h"
+#include "util/atomic_file.h"
 #include "util/error.h"
 #include "util/io.h"
+#include "util/run_dir.h"
 
 namespace r1 {
 namespace {
@@ -152,6 +157,118 @@ TEST(Trainer, ResumedRunEqualsUninterruptedRun) {
   auto pa = wa.parameters(), pb = wb.parameters();
   for (size_t i = 0; i < pa.size(); ++i) EXPECT_TRUE(pa[i].equal(pb[i])) << i;
   EXPECT_FALSE(pa[1].equal(init_model(wa.config, 3).parameters()[1])) << "training changed weights";
+}
+
+// A damaged or foreign checkpoint is an Error naming the file and the key,
+// never a segfault (data_position -5 read out of bounds), a libtorch stack
+// trace (optimizer.pt) or a silently chosen copy (step-13-backup).
+TEST(Trainer, DamagedCheckpointsAreClearErrors) {
+  TinyRun r;
+  r.config.steps = 2;
+  r.config.checkpoint_every = 1;
+  train_grpo(r.config, quiet_with_digit_reward());
+  const std::string ckpts = r.dir.file("run/checkpoints");
+  const std::string state = ckpts + "/step-2/trainer_state.json";
+  const std::string good_state = read_file(state);
+  for (const char* copy : {"step-13-backup", "step-abc", "step-99.tmp", "step--1"})
+    std::filesystem::copy(ckpts + "/step-1", ckpts + "/" + copy);
+  EXPECT_EQ(latest_checkpoint(r.dir.file("run")), ckpts + "/step-2");
+
+  TrainOptions resume = quiet_with_digit_reward();
+  resume.resume = true;
+  auto resume_error = [&] {
+    try {
+      train_grpo(r.config, resume);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("(no error)");
+  };
+  const std::pair<std::string, std::string> states[] = {
+      {R"({"step": 2, "updates": 2, "data_position": -5})", "'data_position' must be a whole"},
+      {R"({"step": 2, "updates": 2})", "missing 'data_position'"},
+      {R"({"step": 2, "updates": "2", "data_position": 16})", "'updates' must be a whole"},
+      {R"({"step": 2, "updates": 2, "data_position": 1e300})", "'data_position' must be a whole"},
+      {R"({"step": 7, "updates": 2, "data_position": 16})", "'step' is 7 but the directory is"},
+      {R"([1, 2])", "not a JSON object"},
+      {R"({"step": 2,)", "not valid JSON"},
+  };
+  for (const auto& [text, expected] : states) {
+    write_file_atomic(state, text);
+    const std::string msg = resume_error();
+    EXPECT_NE(msg.find(state + ": "), std::string::npos) << text << " -> " << msg;
+    EXPECT_NE(msg.find(expected), std::string::npos) << text << " -> " << msg;
+  }
+  write_file_atomic(state, good_state);
+
+  const std::string optimizer = ckpts + "/step-2/optimizer.pt";
+  const std::string good_optimizer = read_file(optimizer);
+  write_file_atomic(optimizer, "not a torch archive");
+  std::string msg = resume_error();
+  EXPECT_NE(msg.find(optimizer + ": not an optimizer state"), std::string::npos) << msg;
+  write_file_atomic(optimizer, good_optimizer.substr(0, good_optimizer.size() / 2));
+  msg = resume_error();
+  EXPECT_NE(msg.find(optimizer + ": "), std::string::npos) << msg;
+  write_file_atomic(optimizer, read_file(ckpts + "/step-1/optimizer.pt"));
+  EXPECT_EQ(resume_error(), "(no error)") << "an intact checkpoint resumes";
+}
+
+// Numbers outside their range once trained NaN weights (lr = inf, beta = inf),
+// ran gradient ascent (min_lr_ratio < 0) or reached libtorch's stack traces
+// (adam_beta1 = 1): each is now an Error naming the key.
+TEST(Trainer, OutOfRangeNumbersAreRejectedAtLoad) {
+  const double inf = std::numeric_limits<double>::infinity(), nan = std::nan("");
+  const std::vector<std::pair<std::function<void(TrainConfig&)>, std::string>> cases = {
+      {[&](TrainConfig& c) { c.lr = inf; }, "optim.lr = inf"},
+      {[&](TrainConfig& c) { c.lr = 1e30; }, "optim.lr = 1e+30"},
+      {[&](TrainConfig& c) { c.lr = -1e-6; }, "optim.lr = -1e-06"},
+      {[&](TrainConfig& c) { c.loss.beta = inf; }, "rl.beta"},
+      {[&](TrainConfig& c) { c.min_lr_ratio = -3; }, "optim.min_lr_ratio = -3"},
+      {[&](TrainConfig& c) { c.max_grad_norm = -1; }, "optim.max_grad_norm = -1"},
+      {[&](TrainConfig& c) { c.adam_beta1 = 1; }, "optim.adam_beta1 = 1"},
+      {[&](TrainConfig& c) { c.adam_beta2 = 2; }, "optim.adam_beta2 = 2"},
+      {[&](TrainConfig& c) { c.weight_decay = -0.1; }, "optim.weight_decay = -0.1"},
+      {[&](TrainConfig& c) { c.eval_size = 0; }, "data.eval_size must be >= 1"},
+      {[&](TrainConfig& c) { c.top_p = nan; }, "rollout.top_p = nan"},
+      {[&](TrainConfig& c) { c.rewards[0].weight = nan; }, "weight = nan"},
+  };
+  for (const auto& [change, expected] : cases) {
+    TinyRun r(4);
+    change(r.config);
+    TrainOptions o;
+    o.quiet = true;
+    try {
+      train_grpo(r.config, o);
+      ADD_FAILURE() << "no error for " << expected;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << e.what();
+    }
+    EXPECT_FALSE(std::filesystem::exists(r.dir.file("run/checkpoints"))) << expected;
+  }
+}
+
+// A step whose gradient is not finite stops the run before the update and
+// writes no checkpoint (rewards of 1e300 overflow float32 advantages).
+TEST(Trainer, NonFiniteGradientStopsWithoutACheckpoint) {
+  TinyRun r;
+  r.config.steps = 3;
+  r.config.checkpoint_every = 1;
+  r.config.scale_rewards = "none";
+  TrainOptions o;
+  o.quiet = true;
+  o.rewards = {{{"huge", 1.0, {}}, [](const std::vector<RewardInput>& in) {
+                  std::vector<double> out;
+                  for (size_t i = 0; i < in.size(); ++i) out.push_back(i % 2 ? 1e300 : 0.0);
+                  return out;
+                }}};
+  try {
+    train_grpo(r.config, o);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("step 1: the gradient norm is"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_FALSE(std::filesystem::exists(r.dir.file("run/checkpoints")));
 }
 
 // How a step's rollouts are cut into micro-batches changes only the order of
