@@ -1,6 +1,7 @@
 #include "model/config.h"
 
 #include <cmath>
+#include <tuple>
 
 #include "util/error.h"
 #include "util/io.h"
@@ -73,7 +74,13 @@ RopeScaling parse_rope_scaling(const nlohmann::json& r, const std::string& sourc
   s.high_freq_factor = get_double(r, "high_freq_factor", source, 4.0);
   s.original_max_position_embeddings =
       get_int(r, "original_max_position_embeddings", source, 8192, false);
-  if (s.factor <= 0) fail(source, ": rope_scaling.factor must be positive");
+  if (!(std::isfinite(s.factor) && s.factor > 0))
+    fail(source, ": rope_scaling.factor must be a finite number > 0");
+  if (!std::isfinite(s.low_freq_factor) || !std::isfinite(s.high_freq_factor) ||
+      s.low_freq_factor <= 0)
+    fail(source, ": rope_scaling.low_freq_factor/high_freq_factor must be finite and > 0");
+  if (s.original_max_position_embeddings <= 0)
+    fail(source, ": rope_scaling.original_max_position_embeddings must be positive");
   if (s.rope_type == "llama3" && s.high_freq_factor <= s.low_freq_factor)
     fail(source, ": rope_scaling needs high_freq_factor > low_freq_factor");
   return s;
@@ -147,6 +154,32 @@ ModelConfig parse_config(const nlohmann::json& j, const std::string& source) {
                             {"head_dim", c.head_dim}}) {
     if (value <= 0) fail(source, ": field '", key, "' must be positive, got ", value);
   }
+  // Upper bounds far above any published model, so that sizes multiplied
+  // together (vocab * hidden, layers * ...) stay far from int64 overflow and an
+  // absurd file is an error here, not a failed 2^62-byte allocation later.
+  for (auto [key, value, limit] :
+       {std::tuple{"vocab_size", c.vocab_size, int64_t{1} << 24},
+        {"hidden_size", c.hidden_size, int64_t{1} << 17},
+        {"intermediate_size", c.intermediate_size, int64_t{1} << 19},
+        {"num_hidden_layers", c.num_hidden_layers, int64_t{1} << 12},
+        {"num_attention_heads", c.num_attention_heads, int64_t{1} << 12},
+        {"num_key_value_heads", c.num_key_value_heads, int64_t{1} << 12},
+        {"head_dim", c.head_dim, int64_t{1} << 12},
+        {"max_position_embeddings", c.max_position_embeddings, int64_t{1} << 24}}) {
+    if (value > limit)
+      fail(source, ": field '", key, "' is ", value, ", implausibly large (the limit is ", limit,
+           ")");
+  }
+  if (c.max_position_embeddings <= 0)
+    fail(source, ": field 'max_position_embeddings' must be positive, got ",
+         c.max_position_embeddings);
+  if (!(std::isfinite(c.rms_norm_eps) && c.rms_norm_eps > 0 && c.rms_norm_eps < 1))
+    fail(source, ": field 'rms_norm_eps' must be in (0, 1), got ", c.rms_norm_eps);
+  if (!(std::isfinite(c.rope_theta) && c.rope_theta > 0))
+    fail(source, ": field 'rope_theta' must be a finite number > 0, got ", c.rope_theta);
+  if (!(std::isfinite(c.initializer_range) && c.initializer_range >= 0))
+    fail(source, ": field 'initializer_range' must be a finite number >= 0, got ",
+         c.initializer_range);
   if (c.num_attention_heads % c.num_key_value_heads != 0)
     fail(source, ": num_attention_heads (", c.num_attention_heads,
          ") must be a multiple of num_key_value_heads (", c.num_key_value_heads, ")");

@@ -1,5 +1,6 @@
 // The reward registry: name -> factory. Adding a reward is one line in
 // kRewards plus its factory; the trainer and `r1 verify` never special-case one.
+#include <cmath>
 #include <string>
 
 #include "reward/code_reward.h"
@@ -162,6 +163,8 @@ std::vector<RewardSpec> parse_reward_specs(const nlohmann::json& items, const st
     if (item.contains("weight") && !item["weight"].is_number())
       fail(source, ": [[rewards]] '", spec.name, "': weight must be a number");
     spec.weight = item.value("weight", 1.0);
+    if (!std::isfinite(spec.weight))
+      fail(source, ": [[rewards]] '", spec.name, "': weight must be finite, got ", spec.weight);
     // Params are the table's other keys, or an inline `params = {...}` table.
     auto set_param = [&](const std::string& key, const nlohmann::json& value) {
       if (spec.params.contains(key))

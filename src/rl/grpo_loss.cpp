@@ -162,7 +162,7 @@ void GrpoLossConfig::validate() const {
   if (importance_sampling_level != "token" && importance_sampling_level != "sequence")
     fail("rl.importance_sampling_level: unknown '", importance_sampling_level,
          "' (token, sequence)");
-  if (!(epsilon >= 0)) fail("rl.epsilon: must be >= 0, got ", epsilon);
+  if (!(epsilon >= 0 && std::isfinite(epsilon))) fail("rl.epsilon: must be >= 0, got ", epsilon);
   if (!(epsilon_high >= 0)) fail("rl.epsilon_high: must be >= 0, got ", epsilon_high);
   if (loss_type == "cispo" && !(epsilon_high >= 1))
     fail(
@@ -180,7 +180,7 @@ void GrpoLossConfig::validate() const {
     fail("rl.sapo_temperature_pos: must be > 0, got ", sapo_temperature_pos);
   if (!(sapo_temperature_neg > 0))
     fail("rl.sapo_temperature_neg: must be > 0, got ", sapo_temperature_neg);
-  if (!(beta >= 0)) fail("rl.beta: must be >= 0, got ", beta);
+  if (!(beta >= 0 && std::isfinite(beta))) fail("rl.beta: must be finite and >= 0, got ", beta);
   if (max_completion_length <= 0)
     fail("rl.max_completion_length: must be > 0, got ", max_completion_length);
   if (!std::isfinite(entropy_coef)) fail("rl.entropy_coef: must be finite, got ", entropy_coef);

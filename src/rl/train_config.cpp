@@ -1,5 +1,7 @@
 #include "rl/train_config.h"
 
+#include "util/range_check.h"
+
 #include "util/error.h"
 #include "util/io.h"
 #include "util/metrics_sink.h"
@@ -131,6 +133,25 @@ void TrainConfig::validate() const {
   if (eval_samples < 1) fail("data.eval_samples must be >= 1");
   if (eval_temperature < 0) fail("data.eval_temperature must be >= 0");
   if (rewards.empty()) fail("no [[rewards]] configured");
+  require_lr("optim.lr", lr);
+  require_beta("optim.adam_beta1", adam_beta1);
+  require_beta("optim.adam_beta2", adam_beta2);
+  require_non_negative("optim.weight_decay", weight_decay);
+  require_non_negative("optim.max_grad_norm", max_grad_norm);
+  require_unit("optim.min_lr_ratio", min_lr_ratio);
+  if (warmup_steps < 0) fail("optim.warmup_steps must be >= 0");
+  require_non_negative("rollout.temperature", temperature);
+  require(top_p > 0 && top_p <= 1, "rollout.top_p", top_p, "in (0, 1]");
+  if (top_k < 0) fail("rollout.top_k must be >= 0");
+  if (max_new_tokens < 1) fail("rollout.max_new_tokens must be >= 1");
+  if (max_batch < 1) fail("rollout.max_batch must be >= 1");
+  require_non_negative("data.eval_temperature", eval_temperature);
+  if (eval_size < 1) fail("data.eval_size must be >= 1, got ", eval_size);
+  if (eval_every < 0) fail("data.eval_every must be >= 0");
+  if (checkpoint_every < 0) fail("train.checkpoint_every must be >= 0");
+  if (max_resample_rounds < 0) fail("rl.max_resample_rounds must be >= 0");
+  for (const auto& r : rewards)
+    require(std::isfinite(r.weight), "[[rewards]] '" + r.name + "' weight", r.weight, "finite");
 }
 
 AdvantageFn TrainConfig::advantage_estimator_fn() const {

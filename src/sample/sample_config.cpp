@@ -1,5 +1,7 @@
 #include "sample/sample_config.h"
 
+#include "util/range_check.h"
+
 #include "util/error.h"
 #include "util/io.h"
 
@@ -49,6 +51,13 @@ void SampleConfig::validate() const {
   if (keep != "all" && keep != "best" && keep != "random")
     fail("filter.keep: unknown '", keep, "' (all, best, random)");
   if (max_tokens < 0) fail("filter.max_tokens must be >= 0");
+  require_non_negative("sampling.temperature", temperature);
+  require(top_p > 0 && top_p <= 1, "sampling.top_p", top_p, "in (0, 1]");
+  if (top_k < 0) fail("sampling.top_k must be >= 0");
+  require(!std::isnan(min_accuracy), "filter.min_accuracy", min_accuracy, "a number");
+  require(!std::isnan(min_reward), "filter.min_reward", min_reward, "a number");
+  for (const auto& r : rewards)
+    require(std::isfinite(r.weight), "[[rewards]] '" + r.name + "' weight", r.weight, "finite");
   if (!language.empty() && language != "en" && language != "zh")
     fail("filter.language: unknown '", language, "' ('' = off, en, zh)");
   if (format != "pair" && format != "messages")

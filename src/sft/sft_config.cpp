@@ -1,5 +1,7 @@
 #include "sft/sft_config.h"
 
+#include "util/range_check.h"
+
 #include "util/error.h"
 #include "util/io.h"
 #include "util/metrics_sink.h"
@@ -66,7 +68,15 @@ void SftConfig::validate() const {
   if (template_name != "chat" && template_name != "r1_zero" && template_name != "raw")
     fail("data.template: unknown '", template_name, "' (chat, r1_zero, raw)");
   validate_schedule(schedule, "optim.schedule");
-  if (schedule.lr <= 0) fail("optim.lr must be > 0");
+  require_lr("optim.lr", schedule.lr);
+  require_unit("optim.min_lr_ratio", schedule.min_lr_ratio);
+  if (schedule.warmup_steps < 0) fail("optim.warmup_steps must be >= 0");
+  require_beta("optim.adam_beta1", adam_beta1);
+  require_beta("optim.adam_beta2", adam_beta2);
+  require_non_negative("optim.weight_decay", weight_decay);
+  require_non_negative("optim.max_grad_norm", max_grad_norm);
+  if (checkpoint_every < 0) fail("train.checkpoint_every must be >= 0");
+  if (eval_every < 0) fail("train.eval_every must be >= 0");
   if (max_length < 0) fail("data.max_length must be >= 0");
   if (length_window < 1) fail("data.length_window must be >= 1");
   if (batch_size < 1) fail("optim.batch_size must be >= 1");
@@ -74,7 +84,7 @@ void SftConfig::validate() const {
   if (epochs < 1) fail("train.epochs must be >= 1");
   if (max_steps < 0) fail("train.max_steps must be >= 0");
   if (!(kd_weight >= 0 && kd_weight <= 1)) fail("distill.kd_weight must be in [0, 1]");
-  if (!(kd_temperature > 0)) fail("distill.kd_temperature must be > 0");
+  require_positive("distill.kd_temperature", kd_temperature);
 }
 
 SftConfig load_sft_config(const std::string& path, const std::vector<std::string>& overrides) {

@@ -87,6 +87,29 @@ TEST(Config, Transformers5RopeParametersLayoutRoundTrips) {
   EXPECT_TRUE(config_to_json(c).contains("rope_parameters"));
 }
 
+// Values that gave all-NaN log-probs with exit 0, or "internal error" from a
+// 2^62-element allocation, are errors naming config.json and the field.
+TEST(Config, OutOfRangeValuesNameTheField) {
+  const std::pair<const char*, nlohmann::json> cases[] = {
+      {"rope_theta", 0},
+      {"rope_theta", -1},
+      {"rms_norm_eps", -1e-6},
+      {"rms_norm_eps", 0},
+      {"max_position_embeddings", 0},
+      {"max_position_embeddings", -5},
+      {"vocab_size", int64_t{1} << 62},
+      {"num_hidden_layers", int64_t{1} << 40},
+      {"hidden_size", int64_t{1} << 40},
+  };
+  for (const auto& [key, value] : cases) {
+    auto j = nlohmann::json::parse(kQwen25);
+    j[key] = value;
+    const std::string msg = error_of(j.dump());
+    EXPECT_NE(msg.find(std::string("config.json: field '") + key + "'"), std::string::npos)
+        << key << " = " << value << " -> " << msg;
+  }
+}
+
 TEST(Config, SaveKeepsUnknownKeys) {
   ModelConfig c = parse_config(nlohmann::json::parse(kQwen25), "c");
   auto j = config_to_json(c);

@@ -5,7 +5,10 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <filesystem>
 #include <fstream>
+#include <limits>
 #include <numeric>
 #include <set>
 
@@ -409,6 +412,28 @@ TEST(SftTrainer, BadConfigsAreClearErrors) {
   SftOptions resume = quiet();
   resume.resume = true;
   expect_error([&] { train_sft(s.config, resume); }, "resuming would not continue the same run");
+}
+
+TEST(SftTrainer, OutOfRangeNumbersAndNonFiniteLossesStopTheRun) {
+  TinyRun s;
+  s.config.schedule.lr = std::numeric_limits<double>::infinity();
+  expect_error([&] { train_sft(s.config, quiet()); }, "optim.lr = inf");
+  s.config.schedule.lr = 1e-3;
+  s.config.schedule.min_lr_ratio = -3;
+  expect_error([&] { train_sft(s.config, quiet()); }, "optim.min_lr_ratio = -3");
+  s.config.schedule.min_lr_ratio = 0.1;
+  s.config.adam_beta2 = 2;
+  expect_error([&] { train_sft(s.config, quiet()); }, "optim.adam_beta2 = 2");
+  s.config.adam_beta2 = 0.999;
+
+  // A NaN weight makes the first loss NaN: no update, no checkpoint of NaN weights.
+  const std::string weights = s.config.model_path + "/model.safetensors";
+  auto w = load_safetensors(weights);
+  w["model.norm.weight"][0] = std::nan("");
+  save_safetensors(weights, w);
+  s.config.checkpoint_every = 1;
+  expect_error([&] { train_sft(s.config, quiet()); }, "step 1: the loss is");
+  EXPECT_FALSE(std::filesystem::exists(s.dir.file("run/checkpoints")));
 }
 
 // The distillation term against the formula evaluated by hand in double:
