@@ -6,10 +6,12 @@
 namespace r1 {
 namespace {
 
-volatile std::sig_atomic_t g_interrupted = 0;
+volatile std::sig_atomic_t g_interrupted = 0;  // since the newest guard
+volatile std::sig_atomic_t g_ever = 0;         // since the process started
 
 void on_sigint(int) {
   g_interrupted = 1;
+  g_ever = 1;
 }
 
 }  // namespace
@@ -25,6 +27,10 @@ InterruptGuard::~InterruptGuard() {
 
 bool InterruptGuard::requested() const {
   return g_interrupted != 0;
+}
+
+bool interrupt_arrived() {
+  return g_ever != 0;
 }
 
 }  // namespace r1

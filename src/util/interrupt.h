@@ -6,6 +6,14 @@
 
 namespace r1 {
 
+// Exit status of a run stopped by Ctrl-C after saving: 128 + SIGINT, what a
+// shell reports for a process that SIGINT ended, so scripts see the stop.
+constexpr int kInterruptedExitCode = 130;
+
+// Whether SIGINT arrived while any guard lived in this process (main turns a
+// finished command into kInterruptedExitCode).
+bool interrupt_arrived();
+
 class InterruptGuard {
  public:
   InterruptGuard();

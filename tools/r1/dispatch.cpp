@@ -3,15 +3,17 @@
 #include <iostream>
 
 #include "util/error.h"
+#include "util/interrupt.h"
 
 namespace r1 {
 
 int run_command(const char* name, CommandFn run, const Args& args) {
   try {
-    return run(args);
+    const int status = run(args);
+    return interrupt_arrived() ? kInterruptedExitCode : status;
   } catch (const Error& e) {
     std::cerr << "r1 " << name << ": error: " << e.what() << "\n";
-    return 1;
+    return interrupt_arrived() ? kInterruptedExitCode : 1;
   } catch (const std::exception& e) {
     std::cerr << "r1 " << name << ": internal error: " << e.what() << "\n";
     return 2;
