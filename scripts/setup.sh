@@ -19,6 +19,7 @@ PACKAGES=(
   libjs-dygraphs          # r1 dashboard: its charts (served locally, no CDN)
   python3-venv            # scripts/venv.sh: the tests' reference packages (openai, tensorboard)
   chromium                # tests/serve/dashboard_test.py: the dashboard in a headless browser
+  clang libclang-rt-14-dev  # the libFuzzer harnesses (scripts/fuzz.sh)
 )
 
 missing=()

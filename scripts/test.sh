@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds everything and runs the whole test suite, plus the torch-free parsers
-# under AddressSanitizer + UBSan. This is what CI runs (.ci/run).
+# under AddressSanitizer + UBSan, and each libFuzzer harness (its committed
+# corpus as a regression suite, then a few seconds of fuzzing). This is what
+# CI runs (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh build
@@ -8,3 +10,4 @@ scripts/venv.sh
 R1_CMAKE_ARGS="-DR1_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug" scripts/setup.sh build-asan
 (cd build && ctest --output-on-failure -j2)
 (cd build-asan && ctest --output-on-failure -j2)
+scripts/fuzz.sh 4

@@ -66,6 +66,28 @@ void assign(const Field& f, const toml::node& node, const std::string& where) {
       f.value);
 }
 
+bool is_utf8(const std::string& s) {
+  for (size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    const size_t n = c < 0x80           ? 1
+                     : (c >> 5) == 0x6  ? 2
+                     : (c >> 4) == 0xE  ? 3
+                     : (c >> 3) == 0x1E ? 4
+                                        : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    uint32_t cp = n == 1 ? c : c & (0x7F >> n);
+    for (size_t k = 1; k < n; ++k) {
+      const auto d = static_cast<unsigned char>(s[i + k]);
+      if ((d & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (d & 0x3F);
+    }
+    const uint32_t min[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < min[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += n;
+  }
+  return true;
+}
+
 const Field* find(const FieldTable& table, const std::string& key) {
   for (const Field& f : table) {
     if (f.key == key) return &f;
@@ -259,7 +281,9 @@ void apply_override(const FieldTable& table, const std::string& assignment) {
   try {
     parsed = toml::parse("v = " + value);
   } catch (const toml::parse_error&) {
-    // Not a TOML value: the text itself, as a string (a bare path or word).
+    // Not a TOML value: the text itself, as a string (a bare path or word). It
+    // must be text: the resolved config (config.toml, --print-config) is TOML.
+    if (!is_utf8(value)) fail("--set ", key, ": the value is not valid UTF-8");
     parsed.insert_or_assign("v", value);
   }
   assign(*f, *parsed.get("v"), "--set");

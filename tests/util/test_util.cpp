@@ -13,6 +13,7 @@
 #include "util/config.h"
 #include "util/error.h"
 #include "util/io.h"
+#include "util/run_dir.h"
 #include "util/system.h"
 
 namespace r1 {
@@ -122,6 +123,10 @@ TEST(Util, SetTakesAnyBareString) {
   EXPECT_EQ(path, "c:\\x\\\"");
   apply_override(table, "model.path=\"quoted\"");
   EXPECT_EQ(path, "quoted");
+  // Not text: once an internal error when the resolved config was written.
+  EXPECT_THROW(apply_override(table, "model.path=a\xff\xfe"), Error);
+  apply_override(table, "model.path=\xe4\xb8\xad");
+  EXPECT_EQ(path, "\xe4\xb8\xad");
   try {
     apply_override(table, "model.n=a\"b");
     FAIL();
@@ -129,6 +134,14 @@ TEST(Util, SetTakesAnyBareString) {
     EXPECT_NE(std::string(e.what()).find("'model.n' must be an integer"), std::string::npos)
         << e.what();
   }
+}
+
+TEST(Util, OnlyStepDigitsDirectoriesAreCheckpoints) {
+  EXPECT_EQ(checkpoint_dir_step("step-13"), 13);
+  EXPECT_EQ(checkpoint_dir_step("step-0"), 0);
+  for (const char* other : {"step-abc", "step-13-backup", "step-13.tmp", "step-", "step--1",
+                            "step-+1", "step-1e3", "Step-1", "step-9999999999999999999999"})
+    EXPECT_EQ(checkpoint_dir_step(other), -1) << other;
 }
 
 TEST(Util, TorchUsesOpenBlas) {
