@@ -210,7 +210,9 @@ Model load_model(const std::string& dir, const at::Device& device) {
     const std::string& name = slots[i].first;
     auto it = found.find(name);
     if (it == found.end())
-      fail(dir, ": missing tensor '", name, "' (model_type ", config.model_type, ")");
+      fail(dir, ": missing tensor '", name, "' in ",
+           files.size() == 1 ? files[0]->path() : cat(files.size(), " shards of ", kIndexFile),
+           " (model_type ", config.model_type, ")");
     const TensorView& view = *it->second.first;
     const std::string where = cat(it->second.second->path(), ": tensor '", name, "'");
     auto want = slots[i].second->sizes();
