@@ -148,7 +148,6 @@ void TrainConfig::validate() const {
   require_non_negative("data.eval_temperature", eval_temperature);
   if (eval_size < 1) fail("data.eval_size must be >= 1, got ", eval_size);
   if (eval_every < 0) fail("data.eval_every must be >= 0");
-  if (checkpoint_every < 0) fail("train.checkpoint_every must be >= 0");
   if (max_resample_rounds < 0) fail("rl.max_resample_rounds must be >= 0");
   for (const auto& r : rewards)
     require(std::isfinite(r.weight), "[[rewards]] '" + r.name + "' weight", r.weight, "finite");

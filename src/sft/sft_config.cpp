@@ -75,7 +75,6 @@ void SftConfig::validate() const {
   require_beta("optim.adam_beta2", adam_beta2);
   require_non_negative("optim.weight_decay", weight_decay);
   require_non_negative("optim.max_grad_norm", max_grad_norm);
-  if (checkpoint_every < 0) fail("train.checkpoint_every must be >= 0");
   if (eval_every < 0) fail("train.eval_every must be >= 0");
   if (max_length < 0) fail("data.max_length must be >= 0");
   if (length_window < 1) fail("data.length_window must be >= 1");

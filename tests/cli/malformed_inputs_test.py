@@ -157,7 +157,7 @@ def main():
         check(f"trainer_state.json {state}", ["train", "run.toml", "--resume"],
               ["trainer_state.json"], expect)
     write(state_path, good_state)
-    opt_path = os.path.join(ckpt, "optimizer.pt")
+    opt_path = os.path.join(ckpt, "resume", "optimizer.pt")
     good_opt = open(opt_path, "rb").read()
     write(opt_path, b"not a torch archive")
     check("garbage optimizer.pt", ["train", "run.toml", "--resume"], ["optimizer.pt"])

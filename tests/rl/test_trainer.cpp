@@ -165,7 +165,7 @@ TEST(Trainer, ResumedRunEqualsUninterruptedRun) {
 TEST(Trainer, DamagedCheckpointsAreClearErrors) {
   TinyRun r;
   r.config.steps = 2;
-  r.config.checkpoint_every = 1;
+  r.config.checkpoints.every = 1;
   train_grpo(r.config, quiet_with_digit_reward());
   const std::string ckpts = r.dir.file("run/checkpoints");
   const std::string state = ckpts + "/step-2/trainer_state.json";
@@ -201,7 +201,7 @@ TEST(Trainer, DamagedCheckpointsAreClearErrors) {
   }
   write_file_atomic(state, good_state);
 
-  const std::string optimizer = ckpts + "/step-2/optimizer.pt";
+  const std::string optimizer = ckpts + "/step-2/resume/optimizer.pt";
   const std::string good_optimizer = read_file(optimizer);
   write_file_atomic(optimizer, "not a torch archive");
   std::string msg = resume_error();
@@ -209,7 +209,7 @@ TEST(Trainer, DamagedCheckpointsAreClearErrors) {
   write_file_atomic(optimizer, good_optimizer.substr(0, good_optimizer.size() / 2));
   msg = resume_error();
   EXPECT_NE(msg.find(optimizer + ": "), std::string::npos) << msg;
-  write_file_atomic(optimizer, read_file(ckpts + "/step-1/optimizer.pt"));
+  write_file_atomic(optimizer, good_optimizer);
   EXPECT_EQ(resume_error(), "(no error)") << "an intact checkpoint resumes";
 }
 
@@ -252,7 +252,7 @@ TEST(Trainer, OutOfRangeNumbersAreRejectedAtLoad) {
 TEST(Trainer, NonFiniteGradientStopsWithoutACheckpoint) {
   TinyRun r;
   r.config.steps = 3;
-  r.config.checkpoint_every = 1;
+  r.config.checkpoints.every = 1;
   r.config.scale_rewards = "none";
   TrainOptions o;
   o.quiet = true;

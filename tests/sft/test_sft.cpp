@@ -431,7 +431,7 @@ TEST(SftTrainer, OutOfRangeNumbersAndNonFiniteLossesStopTheRun) {
   auto w = load_safetensors(weights);
   w["model.norm.weight"][0] = std::nan("");
   save_safetensors(weights, w);
-  s.config.checkpoint_every = 1;
+  s.config.checkpoints.every = 1;
   expect_error([&] { train_sft(s.config, quiet()); }, "step 1: the loss is");
   EXPECT_FALSE(std::filesystem::exists(s.dir.file("run/checkpoints")));
 }
