@@ -39,7 +39,8 @@ be overridden on the command line with `--set section.key=value`.
   ([data](data.md)).
 """
 
-LINE = re.compile(r"^(\w+) = (.*?)  # (.*?)(?: \[(.*)\])?$")
+# "key = value  # doc [TRL name, veRL name]": the bracket at the end names the peers.
+LINE = re.compile(r"^(\w+) = (.*?)  # (.*?)(?: \[((?:TRL|veRL|OpenRLHF)[^\[\]]*)\])?$")
 
 
 def table(r1, command):
