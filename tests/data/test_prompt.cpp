@@ -14,20 +14,13 @@
 namespace r1 {
 namespace {
 
+using test::error_of;
+
 const std::string kQwen3 = std::string(R1_SHARED) + "/tokenizers/qwen3";
 
 Dataset rows_of(const test::TempDir& dir, const std::string& text) {
   std::ofstream(dir.file("d.jsonl")) << text;
   return load_jsonl(dir.file("d.jsonl"), {});
-}
-
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
 }
 
 TEST(Prompt, FieldsAreFoundOrNamedWithTheRewardThatNeedsThem) {

@@ -20,17 +20,10 @@
 namespace r1 {
 namespace {
 
+using test::error_of;
+
 std::string fixture(const std::string& name) {
   return std::string(R1_FIXTURES) + "/models/" + name;
-}
-
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
 }
 
 at::Tensor logits_of(const Model& m, const at::Tensor& ids) {

@@ -23,6 +23,8 @@
 namespace r1 {
 namespace {
 
+using test::error_of;
+
 const std::string kTokenizer = std::string(R1_FIXTURES) + "/tokenizer/tiny";
 
 // A fresh tiny Qwen2 with the tiny tokenizer, and a dataset of `n` questions.
@@ -402,15 +404,6 @@ TEST(Trainer, ReferenceSyncMixesThePolicyIn) {
       before = ref;
     }
   }
-}
-
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
 }
 
 TEST(Trainer, BadConfigsAreClearErrors) {

@@ -5,6 +5,7 @@
 
 #include <limits>
 
+#include "../test_helpers.h"
 #include "reward/reward.h"
 #include "rl/train_config.h"
 #include "sample/sample_config.h"
@@ -15,14 +16,7 @@
 namespace r1 {
 namespace {
 
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using test::error_of;
 
 TEST(Config, UnknownKeysSuggestTheKnownOne) {
   auto parse = [](const std::string& text) {

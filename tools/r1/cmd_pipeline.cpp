@@ -18,9 +18,10 @@ int cmd_pipeline(const Args& args) {
               "skipped on a re-run, an interrupted one resumes. Every stage's config is checked\n"
               "before the first one runs.");
   p.allow_positional("PIPELINE.toml", "the pipeline file");
-  p.add_repeated("--set", "KEY=VALUE",
-                 "STAGE.key=value (e.g. rl.train.max_steps=5), inputs.NAME=path or pipeline.dir=DIR "
-                 "(repeatable)");
+  p.add_repeated(
+      "--set", "KEY=VALUE",
+      "STAGE.key=value (e.g. rl.train.max_steps=5), inputs.NAME=path or pipeline.dir=DIR "
+      "(repeatable)");
   p.add("--restart", "STAGE", "rerun this stage and every later one from scratch");
   p.add_switch("--check", "check the file and every stage's config, run nothing");
   p.add_switch("--quiet", "no per-step progress from the stages");
