@@ -4,7 +4,10 @@
 // same run: at 1 sequence, weight bytes x tokens/s / streaming-read bandwidth
 // (decode is memory-bound); at 8 and 64, useful FLOP/s / the faster sgemm's FLOP/s.
 //   build/bench/bench_engine [--quick] [--save DIR] [--shape small|0.5B] [--seqs 1,8,64]
-//                            [--profile]
+//                            [--profile] [--precision fp32,bf16]
+// --precision runs each listed precision (model/compute.h) on the same weights,
+// one after the other in this process: bf16's decode tok/s is also given as a
+// ratio to fp32's.
 // --save DIR writes the models (DIR/small, DIR/0.5B) so tools/bench_hf_generate.py
 // can run transformers on the same files. --profile splits one decode step
 // (each seqs count, context 128) into the transformer body and the LM head +
@@ -15,15 +18,18 @@
 #include <algorithm>
 #include <cstring>
 #include <iostream>
+#include <map>
 #include <sstream>
 
 #include "bench_util.h"
 #include "engine/generator.h"
 #include "engine/policy_sampler.h"
 #include "model/checkpoint.h"
+#include "model/compute.h"
 #include "model/decode_attention.h"
 #include "model/decode_gemm.h"
 #include "model/gemm.h"
+#include "model/master_weights.h"
 #include "util/system.h"
 
 using namespace r1;
@@ -129,6 +135,7 @@ int main(int argc, char** argv) {
   configure_allocator();  // as the r1 program does
   std::string save_dir, only_shape;
   std::vector<int64_t> seq_counts = {1, 8, 64};
+  std::vector<std::string> precisions = {"fp32"};
   bool quick = false, profile = false;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--quick"))
@@ -141,6 +148,11 @@ int main(int argc, char** argv) {
       only_shape = argv[++i];
     else if (!std::strcmp(argv[i], "--seqs") && i + 1 < argc)
       seq_counts = parse_list(argv[++i]);
+    else if (!std::strcmp(argv[i], "--precision") && i + 1 < argc) {
+      precisions.clear();
+      std::stringstream in(argv[++i]);
+      for (std::string item; std::getline(in, item, ',');) precisions.push_back(item);
+    }
   }
   const int64_t kPrompt = 64, kNew = quick ? 32 : 128;
 
@@ -153,14 +165,16 @@ int main(int argc, char** argv) {
             << bench::fixed(model_gemm, 1) << " GFLOP/s (model/gemm.h"
             << (gemm_uses_onednn() ? ", oneDNN" : "")
             << "); streaming read: " << bench::fixed(read, 1) << " GB/s\n\n";
-  std::cout << "| model | seqs | prefill tok/s | decode tok/s | decode vs ceiling |\n"
-            << "|---|---|---|---|---|\n";
+  std::cout << "| model | precision | seqs | prefill tok/s | decode tok/s | vs fp32 | decode vs "
+               "fp32 ceiling |\n"
+            << "|---|---|---|---|---|---|---|\n";
 
   for (const bench::BenchShape& s : bench::bench_shapes()) {
     if (!only_shape.empty() && only_shape != s.name) continue;
     if (quick && s.name == "0.5B") continue;
     ModelConfig c = bench::qwen2_bench_config(s);
-    Model model = init_model(c, 0);
+    const Model fp32 = init_model(c, 0);
+    Model model = fp32;
     if (profile) {
       std::cout << "\n"
                 << s.name << ": one decode step, ms\n"
@@ -175,29 +189,36 @@ int main(int argc, char** argv) {
     std::vector<int64_t> prompt(kPrompt);
     for (int64_t t = 0; t < kPrompt; ++t) prompt[t] = (t * 7919) % c.vocab_size;
 
-    for (int64_t seqs : seq_counts) {
-      SamplingParams params;  // temperature 1, no stop: always kNew tokens
-      auto run = [&](int64_t new_tokens) {
-        params.max_new_tokens = new_tokens;
-        generate(model, {{prompt, seqs, 1}}, params);
-      };
-      const int runs = s.name == "0.5B" && seqs == 64 ? 1 : 3;
-      double t_prefill = bench::median_seconds([&] { run(1); }, runs, 0.0);
-      double t_total = bench::median_seconds([&] { run(kNew); }, runs, 0.0);
-      double decode_tps = seqs * (kNew - 1) / (t_total - t_prefill);
-      double ceiling;
-      std::string what;
-      if (seqs == 1) {
-        ceiling = weight_bytes(c) * decode_tps / 1e9 / read;
-        what = " of read bandwidth";
-      } else {
-        ceiling = decode_flops(c, kPrompt + kNew / 2.0) * decode_tps / 1e9 / gemm;
-        what = " of sgemm";
+    std::map<int64_t, double> fp32_tps;  // seqs -> decode tok/s
+    for (const std::string& precision : precisions)
+      for (int64_t seqs : seq_counts) {
+        model = working_copy(fp32, weight_dtype(parse_precision(precision, "--precision")));
+        SamplingParams params;  // temperature 1, no stop: always kNew tokens
+        auto run = [&](int64_t new_tokens) {
+          params.max_new_tokens = new_tokens;
+          generate(model, {{prompt, seqs, 1}}, params);
+        };
+        const int runs = s.name == "0.5B" && seqs == 64 ? 1 : 3;
+        double t_prefill = bench::median_seconds([&] { run(1); }, runs, 0.0);
+        double t_total = bench::median_seconds([&] { run(kNew); }, runs, 0.0);
+        double decode_tps = seqs * (kNew - 1) / (t_total - t_prefill);
+        double ceiling;
+        std::string what;
+        if (seqs == 1) {
+          ceiling = weight_bytes(c) * decode_tps / 1e9 / read;
+          what = " of read bandwidth";
+        } else {
+          ceiling = decode_flops(c, kPrompt + kNew / 2.0) * decode_tps / 1e9 / gemm;
+          what = " of sgemm";
+        }
+        if (precision == "fp32") fp32_tps[seqs] = decode_tps;
+        const std::string ratio =
+            fp32_tps.count(seqs) ? bench::fixed(decode_tps / fp32_tps[seqs], 2) + "x" : "-";
+        std::cout << "| " << s.name << " | " << precision << " | " << seqs << " | "
+                  << bench::fixed(kPrompt / t_prefill, 0) << " | " << bench::fixed(decode_tps, 1)
+                  << " | " << ratio << " | " << bench::fixed(100 * ceiling, 0) << "%" << what
+                  << " |" << std::endl;
       }
-      std::cout << "| " << s.name << " | " << seqs << " | " << bench::fixed(kPrompt / t_prefill, 0)
-                << " | " << bench::fixed(decode_tps, 1) << " | " << bench::fixed(100 * ceiling, 0)
-                << "%" << what << " |" << std::endl;
-    }
   }
   return 0;
 }

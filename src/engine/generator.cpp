@@ -11,6 +11,7 @@
 #include "engine/policy_sampler.h"
 #include "model/decode_gemm.h"
 #include "model/gemm.h"
+#include "model/train_ops.h"
 #include "util/error.h"
 
 namespace r1 {
@@ -123,14 +124,14 @@ struct StepBuffers {
   StepBuffers(const Model& model, int64_t R, const SamplingParams& params)
       : sample_the_policy(params.temperature == 1.0f && !params.uses_penalties()) {
     const int64_t V = model.config.vocab_size;
-    auto opts = model.embed_tokens.options().requires_grad(false);
+    auto opts = model.embed_tokens.options().dtype(activation_dtype(model)).requires_grad(false);
     hidden = at::empty({R, model.config.hidden_size}, opts);
     const bool filtered = params.top_k > 0 || params.top_p < 1.0f || params.min_p > 0.0f;
     // Below 8 rows a matrix-vector product and one softmax are faster (11.5 vs
     // 13.1 ms per step at one row, hidden 384): waves that small (r1 generate
     // of one prompt) keep them.
     fused = sample_the_policy && !filtered && R >= kDecodeGemmMinRows &&
-            can_sample_policy(hidden, model.lm_head);
+            ops::kernels() == ops::Kernels::kFused && can_sample_policy(hidden, model.lm_head);
     if (fused) return;
     opts = at::TensorOptions().dtype(at::kFloat);
     logits = at::empty({R, V}, opts);
@@ -148,8 +149,8 @@ struct StepBuffers {
 void lm_head_into(const Model& model, const at::Tensor& hidden, at::Tensor out) {
   const at::Tensor& w = model.lm_head;  // (V, C)
   const int64_t B = hidden.size(0), C = hidden.size(1), V = w.size(0);
-  if (!hidden.device().is_cpu() || hidden.scalar_type() != at::kFloat || !w.is_contiguous() ||
-      hidden.stride(1) != 1) {
+  if (!ops::fused_dtype(hidden) || hidden.scalar_type() != at::kFloat ||
+      w.scalar_type() != at::kFloat || !w.is_contiguous() || hidden.stride(1) != 1) {
     out.copy_(lm_logits(model, hidden));
   } else if (B == 1) {
     auto row = out.view({V});

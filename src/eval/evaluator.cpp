@@ -132,6 +132,7 @@ nlohmann::json settings(const EvalConfig& c, const Fields& f) {
           {"top_p", c.top_p},
           {"top_k", c.top_k},
           {"max_new_tokens", c.max_new_tokens},
+          {"precision", c.compute.precision},
           {"template", c.prompt.template_name},
           {"reward", f.reward},
           {"prompt_field", f.data.prompt},
@@ -202,7 +203,7 @@ nlohmann::json run_eval(const EvalConfig& c) {
   if (!todo.empty()) {
     Tokenizer tok = Tokenizer::load(c.model_dir);
     const PromptBuilder prompts(c.prompt, f.data, tok);
-    Model model = load_model(c.model_dir, at::kCPU);
+    Model model = load_model(c.model_dir, c.compute.parsed_device(), c.compute.weight_dtype());
     if (tok.vocab_size() > model.config.vocab_size)
       fail("tokenizer has ", tok.vocab_size(), " tokens but the model's vocab_size is ",
            model.config.vocab_size);

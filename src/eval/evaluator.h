@@ -15,11 +15,13 @@
 #include <vector>
 
 #include "data/prompt.h"
+#include "model/compute.h"
 
 namespace r1 {
 
 struct EvalConfig {
   std::string model_dir;
+  ComputeConfig compute;  // --device, --precision
   std::string data_path;
   std::string out_dir;  // questions.jsonl, summary.json, config.json
   int64_t k = 16;       // samples per question

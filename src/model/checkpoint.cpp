@@ -185,7 +185,7 @@ std::string weights_description(const std::string& dir) {
   return cat(files.size(), " shards (", kIndexFile, ")");
 }
 
-Model load_model(const std::string& dir, const at::Device& device) {
+Model load_model(const std::string& dir, const at::Device& device, at::ScalarType dtype) {
   if (!is_directory(dir)) fail(dir, ": not a model directory");
   ModelConfig config = load_config(dir + "/config.json");
 
@@ -220,7 +220,7 @@ Model load_model(const std::string& dir, const at::Device& device) {
       fail(where, " has shape ", at::IntArrayRef(view.shape), " but config.json implies ", want);
     if (!at::isFloatingType(scalar_type(view.dtype)))
       fail(where, " has dtype ", dtype_name(view.dtype), ", which cannot hold model weights");
-    *slots[i].second = copy_tensor(view).to(device, at::kFloat);
+    *slots[i].second = copy_tensor(view).to(device, dtype);
     used.insert(name);
   }
   for (const auto& [name, entry] : found) {

@@ -17,9 +17,11 @@ class AdamW;
 
 namespace r1 {
 
-// Loads config + weights from `dir` (bf16/f16 weights are upcast to fp32).
+// Loads config + weights from `dir` onto `device`, in `dtype` whatever the
+// file stores (fp32 by default; model/compute.h weight_dtype for bf16).
 // Errors name the file and the tensor: missing, wrong shape, unexpected.
-Model load_model(const std::string& dir, const at::Device& device);
+Model load_model(const std::string& dir, const at::Device& device,
+                 at::ScalarType dtype = at::kFloat);
 
 struct SaveOptions {
   std::string dtype = "float32";        // "float32" | "bfloat16" | "float16"

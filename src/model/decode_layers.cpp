@@ -11,6 +11,7 @@
 
 #include "model/decode_gemm.h"
 #include "model/row_ops.h"
+#include "model/train_ops.h"
 #include "model/transformer.h"
 #include "model/vec_math.h"
 #include "util/chunk_queue.h"
@@ -123,7 +124,7 @@ void product_add_lanes(ChunkQueue& queue, const at::Tensor& w, const float* xt, 
 }
 
 bool plain(const at::Tensor& t) {
-  return !t.defined() || (t.device().is_cpu() && t.scalar_type() == at::kFloat &&
+  return !t.defined() || (ops::fused_dtype(t) && t.scalar_type() == at::kFloat &&
                           t.is_contiguous() && !(at::GradMode::is_enabled() && t.requires_grad()));
 }
 
@@ -156,7 +157,7 @@ DecodeAttention layer_decode_attention(const ModelConfig& config, const LayerWei
 
 bool decode_layers_apply(const Model& model, const at::Tensor& x) {
   if (!x.defined() || x.dim() != 3 || x.size(1) != 1 || x.size(0) < kDecodeGemmMinRows ||
-      x.size(0) > kDecodeGemmMaxRows || !x.device().is_cpu() || x.scalar_type() != at::kFloat ||
+      x.size(0) > kDecodeGemmMaxRows || !ops::fused_dtype(x) || x.scalar_type() != at::kFloat ||
       (at::GradMode::is_enabled() && x.requires_grad()))
     return false;
   for (const LayerWeights& l : model.layers)

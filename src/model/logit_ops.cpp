@@ -329,8 +329,9 @@ at::Tensor token_logprobs(const at::Tensor& hidden, const at::Tensor& weight,
   std::vector<at::Tensor> parts, entropies;
   for (int64_t start = 0; start < hidden.size(0); start += chunk) {
     const int64_t n = std::min(chunk, hidden.size(0) - start);
-    auto logits = at::linear(hidden.narrow(0, start, n), weight);  // (n, V)
-    auto lse = at::logsumexp(logits, 1, /*keepdim=*/true);         // (n, 1)
+    auto logits = plain_linear(hidden.narrow(0, start, n), weight)  // (n, V), fp32 at least
+                      .to(at::promote_types(hidden.scalar_type(), at::kFloat));
+    auto lse = at::logsumexp(logits, 1, /*keepdim=*/true);  // (n, 1)
     parts.push_back((logits.gather(1, targets.narrow(0, start, n).unsqueeze(1)) - lse).squeeze(1));
     if (entropy) entropies.push_back(lse.squeeze(1) - (at::softmax(logits, 1) * logits).sum(1));
   }
@@ -353,11 +354,12 @@ DistillTerms distill_terms(const at::Tensor& hidden, const at::Tensor& weight,
   }
   // Plain ATen on the whole (N, V) logits (other devices and dtypes).
   const int64_t shared = std::min(weight.size(0), teacher_weight.size(0));
-  auto ls = at::linear(hidden, weight);
+  const at::ScalarType soft = at::promote_types(hidden.scalar_type(), at::kFloat);
+  auto ls = plain_linear(hidden, weight).to(soft);
   at::Tensor lt;
   {
     at::NoGradGuard no_grad;
-    lt = at::linear(teacher_hidden, teacher_weight.narrow(0, 0, shared));
+    lt = plain_linear(teacher_hidden, teacher_weight.narrow(0, 0, shared)).to(soft);
   }
   auto lp = at::log_softmax(ls, -1).gather(1, targets.unsqueeze(1)).squeeze(1);
   auto log_ps = at::log_softmax(ls.narrow(1, 0, shared) / temperature, -1),

@@ -6,19 +6,52 @@
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <torch/csrc/autograd/custom_function.h>
+#include <torch/version.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <limits>
+#include <string>
 #include <vector>
 
 #include "model/gemm.h"
 #include "model/row_ops.h"
 #include "model/vec_math.h"
+#include "util/error.h"
 
 namespace r1::ops {
 
+namespace {
+// R1_KERNELS=aten starts a process on the plain path (tests run whole suites
+// that way); anything else but "fused" is an error, not a silent default.
+Kernels kernels_from_env() {
+  const char* v = std::getenv("R1_KERNELS");
+  if (!v || !*v || std::string(v) == "fused") return Kernels::kFused;
+  if (std::string(v) == "aten") return Kernels::kAten;
+  fail("R1_KERNELS='", v, "': expected 'fused' or 'aten'");
+}
+// Read at first use, inside main, where a bad value is a clean error.
+Kernels& current_kernels() {
+  static Kernels kernels = kernels_from_env();
+  return kernels;
+}
+}  // namespace
+
+void set_kernels(Kernels kernels) {
+  current_kernels() = kernels;
+}
+Kernels kernels() {
+  return current_kernels();
+}
+
 bool fused_dtype(const at::Tensor& t) {
-  return t.device().is_cpu() && (t.scalar_type() == at::kFloat || t.scalar_type() == at::kDouble);
+  return current_kernels() == Kernels::kFused && t.device().is_cpu() &&
+         (t.scalar_type() == at::kFloat || t.scalar_type() == at::kDouble);
+}
+
+at::Tensor plain_linear(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {
+  if (x.scalar_type() == weight.scalar_type()) return at::linear(x, weight, bias);
+  return at::linear(x.to(weight.scalar_type()), weight, bias).to(x.scalar_type());
 }
 
 namespace {
@@ -493,30 +526,50 @@ struct RopeFn : public torch::autograd::Function<RopeFn> {
 }  // namespace
 
 at::Tensor causal_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                            const at::Tensor& key_mask) {
+                            const at::Tensor& key_mask, at::ScalarType compute) {
   // The mask travels as a (possibly empty) int64 tensor: autograd functions
   // take defined tensors only.
   auto mask = key_mask.defined() ? key_mask.to(at::kLong).contiguous()
                                  : at::empty({0}, q.options().dtype(at::kLong));
-  if (fused_dtype(q) && q.scalar_type() == k.scalar_type() && k.scalar_type() == v.scalar_type())
+  if (compute == at::ScalarType::Undefined) compute = q.scalar_type();
+  if (fused_dtype(q) && compute == q.scalar_type() && q.scalar_type() == k.scalar_type() &&
+      k.scalar_type() == v.scalar_type())
     return AttentionFn::apply(q, k, v, mask);
-  // Plain ATen, with the same visibility rule as an additive -inf mask.
+  // Plain ATen, with the same visibility rule as an additive -inf mask: the
+  // products in `compute`, the softmax in fp32 (or fp64).
   const int64_t T = q.size(1), G = q.size(2) / k.size(2);
-  auto qh = q.transpose(1, 2);                          // (B, H, T, D)
-  auto kh = k.transpose(1, 2).repeat_interleave(G, 1);  // (B, H, T, D)
-  auto vh = v.transpose(1, 2).repeat_interleave(G, 1);  // (B, H, T, D)
+  const at::ScalarType out = q.scalar_type();
+  auto qh = q.transpose(1, 2).to(compute);                          // (B, H, T, D)
+  auto kh = k.transpose(1, 2).repeat_interleave(G, 1).to(compute);  // (B, H, T, D)
+  auto vh = v.transpose(1, 2).repeat_interleave(G, 1).to(compute);  // (B, H, T, D)
+#if TORCH_VERSION_MAJOR >= 2
+  // libtorch 2.x: ATen's fused attention (flash / memory-efficient kernels on
+  // CUDA, a blocked kernel on the CPU), which accumulates in fp32 itself.
+  // Without padding the causal flag selects the flash kernels.
+  if (!key_mask.defined())
+    return at::scaled_dot_product_attention(qh, kh, vh, {}, 0.0, /*is_causal=*/true)
+        .to(out)
+        .transpose(1, 2);
+#endif
   auto index = at::arange(T, q.options().dtype(at::kLong));
   auto allowed = (index.unsqueeze(0) <= index.unsqueeze(1)).unsqueeze(0);  // (1, T, T)
   if (key_mask.defined()) allowed = allowed & key_mask.to(at::kBool).unsqueeze(1);
   allowed = (allowed | (index.unsqueeze(0) == index.unsqueeze(1))).unsqueeze(1);  // (B|1, 1, T, T)
-  auto scores = at::matmul(qh, kh.transpose(2, 3)) / std::sqrt(static_cast<double>(q.size(3)));
+#if TORCH_VERSION_MAJOR >= 2
+  return at::scaled_dot_product_attention(qh, kh, vh, allowed, 0.0, false).to(out).transpose(1, 2);
+#else
+  const at::ScalarType soft = at::promote_types(out, at::kFloat);
+  auto scores =
+      at::matmul(qh, kh.transpose(2, 3)).to(soft) / std::sqrt(static_cast<double>(q.size(3)));
   scores = scores.masked_fill(allowed.logical_not(), -std::numeric_limits<double>::infinity());
-  return at::matmul(at::softmax(scores, -1), vh).transpose(1, 2);  // (B, T, H, D)
+  auto probs = at::softmax(scores, -1).to(compute);
+  return at::matmul(probs, vh).to(out).transpose(1, 2);  // (B, T, H, D)
+#endif
 }
 
 at::Tensor linear(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {
   if (!fused_dtype(x) || x.scalar_type() != weight.scalar_type())
-    return at::linear(x, weight, bias);
+    return plain_linear(x, weight, bias);
   auto y = PackedLinearFn::apply(x, at::TensorList(weight));
   return bias.defined() ? y + bias : y;
 }
@@ -528,7 +581,7 @@ at::Tensor linear_packed(const at::Tensor& x, const std::vector<at::Tensor>& wei
   if (!fused) {
     std::vector<at::Tensor> parts;
     for (size_t i = 0; i < weights.size(); ++i)
-      parts.push_back(at::linear(x, weights[i], biases.empty() ? at::Tensor() : biases[i]));
+      parts.push_back(plain_linear(x, weights[i], biases.empty() ? at::Tensor() : biases[i]));
     return at::cat(parts, -1);
   }
   auto y = PackedLinearFn::apply(x, at::TensorList(weights));
@@ -546,8 +599,14 @@ at::Tensor rope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& si
 }
 
 at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
-  if (!fused_dtype(x) || x.scalar_type() != weight.scalar_type())
-    return x * at::rsqrt(x.pow(2).mean(-1, /*keepdim=*/true) + eps) * weight;
+  if (!fused_dtype(x) || x.scalar_type() != weight.scalar_type()) {
+    // In fp32 at least, whatever the weight's dtype (transformers' Qwen2RMSNorm
+    // upcasts too), returned in x's dtype.
+    auto xf = x.to(at::promote_types(x.scalar_type(), at::kFloat));
+    auto y =
+        xf * at::rsqrt(xf.pow(2).mean(-1, /*keepdim=*/true) + eps) * weight.to(xf.scalar_type());
+    return y.to(x.scalar_type());
+  }
   return RmsNormFn::apply(x, weight, eps);
 }
 

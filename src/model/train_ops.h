@@ -13,8 +13,23 @@
 
 namespace r1::ops {
 
-// True when the fused CPU kernels take `t`: fp32 or fp64 on the CPU.
+// Which implementation the layer functions run. kFused: the hand-written CPU
+// kernels wherever they apply (fp32 or fp64 tensors on the CPU), plain ATen
+// elsewhere. kAten: plain ATen everywhere, the path every other device and
+// dtype takes (CUDA, bf16 weights); tests select it on the CPU to check that
+// path against the fused one. A process-wide choice, made before a model runs.
+enum class Kernels { kFused, kAten };
+void set_kernels(Kernels kernels);
+Kernels kernels();
+
+// True when the fused CPU kernels take `t`: fp32 or fp64 on the CPU, kFused.
 bool fused_dtype(const at::Tensor& t);
+
+// Mixed precision (docs/engine.md "Precision"): weights may be bf16 while the
+// activations (residual stream, norms, softmax, log-probs) stay fp32. A matrix
+// product runs in its weight's dtype (AMX / tensor cores for bf16) and returns
+// the input's dtype. x (..., in), weight (out, in), bias (out) or undefined.
+at::Tensor plain_linear(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias = {});
 
 // x (..., in), weight (out, in), bias (out) or undefined -> (..., out)
 at::Tensor linear(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias = {});
@@ -42,7 +57,10 @@ at::Tensor rope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& si
 // log-sum-exp per row is kept for backward, which recomputes the scores: no
 // (T, T) tensor outlives a head's turn.
 // q (B, T, H, D), k and v (B, T, K, D), key_mask (B, T) or undefined -> (B, T, H, D)
+// `compute` is the dtype of the plain path's two products (the weights'
+// dtype: bf16 under mixed precision; the softmax is fp32 either way).
 at::Tensor causal_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                            const at::Tensor& key_mask);
+                            const at::Tensor& key_mask,
+                            at::ScalarType compute = at::ScalarType::Undefined);
 
 }  // namespace r1::ops

@@ -144,6 +144,10 @@ void model_to_device(Model& model, const at::Device& device) {
   finalize_model(model);
 }
 
+at::ScalarType activation_dtype(const Model& model) {
+  return at::promote_types(model.embed_tokens.scalar_type(), at::kFloat);
+}
+
 at::Tensor positions_from_mask(const at::Tensor& mask) {
   return (mask.to(at::kLong).cumsum(1) - 1).clamp_min(0);
 }
@@ -221,7 +225,7 @@ at::Tensor dense_packed(const at::Tensor& x, const std::vector<at::Tensor>& weig
                         const at::Tensor& residual = {}) {
   const int64_t in = x.size(-1);
   int64_t width = 0;
-  bool plain = x.device().is_cpu() && x.scalar_type() == at::kFloat;
+  bool plain = ops::fused_dtype(x) && x.scalar_type() == at::kFloat;
   bool needs_grad = x.requires_grad();
   for (const at::Tensor& w : weights) {
     width += w.size(0);
@@ -237,7 +241,7 @@ at::Tensor dense_packed(const at::Tensor& x, const std::vector<at::Tensor>& weig
   if (!plain || (at::GradMode::is_enabled() && needs_grad)) {
     std::vector<at::Tensor> parts;
     for (size_t i = 0; i < weights.size(); ++i)
-      parts.push_back(at::linear(x, weights[i], biases.empty() ? at::Tensor() : biases[i]));
+      parts.push_back(ops::plain_linear(x, weights[i], biases.empty() ? at::Tensor() : biases[i]));
     auto y = at::cat(parts, -1);
     return residual.defined() ? residual + y : y;
   }
@@ -285,7 +289,8 @@ at::Tensor dense(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b =
   if (x.numel() == in) {
     std::vector<int64_t> shape = x.sizes().vec();
     shape.back() = w.size(0);
-    auto y = b.defined() ? at::addmv(b, w, x.reshape({in})) : at::mv(w, x.reshape({in}));
+    auto xw = x.reshape({in}).to(w.scalar_type());  // the product in the weight's dtype
+    auto y = (b.defined() ? at::addmv(b, w, xw) : at::mv(w, xw)).to(x.scalar_type());
     return residual.defined() ? residual + y.view(shape) : y.view(shape);
   }
   return dense_packed(x, {w}, b.defined() ? std::vector<at::Tensor>{b} : std::vector<at::Tensor>{},
@@ -310,16 +315,18 @@ at::Tensor attention_bias(const at::Tensor& key_mask, int64_t B, int64_t T, int6
 
 // Grouped-query attention without copying K/V per query head: query head h
 // uses KV head h / G, so q is viewed as (B, K, G*T, D) and multiplied against
-// (B, K, S, D) directly.
+// (B, K, S, D) directly. The products in `compute` (the weights' dtype), the
+// softmax in q's.
 at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                     const at::Tensor& bias, int64_t K) {
+                     const at::Tensor& bias, int64_t K, at::ScalarType compute) {
   const int64_t B = q.size(0), H = q.size(1), T = q.size(2), D = q.size(3), S = k.size(2);
   const int64_t G = H / K;
-  auto qg = q.reshape({B, K, G * T, D});
-  auto scores = at::matmul(qg, k.transpose(2, 3)) * (1.0 / std::sqrt(static_cast<double>(D)));
+  auto qg = q.reshape({B, K, G * T, D}).to(compute);
+  auto scores = at::matmul(qg, k.to(compute).transpose(2, 3)).to(q.scalar_type()) *
+                (1.0 / std::sqrt(static_cast<double>(D)));
   scores = scores.view({B, K, G, T, S}) + bias.view({B, 1, 1, T, S});
-  auto probs = at::softmax(scores, -1).view({B, K, G * T, S});
-  return at::matmul(probs, v).view({B, H, T, D});
+  auto probs = at::softmax(scores, -1).view({B, K, G * T, S}).to(compute);
+  return at::matmul(probs, v.to(compute)).to(q.scalar_type()).view({B, H, T, D});
 }
 
 // Attention from the q|k|v projections (B, T, (H+2K)*D) in ATen-sized steps:
@@ -342,7 +349,8 @@ at::Tensor split_attention(const ModelConfig& c, const LayerWeights& l, const at
   }
   q = ops::rope(q, cos.squeeze(2), sin.squeeze(2));
   k = ops::rope(k, cos.squeeze(2), sin.squeeze(2));
-  if (!cache) return ops::causal_attention(q, k, v, key_mask).reshape({B, T, H * D});
+  const at::ScalarType compute = l.q_proj.scalar_type();
+  if (!cache) return ops::causal_attention(q, k, v, key_mask, compute).reshape({B, T, H * D});
   q = q.transpose(1, 2);  // (B, H, T, D)
   k = k.transpose(1, 2);  // (B, K, T, D)
   v = v.transpose(1, 2);  // (B, K, T, D)
@@ -352,7 +360,7 @@ at::Tensor split_attention(const ModelConfig& c, const LayerWeights& l, const at
   keys.narrow(2, cache->length, T).copy_(k);
   values.narrow(2, cache->length, T).copy_(v);
   auto attn = attention(q, keys.narrow(2, 0, cache->length + T),
-                        values.narrow(2, 0, cache->length + T), bias, K);
+                        values.narrow(2, 0, cache->length + T), bias, K, compute);
   return attn.transpose(1, 2).reshape({B, T, H * D});
 }
 
@@ -364,7 +372,7 @@ at::Tensor decode_mlp(const at::Tensor& x, const LayerWeights& l, const at::Tens
   const int64_t C = x.size(-1), F = l.gate_proj.size(0);
   auto x2 = x.reshape({-1, C});
   const int64_t rows = x2.size(0);
-  bool applies = rows >= kDecodeGemmMinRows && rows <= kDecodeGemmMaxRows && x.device().is_cpu() &&
+  bool applies = rows >= kDecodeGemmMinRows && rows <= kDecodeGemmMaxRows && ops::fused_dtype(x) &&
                  x.scalar_type() == at::kFloat &&
                  !(at::GradMode::is_enabled() && x.requires_grad());
   for (const at::Tensor* w : {&l.gate_proj, &l.up_proj, &l.down_proj})
@@ -408,7 +416,8 @@ at::Tensor layer_forward(const ModelConfig& c, const LayerWeights& l, const at::
   if (c.attention_bias) biases = {l.q_bias, l.k_bias, l.v_bias};
   auto qkv = packed(h, {l.q_proj, l.k_proj, l.v_proj}, biases);  // (B, T, (H+2K)*D)
   at::Tensor attn;                                               // (B, T, H*D)
-  if (!fused && T == 1 && qkv.device().is_cpu() && qkv.scalar_type() == at::kFloat &&
+  if (!fused && T == 1 && ops::fused_dtype(qkv) && qkv.scalar_type() == at::kFloat &&
+      l.q_proj.scalar_type() == at::kFloat &&
       !(at::GradMode::is_enabled() && qkv.requires_grad())) {
     // A decode step: q/k norms, RoPE, cache append and attention in one pass.
     auto step = layer_decode_attention(c, l, layer_index, qkv.reshape({B, -1}).contiguous(),
@@ -433,11 +442,20 @@ at::Tensor layer_forward(const ModelConfig& c, const LayerWeights& l, const at::
 
 KVCache make_kv_cache(const Model& model, int64_t batch, int64_t capacity) {
   const ModelConfig& c = model.config;
-  auto opts = model.embed_tokens.options().requires_grad(false);
+  auto opts = model.embed_tokens.options().dtype(activation_dtype(model)).requires_grad(false);
+  // The fused decode attention never reads a masked column; the plain path
+  // multiplies them with a zero weight, and 0 x (uninitialised NaN) is NaN:
+  // there, columns a row never wrote (continuous batching) must be finite.
+  const bool fused =
+      ops::fused_dtype(model.embed_tokens) && model.embed_tokens.scalar_type() == at::kFloat;
+  auto make = [&] {
+    const std::vector<int64_t> shape = {batch, c.num_key_value_heads, capacity, c.head_dim};
+    return fused ? at::empty(shape, opts) : at::zeros(shape, opts);
+  };
   KVCache cache;
   for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
-    cache.keys.push_back(at::empty({batch, c.num_key_value_heads, capacity, c.head_dim}, opts));
-    cache.values.push_back(at::empty({batch, c.num_key_value_heads, capacity, c.head_dim}, opts));
+    cache.keys.push_back(make());
+    cache.values.push_back(make());
   }
   return cache;
 }
@@ -449,7 +467,7 @@ at::Tensor forward_hidden(const Model& model, const at::Tensor& ids, const at::T
   const int64_t past = cache ? cache->length : 0;
   if (cache && past + T > cache->keys[0].size(2))
     fail("KV cache overflow: ", past + T, " tokens for a capacity of ", cache->keys[0].size(2));
-  auto x = at::embedding(model.embed_tokens, ids);  // (B, T, C)
+  auto x = at::embedding(model.embed_tokens, ids).to(activation_dtype(model));  // (B, T, C)
 
   auto freqs = positions.to(at::kFloat).unsqueeze(-1) * model.rope_inv_freq;  // (B, T, D/2)
   auto emb = at::cat({freqs, freqs}, -1).unsqueeze(2);                        // (B, T, 1, D)

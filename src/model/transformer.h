@@ -63,6 +63,11 @@ void finalize_model(Model& model);
 
 void model_to_device(Model& model, const at::Device& device);
 
+// The dtype of the residual stream, the KV cache and every op that is not a
+// matrix product with a weight: fp32 (fp64 for a fp64 model, as gradient
+// checks use). bf16 weights keep fp32 activations (train_ops.h plain_linear).
+at::ScalarType activation_dtype(const Model& model);
+
 // RoPE positions for a (B, T) 0/1 attention mask: left padding does not shift
 // positions, so a padded row sees the same positions as the unpadded sequence.
 at::Tensor positions_from_mask(const at::Tensor& mask);  // (B, T) int64

@@ -47,6 +47,7 @@ struct EvalStageConfig {
         {"sampling.max_batch", &c.max_batch, "sequences decoded together"},
         {"eval.reward", &c.reward, "math | arithmetic | countdown | auto"},
     };
+    add_compute_fields(t, c.compute);
     add_prompt_fields(t, c.prompt);
     return t;
   }

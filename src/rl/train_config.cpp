@@ -102,6 +102,7 @@ FieldTable TrainConfig::fields() {
        "loggers besides metrics.jsonl: [\"tensorboard\"] (OUTPUT_DIR/tensorboard) or []",
        "TRL report_to"},
   };
+  add_compute_fields(t, compute);
   add_prompt_fields(t, prompt);
   add_checkpoint_fields(t, checkpoints);
   return t;

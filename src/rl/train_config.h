@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "data/prompt.h"
+#include "model/compute.h"
 #include "model/train_checkpoint.h"
 #include "reward/reward.h"
 #include "rl/advantages.h"
@@ -18,6 +19,7 @@ namespace r1 {
 struct TrainConfig {
   // [model]
   std::string model_path;
+  ComputeConfig compute;  // model.device, model.precision
   // [data]
   std::string data_path;
   PromptFormat prompt;  // template, fields, system prompt, instruction (shared with eval, sample)

@@ -15,6 +15,7 @@
 #include "engine/generator.h"
 #include "engine/scoring.h"
 #include "model/checkpoint.h"
+#include "model/master_weights.h"
 #include "model/train_checkpoint.h"
 #include "rl/advantages.h"
 #include "rl/grpo_loss.h"
@@ -98,12 +99,16 @@ class Trainer {
 
     remove_stale_staging(c_.output_dir + "/checkpoints");
     std::string resume_from = opt_.resume ? latest_checkpoint(c_.output_dir) : "";
-    policy_ = resume_from.empty() ? load_model(c_.model_path, at::kCPU)
-                                  : load_resume_model(resume_from, at::kCPU);
+    const at::Device device = c_.compute.parsed_device();
+    const at::ScalarType dtype = c_.compute.weight_dtype();
+    master_ = resume_from.empty() ? load_model(c_.model_path, device)
+                                  : load_resume_model(resume_from, device);
+    set_trainable(master_, true);
+    policy_ = working_copy(master_, dtype);
     if (c_.needs_reference()) {
       std::string ref =
           resume_from.empty() ? "" : resume_file(resume_from, "reference.safetensors");
-      ref_ = load_model(c_.model_path, at::kCPU);
+      ref_ = load_model(c_.model_path, device, dtype);
       if (!ref.empty()) {
         auto saved = load_safetensors(ref);
         for (auto& [name, t] : ref_.named_parameters()) {
@@ -111,13 +116,12 @@ class Trainer {
           if (it == saved.end()) fail(ref, ": missing tensor '", name, "'");
           if (it->second.sizes() != t->sizes())
             fail(ref, ": tensor '", name, "' has shape ", it->second.sizes(), ", not ", t->sizes());
-          *t = it->second.to(at::kFloat);
+          *t = it->second.to(device, dtype);
         }
         finalize_model(ref_);
       }
     }
-    set_trainable(policy_, true);
-    params_ = policy_.parameters();
+    params_ = master_.parameters();
     optimizer_ =
         std::make_unique<torch::optim::AdamW>(params_, torch::optim::AdamWOptions(c_.lr)
                                                            .betas({c_.adam_beta1, c_.adam_beta2})
@@ -189,7 +193,9 @@ class Trainer {
   DataStream stream_;
   std::vector<std::pair<RewardSpec, RewardFn>> rewards_;
   int eval_reward_ = 0;
-  Model policy_, ref_;
+  Model master_;  // fp32: what the optimizer steps and checkpoints hold
+  Model policy_;  // the working copy rollouts and forwards run on (model/master_weights.h)
+  Model ref_;
   std::vector<at::Tensor> params_;
   std::unique_ptr<torch::optim::AdamW> optimizer_;
   std::vector<int64_t> stop_ids_;
@@ -414,7 +420,7 @@ class Trainer {
           if (c_.mask_truncated_completions) {
             std::vector<float> keep;
             for (int64_t i = b; i < e; ++i) keep.push_back(rs[i].truncated ? 0.0f : 1.0f);
-            mask = mask * at::tensor(keep).unsqueeze(1);
+            mask = mask * at::tensor(keep).unsqueeze(1).to(mask.device());
           }
           GrpoLossInputs in;
           in.logprobs = sb.logprobs;
@@ -422,7 +428,7 @@ class Trainer {
           // also scored for the KL in the reward.
           in.old_logprobs = c_.num_iterations > 1 ? old_lp[k] : sb.logprobs.detach();
           if (!ref_lp.empty()) in.ref_logprobs = ref_lp[k];
-          in.advantages = adv.narrow(0, b, e - b);
+          in.advantages = adv.narrow(0, b, e - b).to(mask.device());
           if (adv.dim() == 2) in.advantages = in.advantages.narrow(1, 0, mask.size(1));
           in.entropy = sb.entropy;
           in.mask = mask;
@@ -430,6 +436,7 @@ class Trainer {
           in.num_sequences_in_batch = mb_end - mb;
           GrpoLossStats st;
           loss_(in, &st).backward();
+          accumulate_gradients(policy_, master_);
           sum_stats.kl += st.kl;
           sum_stats.clip_low += st.clip_low;
           sum_stats.clip_high += st.clip_high;
@@ -452,6 +459,7 @@ class Trainer {
         for (auto& group : optimizer_->param_groups())
           static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
         optimizer_->step();
+        copy_master_to_working(master_, policy_);
         ++updates_;
         first = last;
       }
@@ -512,7 +520,7 @@ class Trainer {
       std::vector<at::Tensor> rows;
       for (size_t k = 0; k < old_lp.size(); ++k)
         rows.push_back(at::constant_pad_nd(old_lp[k] - ref_lp[k], {0, T - old_lp[k].size(1)}));
-      in.token_rewards = -c_.kl_reward_coef * at::cat(rows).to(at::kFloat);
+      in.token_rewards = -c_.kl_reward_coef * at::cat(rows).to(at::kCPU, at::kFloat);
     }
     if (greedy_baseline_) in.baselines = greedy_rewards(rs, questions);
     return in;
@@ -608,12 +616,12 @@ class Trainer {
   // ref = alpha * policy + (1 - alpha) * ref; alpha = 1 copies the policy.
   void sync_reference() {
     at::NoGradGuard no_grad;
-    auto src = policy_.named_parameters(), dst = ref_.named_parameters();
+    auto src = master_.named_parameters(), dst = ref_.named_parameters();
     for (size_t i = 0; i < src.size(); ++i) {
       if (c_.ref_mixup_alpha == 1.0)
         dst[i].second->copy_(*src[i].second);
       else
-        dst[i].second->lerp_(*src[i].second, c_.ref_mixup_alpha);
+        dst[i].second->lerp_(src[i].second->to(dst[i].second->scalar_type()), c_.ref_mixup_alpha);
     }
   }
 
@@ -630,7 +638,7 @@ class Trainer {
         save_safetensors(dir + "/reference.safetensors", ref);
       }
     };
-    save_checkpoint(policy_, c_.output_dir, step_, c_.checkpoints, contents);
+    save_checkpoint(master_, c_.output_dir, step_, c_.checkpoints, contents);
   }
 
   void progress(const nlohmann::json& m, double elapsed, int64_t ran) {

@@ -153,7 +153,7 @@ nlohmann::json run_sample(SampleConfig& c, const SampleOptions& options) {
     Model model;
     SampleGenerateFn gen = options.generate;
     if (!gen) {
-      model = load_model(c.model_path, at::kCPU);
+      model = load_model(c.model_path, c.compute.parsed_device(), c.compute.weight_dtype());
       if (tok.vocab_size() > model.config.vocab_size)
         fail("tokenizer has ", tok.vocab_size(), " tokens but the model's vocab_size is ",
              model.config.vocab_size);

@@ -36,6 +36,7 @@ FieldTable SampleConfig::fields() {
       {"output.dir", &output_dir, "samples.jsonl (SFT-ready), prompts.jsonl, summary.json"},
       {"output.format", &format, "pair ({prompt, completion}) | messages ([user, assistant])"},
   };
+  add_compute_fields(t, compute);
   add_prompt_fields(t, prompt);
   return t;
 }

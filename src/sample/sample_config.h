@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "data/prompt.h"
+#include "model/compute.h"
 #include "reward/reward.h"
 #include "util/config.h"
 
@@ -19,6 +20,7 @@ namespace r1 {
 struct SampleConfig {
   // [model]
   std::string model_path;
+  ComputeConfig compute;  // model.device, model.precision
   // [data]
   std::string data_path;
   PromptFormat prompt;  // rendered as r1 train and r1 eval render a row (data/prompt.h)

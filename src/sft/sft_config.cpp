@@ -56,6 +56,7 @@ FieldTable SftConfig::fields() {
       {"distill.kd_temperature", &kd_temperature,
        "T: KL between softmax(logits / T) distributions, scaled by T^2"},
   };
+  add_compute_fields(t, compute);
   add_checkpoint_fields(t, checkpoints);
   return t;
 }

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "model/compute.h"
 #include "model/train_checkpoint.h"
 #include "util/config.h"
 #include "util/schedule.h"
@@ -16,6 +17,7 @@ namespace r1 {
 struct SftConfig {
   // [model]
   std::string model_path;
+  ComputeConfig compute;  // model.device, model.precision
   // [data]
   std::string data_path;
   std::string template_name = "chat";  // chat | r1_zero | raw

@@ -11,6 +11,7 @@
 #include <numeric>
 
 #include "model/checkpoint.h"
+#include "model/master_weights.h"
 #include "model/train_checkpoint.h"
 #include "sft/sft_data.h"
 #include "sft/sft_loss.h"
@@ -43,8 +44,11 @@ class SftTrainer {
     c_.validate();
     remove_stale_staging(c_.output_dir + "/checkpoints");
     std::string resume_from = opt_.resume ? latest_checkpoint(c_.output_dir) : "";
-    model_ = resume_from.empty() ? load_model(c_.model_path, at::kCPU)
-                                 : load_resume_model(resume_from, at::kCPU);
+    const at::Device device = c_.compute.parsed_device();
+    master_ = resume_from.empty() ? load_model(c_.model_path, device)
+                                  : load_resume_model(resume_from, device);
+    for (auto& p : master_.parameters()) p.requires_grad_(true);
+    model_ = working_copy(master_, c_.compute.weight_dtype());
     const int64_t context = model_.config.max_position_embeddings;
     if (c_.max_length > context)
       fail("data.max_length ", c_.max_length, " exceeds the model context (", context, ")");
@@ -66,8 +70,7 @@ class SftTrainer {
     total_steps_ = c_.epochs * steps_per_epoch_;
     if (c_.max_steps > 0) total_steps_ = std::min(total_steps_, c_.max_steps);
 
-    for (auto& p : model_.parameters()) p.requires_grad_(true);
-    params_ = model_.parameters();
+    params_ = master_.parameters();
     optimizer_ =
         std::make_unique<torch::optim::AdamW>(params_, torch::optim::AdamWOptions(c_.schedule.lr)
                                                            .betas({c_.adam_beta1, c_.adam_beta2})
@@ -125,7 +128,8 @@ class SftTrainer {
  private:
   SftConfig& c_;
   SftOptions opt_;
-  Model model_;
+  Model master_;  // fp32: what the optimizer steps and checkpoints hold
+  Model model_;   // the working copy forwards run on (model/master_weights.h)
   int64_t max_length_ = 0;
   std::vector<SftExample> train_, eval_;
   std::vector<int64_t> lengths_;
@@ -145,7 +149,7 @@ class SftTrainer {
   // padded to another size (Qwen2.5 7B: 152,064 rows, 1.5B: 151,936); the KL
   // then runs over the rows both have (model/logit_ops.h distill_terms).
   void load_teacher(const Tokenizer& student_tok) {
-    teacher_ = load_model(c_.teacher_path, at::kCPU);
+    teacher_ = load_model(c_.teacher_path, model_.embed_tokens.device(), c_.compute.weight_dtype());
     for (auto& p : teacher_.parameters()) p.requires_grad_(false);
     if (teacher_.config.vocab_size < student_tok.vocab_size())
       fail("distill.teacher ", c_.teacher_path, ": vocab_size ", teacher_.config.vocab_size,
@@ -222,6 +226,7 @@ class SftTrainer {
         l = sft_loss_sum(model_, batch) / targets;
       }
       l.backward();
+      accumulate_gradients(model_, master_);
       loss += l.item<double>();
     }
     const double max_norm =
@@ -237,6 +242,7 @@ class SftTrainer {
     for (auto& group : optimizer_->param_groups())
       static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
     optimizer_->step();
+    copy_master_to_working(master_, model_);
     ++step_;
 
     const double seconds = seconds_since(t0);
@@ -283,7 +289,7 @@ class SftTrainer {
     contents.write_resume = [&](const std::string& dir) {
       torch::save(*optimizer_, dir + "/optimizer.pt");
     };
-    save_checkpoint(model_, c_.output_dir, step_, c_.checkpoints, contents);
+    save_checkpoint(master_, c_.output_dir, step_, c_.checkpoints, contents);
   }
 
   void progress(const nlohmann::json& m, double elapsed, int64_t ran) {

@@ -5,6 +5,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "compute_flags.h"
 #include "eval/compare.h"
 #include "eval/evaluator.h"
 #include "eval/pass_at_k.h"
@@ -78,6 +79,7 @@ int cmd_eval(const Args& args) {
   p.add("--baseline", "DIR",
         "an earlier eval's output dir on the same data: print both side by side and one "
         "question it got wrong that this model solves");
+  add_compute_flags(p);
   if (!p.parse(args)) return 0;
 
   EvalConfig c;
@@ -111,6 +113,7 @@ int cmd_eval(const Args& args) {
   c.max_batch = p.i64("--batch");
   c.limit = p.i64("--limit");
   c.quiet = p.on("--quiet");
+  c.compute = compute_flags(p);
 
   nlohmann::json s = run_eval(c);
   const std::string cons = "cons@" + std::to_string(c.k);

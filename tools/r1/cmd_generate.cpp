@@ -5,6 +5,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "compute_flags.h"
 #include "engine/generator.h"
 #include "model/checkpoint.h"
 #include "model/config.h"
@@ -61,11 +62,12 @@ int cmd_generate(const Args& args) {
   p.add("--batch", "N", "sequences decoded together", "64");
   p.add_switch("--chat", "render the prompt with the model's chat template");
   p.add_switch("--r1-zero", "wrap the prompt in the R1-Zero template");
+  add_compute_flags(p);
   if (!p.parse(args)) return 0;
   if (p.given("--prompt") == p.given("--prompts")) fail("r1 generate: give --prompt or --prompts");
 
   Tokenizer tok = Tokenizer::load(p.given("--tokenizer") ? p.str("--tokenizer") : p.str("--model"));
-  Model model = load_model(p.str("--model"), at::kCPU);
+  Model model = load_model_with_flags(p.str("--model"), p);
   if (tok.vocab_size() > model.config.vocab_size)
     fail("tokenizer has ", tok.vocab_size(), " tokens but the model's vocab_size is ",
          model.config.vocab_size);

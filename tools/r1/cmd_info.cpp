@@ -4,6 +4,7 @@
 #include "args.h"
 #include "commands.h"
 #include "model/checkpoint.h"
+#include "model/compute.h"
 #include "model/config.h"
 #include "util/error.h"
 #include "util/system.h"
@@ -40,6 +41,7 @@ int cmd_info(const Args& args) {
     std::cout << "blas:        " << blas_library() << "\n"
               << "threads:     " << compute_threads() << "\n"
               << "omp waiting: " << omp_waiting() << "\n";
+    std::cout << "cuda:        " << cuda_summary() << "\n";
   }
   return 0;
 }

@@ -8,6 +8,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "compute_flags.h"
 #include "jsonl_filter.h"
 #include "model/checkpoint.h"
 #include "util/error.h"
@@ -35,11 +36,12 @@ std::vector<int64_t> parse_ids(const nlohmann::json& j, const ModelConfig& c) {
 
 nlohmann::json score_line(const Model& model, const std::vector<int64_t>& ids) {
   const int64_t T = static_cast<int64_t>(ids.size());
-  auto input = at::tensor(ids, at::kLong).view({1, T});
-  auto positions = at::arange(T, at::kLong).view({1, T});
+  const at::Device device = model.embed_tokens.device();
+  auto input = at::tensor(ids, at::kLong).view({1, T}).to(device);
+  auto positions = at::arange(T, at::TensorOptions(at::kLong).device(device)).view({1, T});
   auto hidden = forward_hidden(model, input, positions, at::Tensor());
   auto lp = token_logprobs(model, hidden.narrow(1, 0, T - 1), input.narrow(1, 1, T - 1));
-  auto flat = lp.contiguous().view({-1});
+  auto flat = lp.contiguous().view({-1}).to(at::kCPU, at::kFloat);
   return {{"logprobs", std::vector<float>(flat.data_ptr<float>(), flat.data_ptr<float>() + T - 1)}};
 }
 
@@ -54,10 +56,11 @@ int cmd_score(const Args& args) {
   p.add("--model", "DIR", "model directory", "", true);
   p.add("--in", "FILE", "input JSONL, - for stdin", "-");
   p.add("--out", "FILE", "output JSONL, - for stdout", "-");
+  add_compute_flags(p);
   if (!p.parse(args)) return 0;
 
   at::NoGradGuard no_grad;
-  Model model = load_model(p.str("--model"), at::kCPU);
+  Model model = load_model_with_flags(p.str("--model"), p);
   return filter_jsonl("score", p.str("--in"), p.str("--out"),
                       [&](const nlohmann::json& row, const std::string&) {
                         return score_line(model, parse_ids(row, model.config));

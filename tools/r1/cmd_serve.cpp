@@ -8,6 +8,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "compute_flags.h"
 #include "engine/generator.h"
 #include "model/checkpoint.h"
 #include "serve/dashboard.h"
@@ -38,6 +39,7 @@ int cmd_serve(const Args& args) {
   p.add("--reasoning-parser", "NAME",
         "deepseek_r1: return the <think> part as reasoning_content (as vLLM does)");
   p.add("--threads", "N", "connections served at once (default: 2 x batch + 8)");
+  add_compute_flags(p);
   if (!p.parse(args)) return 0;
   if (!p.given("--model") && p.all("--runs").empty())
     fail("give --model DIR (the API) and/or --runs DIR (the dashboard)");
@@ -55,7 +57,7 @@ int cmd_serve(const Args& args) {
   if (p.given("--model")) {
     const std::string dir = p.str("--model");
     tok = Tokenizer::load(p.given("--tokenizer") ? p.str("--tokenizer") : dir);
-    model = load_model(dir, at::kCPU);
+    model = load_model_with_flags(dir, p);
     if (tok->vocab_size() > model->config.vocab_size)
       fail("tokenizer has ", tok->vocab_size(), " tokens but the model's vocab_size is ",
            model->config.vocab_size);

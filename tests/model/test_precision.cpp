@@ -1,0 +1,241 @@
+// Kernels, precision and device (model/compute.h, model/master_weights.h):
+// the plain ATen path (what CUDA and bf16 run) equals the fused CPU kernels
+// on the same fp32 model, forward and backward; bf16 weights keep fp32
+// activations and stay close to fp32; mixed-precision gradients accumulate in
+// fp32 and the optimizer's master weights round into the working copy; bad
+// device and precision names are clear errors.
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include "../test_helpers.h"
+#include "engine/generator.h"
+#include "model/checkpoint.h"
+#include "model/compute.h"
+#include "model/master_weights.h"
+#include "model/train_ops.h"
+
+namespace r1 {
+namespace {
+
+using test::error_of;
+
+const char* kFamilies[] = {"qwen2-gqa", "qwen3-qknorm", "llama3-rope"};
+
+Model fixture_model(const std::string& name, at::ScalarType dtype = at::kFloat) {
+  return load_model(std::string(R1_FIXTURES) + "/models/" + name, at::kCPU, dtype);
+}
+
+// Restores the process's kernel choice when a test ends.
+struct KernelsScope {
+  ops::Kernels saved = ops::kernels();
+  explicit KernelsScope(ops::Kernels k) { ops::set_kernels(k); }
+  ~KernelsScope() { ops::set_kernels(saved); }
+};
+
+struct Pass {
+  at::Tensor logprobs, logits;
+  std::vector<at::Tensor> grads;
+};
+
+// Log-probs of a left-padded batch and the gradient of their masked mean
+// with respect to every parameter, on the given kernels.
+Pass forward_backward(Model& model, ops::Kernels kernels) {
+  KernelsScope scope(kernels);
+  for (auto& p : model.parameters()) {
+    p.requires_grad_(true);
+    p.mutable_grad().reset();
+  }
+  auto ids = at::randint(1, model.config.vocab_size, {3, 9}, at::TensorOptions(at::kLong));
+  auto mask = at::ones({3, 9}, at::kLong);
+  mask[1].narrow(0, 0, 4).zero_();
+  mask[2].narrow(0, 0, 2).zero_();
+  auto positions = positions_from_mask(mask);
+  auto hidden =
+      forward_hidden(model, ids.narrow(1, 0, 8), positions.narrow(1, 0, 8), mask.narrow(1, 0, 8));
+  auto lp = token_logprobs(model, hidden, ids.narrow(1, 1, 8));
+  auto keep = mask.narrow(1, 1, 8).to(at::kFloat);
+  ((lp * keep).sum() / keep.sum()).backward();
+  Pass out{lp.detach(), lm_logits(model, hidden).detach(), {}};
+  for (auto& p : model.parameters()) out.grads.push_back(p.grad().clone());
+  return out;
+}
+
+double max_diff(const at::Tensor& a, const at::Tensor& b) {
+  return (a.to(at::kDouble) - b.to(at::kDouble)).abs().max().item<double>();
+}
+
+class Paths : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(Paths, AtenPathEqualsFusedKernelsForwardAndBackward) {
+  Model model = fixture_model(GetParam());
+  at::manual_seed(3);
+  Pass fused = forward_backward(model, ops::Kernels::kFused);
+  at::manual_seed(3);
+  Pass aten = forward_backward(model, ops::Kernels::kAten);
+  EXPECT_LT(max_diff(fused.logprobs, aten.logprobs), 2e-5) << GetParam();
+  EXPECT_GT(fused.logprobs.std().item<double>(), 0.01);  // not vacuous
+  ASSERT_EQ(fused.grads.size(), aten.grads.size());
+  for (size_t i = 0; i < fused.grads.size(); ++i) {
+    const double scale = fused.grads[i].abs().max().item<double>();
+    EXPECT_GT(scale, 0.0) << GetParam() << " parameter " << i;
+    EXPECT_LT(max_diff(fused.grads[i], aten.grads[i]), 1e-4 * scale + 1e-7)
+        << GetParam() << " parameter " << i;
+  }
+}
+
+// The engine's cached decode (fused decode layers, fused sampler) and the plain
+// path's produce the same tokens and log-probs.
+TEST_P(Paths, AtenPathGeneratesWhatTheFusedEngineGenerates) {
+  Model model = fixture_model(GetParam());
+  std::vector<GenerateRequest> requests;
+  for (uint64_t i = 0; i < 3; ++i) {
+    std::vector<int64_t> prompt;
+    for (int64_t t = 0; t < 5 + static_cast<int64_t>(i); ++t)
+      prompt.push_back(1 + (7 * t + 13 * i) % (model.config.vocab_size - 1));
+    requests.push_back({prompt, 4, 100 + i});  // 12 rows: the fused decode layers apply
+  }
+  SamplingParams params;
+  params.temperature = 1.0f;
+  params.max_new_tokens = 12;
+  at::NoGradGuard no_grad;
+  std::vector<std::vector<Completion>> runs[2];
+  for (int k = 0; k < 2; ++k) {
+    KernelsScope scope(k == 0 ? ops::Kernels::kFused : ops::Kernels::kAten);
+    runs[k] = generate(model, requests, params, GenerateOptions{});
+  }
+  for (size_t r = 0; r < requests.size(); ++r)
+    for (size_t j = 0; j < runs[0][r].size(); ++j) {
+      EXPECT_EQ(runs[0][r][j].tokens, runs[1][r][j].tokens) << GetParam() << " " << r << "/" << j;
+      ASSERT_EQ(runs[0][r][j].logprobs.size(), runs[1][r][j].logprobs.size());
+      for (size_t t = 0; t < runs[0][r][j].logprobs.size(); ++t)
+        EXPECT_NEAR(runs[0][r][j].logprobs[t], runs[1][r][j].logprobs[t], 1e-4);
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Families, Paths, ::testing::ValuesIn(kFamilies));
+
+TEST(Precision, Bf16WeightsKeepFp32ActivationsAndStayCloseToFp32) {
+  Model fp32 = fixture_model("qwen2-bf16");
+  Model bf16 = fixture_model("qwen2-bf16", at::kBFloat16);
+  EXPECT_EQ(bf16.embed_tokens.scalar_type(), at::kBFloat16);
+  EXPECT_EQ(bf16.layers[0].q_proj.scalar_type(), at::kBFloat16);
+  EXPECT_EQ(activation_dtype(bf16), at::kFloat);
+  at::NoGradGuard no_grad;
+  auto ids = at::randint(1, fp32.config.vocab_size, {2, 10}, at::TensorOptions(at::kLong));
+  auto positions = at::arange(10, at::kLong).expand({2, 10});
+  auto h32 = forward_hidden(fp32, ids, positions, {});
+  auto h16 = forward_hidden(bf16, ids, positions, {});
+  EXPECT_EQ(h16.scalar_type(), at::kFloat);
+  auto lp32 = token_logprobs(fp32, h32.narrow(1, 0, 9), ids.narrow(1, 1, 9));
+  auto lp16 = token_logprobs(bf16, h16.narrow(1, 0, 9), ids.narrow(1, 1, 9));
+  EXPECT_EQ(lp16.scalar_type(), at::kFloat);
+  // The weights are the same numbers (the fixture stores bf16); only the
+  // products' rounding differs: bf16 keeps 8 bits of mantissa.
+  const double diff = max_diff(lp32, lp16);
+  EXPECT_LT(diff, 0.05);
+  EXPECT_GT(diff, 0.0);  // the bf16 path really ran in bf16
+}
+
+// The engine samples on the bf16 weights and records their log-probs: the
+// training forward of the same bf16 model agrees up to bf16 rounding (each
+// product's output keeps 8 bits of mantissa, and a batch of 9 rows and the
+// training forward accumulate in different orders), far closer than the fp32
+// model does. The trainer logs this mismatch every step (docs/grpo.md).
+TEST(Precision, Bf16GenerationRecordsTheLogprobsOfTheBf16Model) {
+  Model model = fixture_model("qwen3-qknorm", at::kBFloat16);
+  Model fp32 = fixture_model("qwen3-qknorm");
+  GenerateRequest request{{5, 9, 2, 7, 11}, 9, 1};
+  SamplingParams params;
+  params.temperature = 1.0f;
+  params.max_new_tokens = 10;
+  at::NoGradGuard no_grad;
+  auto out = generate(model, {request}, params, GenerateOptions{});
+  double same = 0, other = 0, worst = 0, n = 0;
+  for (const Completion& c : out[0]) {
+    std::vector<int64_t> ids = request.prompt;
+    ids.insert(ids.end(), c.tokens.begin(), c.tokens.end());
+    const int64_t T = ids.size(), P = request.prompt.size();
+    auto x = at::tensor(ids, at::kLong).view({1, T});
+    auto positions = at::arange(T - 1, at::kLong).view({1, -1});
+    auto lp = token_logprobs(model, forward_hidden(model, x.narrow(1, 0, T - 1), positions, {}),
+                             x.narrow(1, 1, T - 1))
+                  .view({-1});
+    auto lp32 = token_logprobs(fp32, forward_hidden(fp32, x.narrow(1, 0, T - 1), positions, {}),
+                               x.narrow(1, 1, T - 1))
+                    .view({-1});
+    for (size_t t = 0; t < c.tokens.size(); ++t) {
+      const double d = std::abs(c.logprobs[t] - lp[P - 1 + t].item<double>());
+      same += d;
+      worst = std::max(worst, d);
+      other += std::abs(c.logprobs[t] - lp32[P - 1 + t].item<double>());
+      ++n;
+    }
+  }
+  EXPECT_LT(same / n, 0.02);
+  EXPECT_LT(worst, 0.1);
+  EXPECT_LT(same, other);  // the engine ran the bf16 model, not an fp32 copy
+}
+
+TEST(MasterWeights, Fp32WorkingCopyIsTheMasterItself) {
+  Model master = fixture_model("qwen2-gqa");
+  Model working = working_copy(master, at::kFloat);
+  EXPECT_TRUE(working.layers[0].q_proj.is_same(master.layers[0].q_proj));
+  EXPECT_TRUE(working.lm_head.is_same(master.lm_head));
+}
+
+TEST(MasterWeights, GradientsAccumulateInFp32AndStepsRoundIntoTheWorkingCopy) {
+  Model master = fixture_model("qwen2-gqa");
+  for (auto& p : master.parameters()) p.requires_grad_(true);
+  Model working = working_copy(master, at::kBFloat16);
+  EXPECT_EQ(working.layers[0].q_proj.scalar_type(), at::kBFloat16);
+  EXPECT_TRUE(working.layers[0].q_proj.requires_grad());
+  if (master.config.tie_word_embeddings) {
+    EXPECT_TRUE(working.lm_head.is_same(working.embed_tokens));
+  }
+
+  // Two micro-batches: the master's gradient is the fp32 sum of both bf16 ones.
+  auto ids = at::randint(1, master.config.vocab_size, {2, 7}, at::TensorOptions(at::kLong));
+  auto positions = at::arange(6, at::kLong).expand({2, 6});
+  at::Tensor expected;
+  for (int64_t b = 0; b < 2; ++b) {
+    auto h =
+        forward_hidden(working, ids.narrow(0, b, 1).narrow(1, 0, 6), positions.narrow(0, b, 1), {});
+    token_logprobs(working, h, ids.narrow(0, b, 1).narrow(1, 1, 6)).sum().backward();
+    auto g = working.layers[0].down_proj.grad().to(at::kFloat);
+    expected = b == 0 ? g.clone() : expected + g;
+    accumulate_gradients(working, master);
+    EXPECT_FALSE(working.layers[0].down_proj.grad().defined());
+  }
+  EXPECT_EQ(master.layers[0].down_proj.grad().scalar_type(), at::kFloat);
+  EXPECT_TRUE(master.layers[0].down_proj.grad().equal(expected));
+
+  // A step smaller than bf16's resolution still moves the master; the working
+  // copy is the master rounded, in place (the engine keeps its tensors).
+  const void* storage = working.layers[0].down_proj.data_ptr();
+  {
+    at::NoGradGuard no_grad;
+    master.layers[0].down_proj.add_(1e-4);
+  }
+  copy_master_to_working(master, working);
+  EXPECT_EQ(working.layers[0].down_proj.data_ptr(), storage);
+  EXPECT_TRUE(working.layers[0].down_proj.equal(master.layers[0].down_proj.to(at::kBFloat16)));
+}
+
+TEST(Compute, BadNamesAreClearErrors) {
+  EXPECT_EQ(parse_precision("bf16", "k"), Precision::kBf16);
+  EXPECT_EQ(parse_precision("fp32", "k"), Precision::kFp32);
+  EXPECT_NE(error_of([] { parse_precision("fp16", "model.precision"); }).find("model.precision"),
+            std::string::npos);
+  EXPECT_TRUE(parse_device("cpu", "k").is_cpu());
+  EXPECT_NE(error_of([] { parse_device("gpu", "--device"); }).find("--device = 'gpu'"),
+            std::string::npos);
+  EXPECT_NE(error_of([] { parse_device("cuda:x", "--device"); }).find("device index"),
+            std::string::npos);
+  if (!at::globalContext().hasCUDA()) {
+    EXPECT_NE(error_of([] { parse_device("cuda", "model.device"); }).find("CUDA"),
+              std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace r1
