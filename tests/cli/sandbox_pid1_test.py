@@ -41,7 +41,11 @@ def main():
                    "tests": [{"input": "3\n", "output": "6\n"}]}
             proc.stdin.write(json.dumps(row) + "\n")
             proc.stdin.flush()
-            verdict = json.loads(proc.stdout.readline())
+            line = proc.stdout.readline()
+            if not line:
+                sys.exit("r1 verify under `unshare --pid --fork --mount-proc` ended early "
+                         "(unshare needs root or CAP_SYS_ADMIN)")
+            verdict = json.loads(line)
             assert verdict.get("id") == i, verdict
         with open(f"/proc/{proc.pid}/task/{proc.pid}/children") as f:
             r1_pid = int(f.read().split()[0])
