@@ -109,6 +109,10 @@ FieldTable TrainConfig::fields() {
 }
 
 void TrainConfig::validate() const {
+  origin.locate_errors([this] { check_values(); });
+}
+
+void TrainConfig::check_values() const {
   loss.validate();
   if (model_path.empty()) fail("model.path is required");
   if (data_path.empty()) fail("data.path is required");
@@ -169,8 +173,8 @@ TrainConfig parse_train_config(const std::string& text, const std::string& path,
                                const std::vector<std::string>& overrides) {
   TrainConfig c;
   FieldTable table = c.fields();
-  nlohmann::json lists = apply_toml(table, text, path, {"rewards"});
-  for (const auto& o : overrides) apply_override(table, o);
+  nlohmann::json lists = apply_toml(table, text, path, {"rewards"}, &c.origin);
+  for (const auto& o : overrides) apply_override(table, o, &c.origin);
   if (lists.contains("rewards")) c.rewards = parse_reward_specs(lists["rewards"], path);
   return c;
 }

@@ -77,7 +77,14 @@ struct TrainConfig {
   std::vector<RewardSpec> rewards;
 
   FieldTable fields();
+  // Range and consistency checks; errors name the run file and the key's line.
   void validate() const;
+  ConfigOrigin origin;  // filled by the parse_*_config functions
+
+ private:
+  void check_values() const;
+
+ public:
   AdvantageFn advantage_estimator_fn() const;  // the estimator picked by name
   bool needs_reference() const { return loss.beta > 0 || kl_reward_coef > 0; }
 };

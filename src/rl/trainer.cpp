@@ -58,17 +58,23 @@ void set_trainable(Model& model, bool on) {
   for (auto& [name, t] : model.named_parameters()) t->requires_grad_(on);
 }
 
+// Checked before anything is built from it (the loss, the tokenizer, the
+// data), so that a range error names the run file and line.
+TrainConfig& validated(TrainConfig& config) {
+  config.validate();
+  return config;
+}
+
 class Trainer {
  public:
   Trainer(TrainConfig& config, const TrainOptions& options)
-      : c_(config),
+      : c_(validated(config)),
         opt_(options),
         loss_(config.loss),
         advantages_(config.advantage_estimator_fn()),
         tok_(Tokenizer::load(config.model_path)),
         data_(load_jsonl(config.data_path, {})),
         stream_(data_, static_cast<uint64_t>(config.seed), config.shuffle) {
-    c_.validate();
     if (opt_.rewards.empty()) {
       for (const auto& spec : c_.rewards) rewards_.emplace_back(spec, make_reward(spec));
     } else {

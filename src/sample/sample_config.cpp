@@ -42,6 +42,10 @@ FieldTable SampleConfig::fields() {
 }
 
 void SampleConfig::validate() const {
+  origin.locate_errors([this] { check_values(); });
+}
+
+void SampleConfig::check_values() const {
   if (model_path.empty()) fail("model.path is required");
   if (data_path.empty()) fail("data.path is required");
   prompt.validate();
@@ -76,8 +80,8 @@ SampleConfig parse_sample_config(const std::string& text, const std::string& sou
                                  const std::vector<std::string>& overrides) {
   SampleConfig c;
   FieldTable table = c.fields();
-  nlohmann::json lists = apply_toml(table, text, source, {"rewards"});
-  for (const auto& o : overrides) apply_override(table, o);
+  nlohmann::json lists = apply_toml(table, text, source, {"rewards"}, &c.origin);
+  for (const auto& o : overrides) apply_override(table, o, &c.origin);
   if (lists.contains("rewards")) c.rewards = parse_reward_specs(lists["rewards"], source);
   return c;
 }

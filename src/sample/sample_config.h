@@ -51,7 +51,14 @@ struct SampleConfig {
   std::vector<RewardSpec> rewards;
 
   FieldTable fields();
+  // Range and consistency checks; errors name the run file and the key's line.
   void validate() const;
+  ConfigOrigin origin;  // filled by the parse_*_config functions
+
+ private:
+  void check_values() const;
+
+ public:
 };
 
 // From TOML text (`source` names it in errors), then --set overrides.

@@ -62,6 +62,10 @@ FieldTable SftConfig::fields() {
 }
 
 void SftConfig::validate() const {
+  origin.locate_errors([this] { check_values(); });
+}
+
+void SftConfig::check_values() const {
   checkpoints.validate();
   check_report_to(report_to);
   if (model_path.empty()) fail("model.path is required");
@@ -99,8 +103,8 @@ SftConfig parse_sft_config(const std::string& text, const std::string& path,
                            const std::vector<std::string>& overrides) {
   SftConfig c;
   FieldTable table = c.fields();
-  apply_toml(table, text, path, {});
-  for (const auto& o : overrides) apply_override(table, o);
+  apply_toml(table, text, path, {}, &c.origin);
+  for (const auto& o : overrides) apply_override(table, o, &c.origin);
   return c;
 }
 

@@ -53,7 +53,14 @@ struct SftConfig {
   double kd_temperature = 1.0;  // T: both distributions are softmax(logits / T)
 
   FieldTable fields();
+  // Range and consistency checks; errors name the run file and the key's line.
   void validate() const;
+  ConfigOrigin origin;  // filled by the parse_*_config functions
+
+ private:
+  void check_values() const;
+
+ public:
 };
 
 // Reads a TOML file (then applies --set overrides). Errors name file and key.

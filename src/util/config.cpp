@@ -103,16 +103,17 @@ std::string unknown_key(const FieldTable& table, const std::string& key) {
 }
 
 void walk(const FieldTable& table, const toml::table& t, const std::string& prefix,
-          const std::string& source) {
+          const std::string& source, ConfigOrigin* origin) {
   for (const auto& [k, v] : t) {
     std::string key = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
     const Field* f = find(table, key);
     if (!f && v.is_table()) {
-      walk(table, *v.as_table(), key, source);
+      walk(table, *v.as_table(), key, source, origin);
       continue;
     }
     if (!f) fail(source, ":", k.source().begin.line, ": ", unknown_key(table, key));
     assign(*f, v, source);
+    if (origin) origin->where[f->key] = cat(source, ":", k.source().begin.line);
   }
 }
 
@@ -250,8 +251,8 @@ std::string suggest_key(const FieldTable& table, const std::string& unknown) {
 }
 
 nlohmann::json apply_toml(const FieldTable& table, const std::string& text,
-                          const std::string& source,
-                          const std::vector<std::string>& list_sections) {
+                          const std::string& source, const std::vector<std::string>& list_sections,
+                          ConfigOrigin* origin) {
   toml::table doc;
   try {
     doc = toml::parse(text, source);
@@ -267,11 +268,12 @@ nlohmann::json apply_toml(const FieldTable& table, const std::string& text,
       doc.erase(name);
     }
   }
-  walk(table, doc, "", source);
+  if (origin) origin->file = source;
+  walk(table, doc, "", source, origin);
   return lists;
 }
 
-void apply_override(const FieldTable& table, const std::string& assignment) {
+void apply_override(const FieldTable& table, const std::string& assignment, ConfigOrigin* origin) {
   auto eq = assignment.find('=');
   if (eq == std::string::npos) fail("--set ", assignment, ": expected key=value");
   std::string key = assignment.substr(0, eq), value = assignment.substr(eq + 1);
@@ -287,6 +289,19 @@ void apply_override(const FieldTable& table, const std::string& assignment) {
     parsed.insert_or_assign("v", value);
   }
   assign(*f, *parsed.get("v"), "--set");
+  if (origin) origin->where[f->key] = origin->file.empty() ? "--set" : origin->file + " (--set)";
+}
+
+void ConfigOrigin::locate_errors(const std::function<void()>& check) const {
+  try {
+    check();
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    if (file.empty() || message.rfind(file, 0) == 0) throw;
+    const std::string key = message.substr(0, message.find_first_of(" :="));
+    auto it = where.find(key);
+    fail(it != where.end() ? it->second : file, ": ", message);
+  }
 }
 
 std::string dump_toml(const FieldTable& table, const nlohmann::json& lists,

@@ -6,6 +6,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <variant>
@@ -27,16 +29,28 @@ struct Field {
 
 using FieldTable = std::vector<Field>;
 
+// Where a run's settings came from, so that a range error found later (in
+// validate()) names the run file and line of the key it is about.
+struct ConfigOrigin {
+  std::string file;                          // the run file; "" when built in code
+  std::map<std::string, std::string> where;  // key -> "run.toml:12" or "run.toml (--set)"
+  // Runs `check`; an Error it throws whose message starts with a key
+  // ("optim.lr = inf: ...") gets that key's place in front, any other the file.
+  void locate_errors(const std::function<void()>& check) const;
+};
+
 // Values from TOML text into the table's fields. Tables whose name is in
 // `list_sections` (arrays of tables such as [[rewards]]) are returned as JSON
 // instead. Errors name `source`, the key and what was expected; an unknown
-// key names the closest known one.
+// key names the closest known one. `origin`, if given, records where each key was set.
 nlohmann::json apply_toml(const FieldTable& table, const std::string& text,
-                          const std::string& source, const std::vector<std::string>& list_sections);
+                          const std::string& source, const std::vector<std::string>& list_sections,
+                          ConfigOrigin* origin = nullptr);
 
 // `--set key=value`: value in TOML syntax (numbers, true/false, "strings",
 // {tables}, [arrays]; a bare word is taken as a string).
-void apply_override(const FieldTable& table, const std::string& assignment);
+void apply_override(const FieldTable& table, const std::string& assignment,
+                    ConfigOrigin* origin = nullptr);
 
 // The configuration as TOML that apply_toml reads back to the same values:
 // every field with its doc (and peer name) as a comment, then the list

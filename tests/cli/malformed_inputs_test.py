@@ -137,7 +137,14 @@ def main():
                          ("optim.adam_beta2=2.0", "optim.adam_beta2"),
                          ("optim.weight_decay=-0.1", "optim.weight_decay"),
                          ("rl.beta=inf", "rl.beta"), ("data.eval_size=0", "data.eval_size")]:
-        check(f"--set {setting}", ["train", "run.toml", "--set", setting], [key])
+        check(f"--set {setting}", ["train", "run.toml", "--set", setting],
+              ["run.toml (--set)", key])
+    # The same in the run file: the error names its line.
+    for extra, where in [("[optim]\nlr = inf\n", "bad.toml:16: optim.lr"),
+                         ("[optim]\nlr = 1e-5\nadam_beta2 = 2.0\n", "bad.toml:17: optim.adam_beta2"),
+                         ("[rl]\nbeta = inf\n", "bad.toml:16: rl.beta")]:
+        write(os.path.join(WORK, "bad.toml"), run_toml + extra)
+        check(f"run file {extra.strip()}", ["train", "bad.toml"], [where])
     census["tried"] += 1  # --set 'model.path=a"b' is a value, not an error
     rc, out = run(["train", "run.toml", "--set", 'model.path=a"b', "--print-config"])
     census["accepted" if rc == 0 and 'a\\"b' in out else "unclear"] += 1

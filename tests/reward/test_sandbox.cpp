@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "reward/code_reward.h"
+#include "reward/sandbox/memory_cgroup.h"
 #include "reward/sandbox/sandbox.h"
 #include "util/error.h"
 
@@ -321,6 +322,154 @@ TEST(SandboxEscape, DangerousSyscallsAreBlocked) {
   ASSERT_TRUE(r.ok()) << r.err;
   EXPECT_EQ(r.out.find("ALLOWED"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("ptrace Operation not permitted"), std::string::npos) << r.out;
+}
+
+// Sandbox memory (issue #17 item 6): every writable file system is a capped
+// tmpfs and the run's total memory is one cgroup's, so a program filling any
+// of them stops at the configured limit. The programs print how much they
+// hold after each MiB, so the test sees how far they got before the stop.
+SandboxLimits memory_limits() {
+  SandboxLimits lim = fast_limits();
+  lim.cpu_seconds = 5;
+  lim.wall_seconds = 20;
+  lim.memory_bytes = int64_t(128) << 20;
+  lim.max_file_bytes = int64_t(16) << 20;
+  return lim;
+}
+
+// The last "held N" line of the program's output (0 if none).
+int64_t last_held(const std::string& out) {
+  int64_t held = 0;
+  size_t at = 0;
+  while ((at = out.find("held ", at)) != std::string::npos) {
+    held = std::stoll(out.substr(at + 5));
+    at += 5;
+  }
+  return held;
+}
+
+// Fills directory argv[1] with 4 MiB files (each under RLIMIT_FSIZE, so only
+// the file system's size can stop it), up to 512 MiB.
+const char* const kFillDirectory =
+    "import os, sys\n"
+    "chunk = b'x' * (1 << 20)\n"
+    "held = 0\n"
+    "try:\n"
+    "    for i in range(128):\n"
+    "        with open(os.path.join(sys.argv[1], f'fill{i}'), 'wb', buffering=0) as f:\n"
+    "            for _ in range(4):\n"
+    "                f.write(chunk)\n"
+    "                held += len(chunk)\n"
+    "                print('held', held, flush=True)\n"
+    "except OSError as e:\n"
+    "    print('stopped', e.errno, flush=True)\n";
+
+TEST(SandboxMemory, WritableFileSystemsAreCapped) {
+  const SandboxLimits lim = memory_limits();
+  struct Case {
+    std::string dir;
+    int64_t cap;  // bytes a program may hold there; 0: read-only
+  };
+  const std::vector<Case> cases = {{"/", 0},
+                                   {"/dev", 0},
+                                   {"/dev/shm", lim.max_file_bytes},
+                                   {"/tmp", lim.max_file_bytes},
+                                   {".", lim.max_file_bytes},  // the working directory
+                                   {"/home", int64_t(1) << 20}};
+  for (const auto& c : cases) {
+    RunResult r = run_python(kFillDirectory, lim, {c.dir});
+    ASSERT_TRUE(r.ok()) << c.dir << ": " << to_string(r.status) << " " << r.err;
+    const int64_t held = last_held(r.out);
+    std::cout << c.dir << ": held " << held << " bytes, then "
+              << r.out.substr(r.out.rfind("stopped"));
+    EXPECT_LE(held, c.cap) << c.dir;
+    // Read-only: EROFS at once; capped: ENOSPC within the last MiB of the cap.
+    EXPECT_NE(r.out.find(c.cap == 0 ? "stopped 30" : "stopped 28"), std::string::npos)
+        << c.dir << ": " << r.out.substr(r.out.size() > 200 ? r.out.size() - 200 : 0);
+    if (c.cap > 0) {
+      EXPECT_GE(held, c.cap - (int64_t(2) << 20)) << c.dir;
+    }
+  }
+}
+
+// Memory no RLIMIT_AS bounds: a memfd written to (never mapped) and SysV
+// segments attached, filled and detached. With a memory cgroup the run is
+// killed at memory_bytes; without one both calls are refused.
+TEST(SandboxMemory, MemfdAndSharedMemoryAreBounded) {
+  const SandboxLimits lim = memory_limits();
+  const std::vector<std::string> programs = {
+      // A new memfd every 4 MiB: each one alone is held to RLIMIT_FSIZE.
+      "import os\n"
+      "chunk = b'x' * (1 << 20)\n"
+      "fds, held = [], 0\n"
+      "while held < (1 << 30):\n"
+      "    if held % (4 << 20) == 0:\n"
+      "        try:\n"
+      "            fds.append(os.memfd_create('fill'))\n"
+      "        except OSError as e:\n"
+      "            print('refused', e.errno, flush=True)\n"
+      "            raise SystemExit(0)\n"
+      "    os.write(fds[-1], chunk)\n"
+      "    held += len(chunk)\n"
+      "    print('held', held, flush=True)\n",
+      "import ctypes\n"
+      "libc = ctypes.CDLL(None, use_errno=True)\n"
+      "libc.shmat.restype = ctypes.c_void_p\n"
+      "held = 0\n"
+      "while held < (1 << 30):\n"
+      "    sid = libc.shmget(0, 1 << 20, 0o1600)\n"  // IPC_PRIVATE, IPC_CREAT | 0600
+      "    if sid < 0:\n"
+      "        print('refused', ctypes.get_errno(), flush=True)\n"
+      "        raise SystemExit(0)\n"
+      "    addr = libc.shmat(sid, None, 0)\n"
+      "    ctypes.memset(addr, 1, 1 << 20)\n"
+      "    libc.shmdt(ctypes.c_void_p(addr))\n"
+      "    held += 1 << 20\n"
+      "    print('held', held, flush=True)\n"};
+  const bool cgroup = !sandbox_memory_cgroup().empty();
+  for (const auto& program : programs) {
+    RunResult r = run_python(program, lim);
+    std::cout << to_string(r.status) << " after holding " << last_held(r.out)
+              << " bytes; peak of the run " << r.peak_memory_bytes << "\n";
+    EXPECT_LE(last_held(r.out), lim.memory_bytes) << program;
+    if (cgroup) {
+      EXPECT_EQ(r.status, RunStatus::kMemoryLimit) << to_string(r.status) << " " << r.err;
+      EXPECT_GT(r.peak_memory_bytes, 0);
+      EXPECT_LE(r.peak_memory_bytes, lim.memory_bytes);
+      EXPECT_GE(last_held(r.out), int64_t(32) << 20) << "the limit stopped it far too early";
+    } else {
+      EXPECT_TRUE(r.ok()) << r.err;
+      EXPECT_NE(r.out.find("refused 1"), std::string::npos) << r.out;  // EPERM
+    }
+  }
+}
+
+// Plain malloc over several processes, each under its own address-space
+// limit but together past the run's: only the cgroup can stop this.
+TEST(SandboxMemory, ProcessesTogetherStopAtTheRunsLimit) {
+  if (sandbox_memory_cgroup().empty()) {
+    GTEST_SKIP() << "no memory cgroup on this machine: " << memory_cgroup_unavailable_reason();
+  }
+  const SandboxLimits lim = memory_limits();
+  RunResult r = run_python(
+      "import os, time\n"
+      "for _ in range(6):\n"
+      "    if os.fork() == 0:\n"
+      "        block = bytearray(64 << 20)\n"
+      "        for i in range(0, len(block), 4096):\n"
+      "            block[i] = 1\n"
+      "        time.sleep(2)\n"
+      "        os._exit(0)\n"
+      "failed = 0\n"
+      "for _ in range(6):\n"
+      "    failed += os.wait()[1] != 0\n"
+      "print('failed', failed, flush=True)\n",
+      lim);
+  std::cout << to_string(r.status) << ", " << r.out << "peak of the run " << r.peak_memory_bytes
+            << "\n";
+  EXPECT_EQ(r.status, RunStatus::kMemoryLimit) << to_string(r.status) << " " << r.out << r.err;
+  EXPECT_GT(r.peak_memory_bytes, int64_t(64) << 20);
+  EXPECT_LE(r.peak_memory_bytes, lim.memory_bytes);
 }
 
 TEST(Sandbox, ConcurrentRunsInheritOnlyStdio) {

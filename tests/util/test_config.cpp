@@ -43,6 +43,36 @@ TEST(Config, UnknownKeysSuggestTheKnownOne) {
             std::string::npos);
 }
 
+// A range error found at validate() names the run file and the line of the
+// key (or that --set gave it); a setting left at its default names the file.
+TEST(Config, RangeErrorsNameTheFileAndLine) {
+  const std::string rewards = "[[rewards]]\nname = \"accuracy\"\n";
+  auto train_error = [&](const std::string& text, const std::vector<std::string>& set = {}) {
+    return error_of([&] { parse_train_config(text + rewards, "runs/grpo.toml", set).validate(); });
+  };
+  const std::string base = "[model]\npath = \"m\"\n[data]\npath = \"d.jsonl\"\n";
+  std::string e = train_error(base + "[optim]\nlr = inf\n");
+  EXPECT_EQ(e.find("runs/grpo.toml:6: optim.lr = inf: must be"), 0u) << e;
+  e = train_error(base + "[optim]\nlr = 1e-6\nmin_lr_ratio = -3\n");
+  EXPECT_EQ(e.find("runs/grpo.toml:7: optim.min_lr_ratio = -3"), 0u) << e;
+  e = train_error(base + "[rl]\nbeta = inf\n");
+  EXPECT_EQ(e.find("runs/grpo.toml:6: rl.beta"), 0u) << e;
+  e = train_error(base, {"optim.adam_beta2=2.0"});
+  EXPECT_EQ(e.find("runs/grpo.toml (--set): optim.adam_beta2 = 2"), 0u) << e;
+  e = train_error("[data]\npath = \"d.jsonl\"\n");  // model.path never set
+  EXPECT_EQ(e.find("runs/grpo.toml: model.path is required"), 0u) << e;
+
+  e = error_of([] {
+    parse_sft_config("[model]\npath = \"m\"\n[data]\npath = \"d\"\n[optim]\nmax_grad_norm = -1\n",
+                     "sft.toml", {})
+        .validate();
+  });
+  EXPECT_EQ(e.find("sft.toml:6: optim.max_grad_norm = -1"), 0u) << e;
+  e = error_of(
+      [] { parse_sample_config("[sampling]\ntemperature = -1\n", "sample.toml", {}).validate(); });
+  EXPECT_NE(e.find("sample.toml"), std::string::npos) << e;
+}
+
 TEST(Config, OldNamesStillRead) {
   TrainConfig c = parse_train_config("[train]\nsteps = 7\n", "run.toml", {});
   EXPECT_EQ(c.steps, 7);

@@ -15,6 +15,7 @@ int filter_jsonl(const std::string& command, const std::string& in_path,
   auto in = open_input(in_path);
   auto out = open_output(out_path);
   int64_t errors = 0;
+  const bool streaming = in_path == "-";
   for_each_line(*in, [&](int64_t number, const std::string& line) {
     const nlohmann::json row = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
     nlohmann::json result;
@@ -28,6 +29,7 @@ int filter_jsonl(const std::string& command, const std::string& in_path,
     }
     if (row.is_object() && row.contains("id")) result["id"] = row["id"];
     *out << result.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    if (streaming) out->flush();
   });
   out->flush();
   if (errors > 0) std::cerr << "r1 " << command << ": " << errors << " line(s) had errors\n";

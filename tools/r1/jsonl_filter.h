@@ -2,7 +2,9 @@
 // each input line becomes one output line, in order. A line that is not a JSON
 // object, or whose handler throws r1::Error, becomes {"error": "IN:N: why"}
 // and the rest go on; an input "id" is echoed on every output line so callers
-// can match them up.
+// can match them up. Reading stdin (--in -), each output line is flushed as
+// it is written, so the command also serves as a co-process (one line in, one
+// line out).
 #pragma once
 
 #include <functional>

@@ -1,10 +1,12 @@
-// How a run works: posix_spawn bwrap (as root, through setpriv, which first
-// drops to an unused uid); bwrap builds the namespaces, copies the files in,
-// installs the seccomp filter and execs prlimit, which sets the rlimits and
-// execs the program. r1 feeds nothing interactively (stdin is a memfd), reads
-// stdout/stderr up to the cap, and on timeout or overflow kills the sandbox's
-// pid-namespace init, whose death makes the kernel kill every process left in
-// the sandbox.
+// How a run works: posix_spawn sh, which joins the run's memory cgroup and
+// execs setpriv (as root; it first drops to an unused uid), which execs bwrap
+// (without a cgroup or root, those steps are left out); bwrap builds the namespaces, copies the
+// files in, installs the seccomp filter and execs prlimit, which sets the rlimits and execs the
+// program. r1 feeds nothing interactively (stdin is a memfd), reads stdout/stderr up to the cap,
+// and on timeout or overflow kills the sandbox's pid-namespace init, whose death makes the kernel
+// kill every process left in the sandbox. When bwrap dies before that init, the init is re-parented
+// to r1 if r1 is PID 1 of its namespace (a container without an init) or a child subreaper: it is
+// then reaped here through its pidfd.
 //
 // posix_spawn, not fork: fork copies the page tables of the whole trainer
 // (measured here: 113 ms from a process with 2 GB resident, vs 2.5 ms).
@@ -30,6 +32,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "reward/sandbox/memory_cgroup.h"
 #include "reward/sandbox/seccomp.h"
 #include "util/error.h"
 
@@ -39,6 +42,8 @@ namespace {
 constexpr const char* kBwrap = "/usr/bin/bwrap";
 constexpr const char* kPrlimit = "/usr/bin/prlimit";
 constexpr const char* kSetpriv = "/usr/bin/setpriv";
+constexpr const char* kShell = "/bin/sh";
+constexpr int kPidfdIdType = 3;  // waitid's P_PIDFD (Linux 5.4), not in every libc's headers
 // When r1 runs as root the sandbox must not: RLIMIT_NPROC is not enforced for
 // uid 0, and root is one kernel bug away from the host. This uid owns no files
 // and no other processes, so the sandbox can touch nothing as it.
@@ -48,6 +53,10 @@ constexpr const char* kInnerId = "65534";
 // Fds the bwrap child receives; files to copy in follow from kFirstFileFd.
 constexpr int kSeccompFd = 3, kStatusFd = 4, kFirstFileFd = 5;
 constexpr size_t kReadChunk = 64 * 1024;
+// /home is for dot-files programs insist on writing.
+constexpr int64_t kHomeBytes = int64_t(1) << 20;
+// Open files per process: each pipe or socket can hold kernel buffers.
+constexpr int kMaxOpenFiles = 256;
 
 using Clock = std::chrono::steady_clock;
 
@@ -104,11 +113,13 @@ std::string limit_flag(const char* name, int64_t value) {
 }
 
 std::vector<std::string> launch_argv(const SandboxSpec& spec, const std::string& out_dir,
-                                     bool drop_root) {
+                                     bool drop_root, const MemoryCgroup* cgroup) {
   const SandboxLimits& lim = spec.limits;
   std::vector<std::string> a;
   auto add = [&a](std::initializer_list<std::string> args) { a.insert(a.end(), args); };
   const std::string uid = std::to_string(kSandboxUid);
+  // Joins the cgroup before exec, so that every process of the run starts in it.
+  if (cgroup) add({kShell, "-c", "echo $$ > \"$0\" && exec \"$@\"", cgroup->procs_file()});
   if (drop_root) add({kSetpriv, "--reuid", uid, "--regid", uid, "--clear-groups", "--"});
   add({kBwrap});
   // Every namespace; --disable-userns stops the program nesting new ones;
@@ -119,9 +130,12 @@ std::vector<std::string> launch_argv(const SandboxSpec& spec, const std::string&
   // it. No /etc (passwords, host config), no /home, /root, /work or /var.
   add({"--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin",
        "/sbin", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64"});
-  add({"--proc", "/proc", "--dev", "/dev"});
-  add({"--size", std::to_string(lim.max_file_bytes), "--tmpfs", "/tmp"});
-  add({"--size", std::to_string(int64_t(1) << 20), "--tmpfs", "/home"});
+  // Every writable file system is a size-capped tmpfs; / and /dev (tmpfs
+  // bwrap makes without a cap) are remounted read-only below.
+  const std::string file_bytes = std::to_string(lim.max_file_bytes);
+  add({"--proc", "/proc", "--dev", "/dev", "--size", file_bytes, "--tmpfs", "/dev/shm"});
+  add({"--size", file_bytes, "--tmpfs", "/tmp"});
+  add({"--size", std::to_string(kHomeBytes), "--tmpfs", "/home"});
   add({"--chdir", "/tmp", "--clearenv", "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME",
        "/home", "--setenv", "LANG", "C.UTF-8"});
   add({"--seccomp", std::to_string(kSeccompFd), "--json-status-fd", std::to_string(kStatusFd)});
@@ -130,11 +144,13 @@ std::vector<std::string> launch_argv(const SandboxSpec& spec, const std::string&
     add({"--perms", spec.files[i].executable ? "0555" : "0444", "--ro-bind-data",
          std::to_string(kFirstFileFd + i), spec.files[i].path});
   }
+  add({"--remount-ro", "/dev", "--remount-ro", "/"});
   // Set inside the sandbox (not before bwrap) so that RLIMIT_NPROC counts the
   // processes of this sandbox's user namespace, not every sandbox running.
   add({"--", kPrlimit, limit_flag("cpu", std::max<int64_t>(1, std::ceil(lim.cpu_seconds))),
        limit_flag("as", lim.memory_bytes), limit_flag("nproc", lim.max_processes),
-       limit_flag("fsize", lim.max_file_bytes), limit_flag("core", 0), "--"});
+       limit_flag("fsize", lim.max_file_bytes), limit_flag("nofile", kMaxOpenFiles),
+       limit_flag("core", 0), "--"});
   a.insert(a.end(), spec.argv.begin(), spec.argv.end());
   return a;
 }
@@ -202,6 +218,22 @@ struct ScratchDir {
   }
 };
 
+// The sandbox's init is bwrap's child, but when bwrap dies first (killed on
+// timeout, or exiting as its child does) the init is re-parented to the
+// nearest subreaper or the namespace's PID 1, which may be r1: then it is our
+// zombie to reap. The pidfd names exactly that process (no pid reuse race);
+// for a process that is not our child waitid fails with ECHILD, harmlessly.
+void reap_if_orphaned(int init_pidfd) {
+  if (init_pidfd < 0) return;
+  pollfd p = {init_pidfd, POLLIN, 0};  // readable once it has exited
+  if (poll(&p, 1, 1000) <= 0) return;
+  siginfo_t info;
+  while (waitid(static_cast<idtype_t>(kPidfdIdType), static_cast<id_t>(init_pidfd), &info,
+                WEXITED | WNOHANG) < 0 &&
+         errno == EINTR) {
+  }
+}
+
 void validate(const SandboxSpec& spec) {
   if (spec.argv.empty() || spec.argv[0].empty() || spec.argv[0][0] != '/') {
     fail("sandbox: argv[0] must be an absolute path inside the sandbox");
@@ -228,8 +260,14 @@ const char* to_string(RunStatus status) {
       return "timed out";
     case RunStatus::kOutputLimit:
       return "output limit";
+    case RunStatus::kMemoryLimit:
+      return "memory limit";
   }
   return "?";
+}
+
+std::string sandbox_memory_cgroup() {
+  return memory_cgroup_description();
 }
 
 RunResult run_sandboxed(const SandboxSpec& spec) {
@@ -241,6 +279,7 @@ RunResult run_sandboxed(const SandboxSpec& spec) {
                                     std::chrono::duration<double>(spec.limits.wall_seconds));
 
   ScratchDir scratch(!spec.output_files.empty(), drop_root);
+  const std::unique_ptr<MemoryCgroup> cgroup = MemoryCgroup::create(spec.limits.memory_bytes);
 
   // Everything is O_CLOEXEC: a concurrent run's fork must not inherit our pipes.
   int out_pipe[2], err_pipe[2], status_pipe[2];
@@ -251,7 +290,7 @@ RunResult run_sandboxed(const SandboxSpec& spec) {
   if (pipe2(status_pipe, O_CLOEXEC) != 0) fail_errno("pipe2");
   Fd status_r(status_pipe[0]), status_w(status_pipe[1]);
   Fd stdin_fd(memfd_with("r1-stdin", spec.stdin_data));
-  Fd seccomp_fd(memfd_with("r1-seccomp", seccomp_bpf_program()));
+  Fd seccomp_fd(memfd_with("r1-seccomp", seccomp_bpf_program(/*deny_uncharged_memory=*/!cgroup)));
   std::vector<std::unique_ptr<Fd>> file_fds;
   for (const auto& f : spec.files)
     file_fds.push_back(std::make_unique<Fd>(memfd_with("r1-file", f.data)));
@@ -259,7 +298,7 @@ RunResult run_sandboxed(const SandboxSpec& spec) {
   std::vector<int> child_fds = {stdin_fd.fd, out_w.fd, err_w.fd, seccomp_fd.fd, status_w.fd};
   for (const auto& f : file_fds) child_fds.push_back(f->fd);
 
-  const pid_t child = spawn(launch_argv(spec, scratch.path, drop_root), child_fds);
+  const pid_t child = spawn(launch_argv(spec, scratch.path, drop_root, cgroup.get()), child_fds);
   Fd child_pidfd(static_cast<int>(syscall(SYS_pidfd_open, child, 0)));
   if (child_pidfd.fd < 0) {
     kill(child, SIGKILL);
@@ -351,10 +390,17 @@ RunResult run_sandboxed(const SandboxSpec& spec) {
   int wstatus = 0;
   while (waitpid(child, &wstatus, 0) < 0 && errno == EINTR) {
   }
+  reap_if_orphaned(init_pidfd.fd);
   result.wall_seconds = std::chrono::duration<double>(Clock::now() - start).count();
   if (poll_errno != 0) fail("sandbox: poll failed: ", strerror(poll_errno));
   if (result.status == RunStatus::kExited) {
     result.exit_code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+  }
+  if (cgroup) {
+    result.peak_memory_bytes = cgroup->peak_bytes();
+    if (cgroup->oom_kills() > 0 && result.status == RunStatus::kExited) {
+      result.status = RunStatus::kMemoryLimit;
+    }
   }
 
   // bwrap reports the init's pid once the namespaces exist; without it, the

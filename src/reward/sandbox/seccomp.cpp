@@ -77,13 +77,22 @@ void check(int rc, const char* what) {
   if (rc < 0) fail("sandbox: libseccomp ", what, " failed: error ", -rc);
 }
 
-std::string build() {
+// Memory outside RLIMIT_AS: a memfd or a SysV segment keeps its pages after
+// being unmapped (or without ever being mapped: write() into a memfd).
+const char* const kUnchargedMemory[] = {"memfd_create", "memfd_secret", "shmget"};
+
+std::string build(bool deny_uncharged_memory) {
   std::unique_ptr<void, void (*)(scmp_filter_ctx)> ctx(seccomp_init(SCMP_ACT_ALLOW),
                                                        seccomp_release);
   if (!ctx) fail("sandbox: seccomp_init failed");
   for (const char* name : kBlocked) {
     int nr = seccomp_syscall_resolve_name(name);
     if (nr == __NR_SCMP_ERROR) continue;  // not a syscall on this architecture
+    check(seccomp_rule_add(ctx.get(), SCMP_ACT_ERRNO(EPERM), nr, 0), name);
+  }
+  for (const char* name : kUnchargedMemory) {
+    int nr = seccomp_syscall_resolve_name(name);
+    if (!deny_uncharged_memory || nr == __NR_SCMP_ERROR) continue;
     check(seccomp_rule_add(ctx.get(), SCMP_ACT_ERRNO(EPERM), nr, 0), name);
   }
   // clone3 passes its flags in memory, out of the filter's reach.
@@ -117,9 +126,10 @@ std::string build() {
 
 }  // namespace
 
-const std::string& seccomp_bpf_program() {
-  static const std::string program = build();
-  return program;
+const std::string& seccomp_bpf_program(bool deny_uncharged_memory) {
+  static const std::string with_cgroup = build(false);
+  static const std::string without_cgroup = build(true);
+  return deny_uncharged_memory ? without_cgroup : with_cgroup;
 }
 
 }  // namespace r1
