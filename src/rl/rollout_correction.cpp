@@ -21,8 +21,11 @@
 // the sequence ratio is exp of the sum of the masked token log-ratios; *_mask sets w = 0
 // outside [min_ratio, cap] and keeps w = r inside; a masked token still counts in the
 // loss's normaliser, and the weight applies to the policy term only (not the KL to the
-// reference, not the entropy bonus). Departures: padded positions get log-ratio 0 before
-// anything is summed or exponentiated, so garbage there (even inf) cannot reach a weight.
+// reference, not the entropy bonus); a NaN log-ratio counts as 0 (no correction).
+// tests/rl/test_rollout_correction.cpp checks the weights against TRL 1.16's own code
+// (tests/fixtures/rl/trl_tis.json). Departure: padded positions get log-ratio 0 before
+// anything is summed or exponentiated, so garbage there (even inf, which TRL's
+// multiplication by the mask turns into NaN) cannot reach a weight.
 #include "rl/rollout_correction.h"
 
 #include <ATen/ATen.h>
@@ -91,8 +94,10 @@ at::Tensor RolloutCorrection::operator()(const at::Tensor& old_logprobs,
   at::NoGradGuard no_grad;
   const at::Tensor active = mask.to(at::kBool);  // (B, T)
   const at::Tensor old = old_logprobs.detach().to(at::kFloat);
+  const at::Tensor diff = old - rollout_logprobs.to(at::kFloat);
+  // A NaN log-prob (none the engine gives) means no correction, as in TRL.
   const at::Tensor d =
-      at::where(active, old - rollout_logprobs.to(at::kFloat), at::zeros({}, old.options()));
+      at::where(active.logical_and(diff.isnan().logical_not()), diff, at::zeros({}, old.options()));
   const at::Tensor log_r = log_ratio_(d);  // (B, T) or (B, 1)
   const at::Tensor ratio = log_r.exp();
   const at::Tensor outside = (ratio > config_.cap).logical_or(ratio < config_.min_ratio);

@@ -452,7 +452,8 @@ class Trainer {
                                  : it == 0 && plan[k].mini_begin == 0 ? sb.logprobs.detach()
                                                                       : at::Tensor();
           if (old.defined()) {
-            const at::Tensor rollout_lp = rollout_logprobs(rs, b, e, sb.mask.size(1));
+            const at::Tensor rollout_lp =
+                rollout_logprobs(rs, b, e, sb.mask.size(1)).to(old.device());
             if (it == 0) mismatch.add(old, rollout_lp, sb.mask);
             in.rollout_weights =
                 correction_(old, rollout_lp, mask, it == 0 ? &correction_stats : nullptr);

@@ -1,7 +1,7 @@
 // The rollout / trainer mismatch metrics and the truncated / masked importance sampling
-// of rl/rollout_correction.h: each mode's weights against values worked by hand, the
-// weights inside the GRPO loss, and, on a tiny model whose completions can all be
-// enumerated, that the corrected gradient from a perturbed sampler's completions is the
+// of rl/rollout_correction.h: each mode's weights against values worked by hand and
+// against TRL's own code, the weights inside the GRPO loss, and, on a tiny model whose completions
+// can all be enumerated, that the corrected gradient from a perturbed sampler's completions is the
 // on-policy gradient (exactly, for sequence-level weights below the cap) and closer to it
 // than the uncorrected one in every mode.
 #include "rl/rollout_correction.h"
@@ -9,6 +9,7 @@
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <cstdio>
@@ -20,6 +21,7 @@
 #include "engine/scoring.h"
 #include "model/transformer.h"
 #include "rl/grpo_loss.h"
+#include "util/io.h"
 
 namespace r1 {
 namespace {
@@ -106,6 +108,30 @@ TEST(RolloutCorrection, SequenceModesWeighTheProductOfTheTokenRatios) {
   at::Tensor none = at::zeros({2, 4});
   expect_near(correction("sequence_mask", 3.0)(b.old_lp, b.rollout_lp, none, &empty), {{1}, {1}});
   EXPECT_EQ(empty.units, 0);
+}
+
+// TRL 1.16's own importance-sampling block (GRPOTrainer._generate_and_score_completions)
+// on fixed ragged inputs, every mode with and without a lower bound: made by
+// tools/make_trl_tis_fixture.py, which runs TRL's statements as they stand.
+TEST(RolloutCorrection, WeightsMatchTrlsOwnCode) {
+  const nlohmann::json f =
+      nlohmann::json::parse(read_file(std::string(R1_FIXTURES) + "/rl/trl_tis.json"));
+  auto tensor_of = [](const nlohmann::json& rows) {
+    std::vector<at::Tensor> out;
+    for (const auto& r : rows) out.push_back(at::tensor(r.get<std::vector<double>>(), at::kFloat));
+    return at::stack(out);
+  };
+  const at::Tensor old = tensor_of(f["old_logprobs"]), rollout = tensor_of(f["sampling_logprobs"]),
+                   mask = tensor_of(f["mask"]);
+  ASSERT_EQ(f["cases"].size(), 8u);
+  for (const auto& c : f["cases"]) {
+    SCOPED_TRACE(c.dump());
+    const at::Tensor want = tensor_of(c["weights"]);
+    const at::Tensor got =
+        correction(c["mode"], c["cap"].get<double>(), c["min"].get<double>())(old, rollout, mask);
+    ASSERT_EQ(got.sizes(), want.sizes());
+    EXPECT_TRUE(at::allclose(got, want, /*rtol=*/1e-5, /*atol=*/1e-6)) << got << want;
+  }
 }
 
 TEST(RolloutCorrection, NoneGivesNoWeightsAndBadSettingsNameTheField) {
