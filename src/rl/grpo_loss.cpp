@@ -50,6 +50,9 @@
 // - entropy_coef: J -= entropy_coef * H, H = the mean entropy of the trained tokens (those
 //   the entropy mask keeps) of the micro-batch, whatever the loss type (TRL 1.16), weighted
 //   by the micro-batch's share of the sequences.
+// - rollout_weights (rl/rollout_correction.h): the rollout / trainer mismatch correction
+//   (TRL's vllm_importance_sampling_correction) multiplies the policy term, after the
+//   entropy mask and before the KL term is added, as TRL does.
 //
 // Where this departs from a literal transcription: padded tokens (mask = 0) are replaced
 // by 0 log-ratio (and 0 log-prob for cispo) before use, so garbage at padding (even inf)
@@ -231,6 +234,7 @@ at::Tensor GrpoLoss::operator()(const GrpoLossInputs& in, GrpoLossStats* stats) 
     kept = high_entropy_mask(in.entropy, mask, c.top_entropy_quantile).to(mask.scalar_type());
     loss = loss * kept;
   }
+  if (in.rollout_weights.defined()) loss = loss * in.rollout_weights.to(loss.scalar_type());
 
   at::Tensor kl;
   if (c.beta > 0) {

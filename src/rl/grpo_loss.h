@@ -38,6 +38,9 @@ struct GrpoLossInputs {
   at::Tensor entropy;       // (B, T) policy entropy per position (with autograd for a
                             // bonus); needed only when config.needs_entropy()
   at::Tensor mask;          // (B, T) 1 for completion tokens that count
+  // (B, T) or (B, 1) detached importance weights on the policy term for the rollout /
+  // trainer mismatch (rl/rollout_correction.h); undefined = 1.
+  at::Tensor rollout_weights;
   // Normaliser for bnpo/dapo/cispo when the batch is split into micro-batches: the
   // active tokens of the whole (mini/generation) batch; <= 0 = this micro-batch's.
   double num_items_in_batch = 0;

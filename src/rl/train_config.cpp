@@ -55,6 +55,19 @@ FieldTable TrainConfig::fields() {
        "TRL beta, veRL kl_loss_coef"},
       {"rl.importance_sampling_level", &loss.importance_sampling_level, "token | sequence (GSPO)",
        "TRL importance_sampling_level"},
+      {"rl.rollout_correction", &rollout_correction.mode,
+       "none | token_truncate | token_mask | sequence_truncate | sequence_mask: importance "
+       "weights for the engine's vs the trainer's log-probs; docs/grpo.md",
+       "TRL vllm_importance_sampling_mode, vllm_importance_sampling_correction, veRL "
+       "algorithm.rollout_correction.rollout_is, algorithm.rollout_correction.rollout_rs"},
+      {"rl.rollout_correction_cap", &rollout_correction.cap,
+       "largest ratio kept: truncated to it, or masked above it",
+       "TRL vllm_importance_sampling_clip_max, vllm_importance_sampling_cap, veRL "
+       "algorithm.rollout_correction.rollout_is_threshold"},
+      {"rl.rollout_correction_min", &rollout_correction.min_ratio,
+       "smallest ratio kept: truncated to it, or masked below it (0 = no lower bound)",
+       "TRL vllm_importance_sampling_clip_min, veRL "
+       "algorithm.rollout_correction.rollout_rs_threshold_lower"},
       {"rl.advantage_estimator", &advantage_estimator,
        "grpo | rloo | reinforce_plus_plus | reinforce_plus_plus_baseline | remax",
        "veRL algorithm.adv_estimator"},
@@ -114,6 +127,7 @@ void TrainConfig::validate() const {
 
 void TrainConfig::check_values() const {
   loss.validate();
+  rollout_correction.validate();
   if (model_path.empty()) fail("model.path is required");
   if (data_path.empty()) fail("data.path is required");
   prompt.validate();

@@ -12,6 +12,7 @@
 #include "reward/reward.h"
 #include "rl/advantages.h"
 #include "rl/grpo_loss.h"
+#include "rl/rollout_correction.h"
 #include "util/config.h"
 
 namespace r1 {
@@ -47,6 +48,8 @@ struct TrainConfig {
   int64_t num_iterations = 1;  // mu: policy passes over each batch of rollouts
   bool mask_truncated_completions = false;
   bool dynamic_sampling = false;  // DAPO: drop zero-variance groups, draw more questions
+  // Importance weights pi_old / mu for the engine's log-probs mu vs the trainer's pi_old.
+  RolloutCorrectionConfig rollout_correction;
   int64_t max_resample_rounds = 3;
   // Every ref_reset_every steps (0 = never) the reference moves to the policy:
   // ref = alpha * policy + (1 - alpha) * ref (TRL's ref_model_mixup_alpha;

@@ -19,6 +19,7 @@
 #include "model/train_checkpoint.h"
 #include "rl/advantages.h"
 #include "rl/grpo_loss.h"
+#include "rl/rollout_correction.h"
 #include "tokenizer/chat_template.h"
 #include "tokenizer/tokenizer.h"
 #include "util/atomic_file.h"
@@ -42,6 +43,7 @@ double seconds_since(Clock::time_point t) {
 struct Rollout {
   size_t question;  // index into the step's questions
   std::vector<int64_t> prompt_ids, tokens;
+  std::vector<float> logprobs;  // the engine's log mu of each token (temperature 1, unfiltered)
   std::string prompt, text;
   bool truncated = false;
   std::vector<double> scores;  // per reward
@@ -71,6 +73,7 @@ class Trainer {
       : c_(validated(config)),
         opt_(options),
         loss_(config.loss),
+        correction_(config.rollout_correction),
         advantages_(config.advantage_estimator_fn()),
         tok_(Tokenizer::load(config.model_path)),
         data_(load_jsonl(config.data_path, {})),
@@ -190,8 +193,9 @@ class Trainer {
  private:
   TrainConfig& c_;
   TrainOptions opt_;
-  const GrpoLoss loss_;           // the policy loss, its variant picked once
-  const AdvantageFn advantages_;  // the advantage estimator, picked once
+  const GrpoLoss loss_;                 // the policy loss, its variant picked once
+  const RolloutCorrection correction_;  // importance weights pi_old / mu, picked once
+  const AdvantageFn advantages_;        // the advantage estimator, picked once
   const bool greedy_baseline_ = c_.advantage_estimator == "remax";
   Tokenizer tok_;
   Dataset data_, eval_;
@@ -258,13 +262,18 @@ class Trainer {
     std::vector<Rollout> out;
     for (size_t i = 0; i < questions.size(); ++i)
       for (Completion& comp : results[i]) {
+        if (opt_.on_rollout) opt_.on_rollout(comp);
         Rollout r;
         r.question = first_index + i;
         r.prompt_ids = questions[i].ids;
         r.prompt = questions[i].prompt;
         r.text = tok_.decode(comp.tokens, true);
         r.truncated = comp.finish == FinishReason::kLength;
+        if (comp.logprobs.size() != comp.tokens.size())
+          fail("rollout engine: ", comp.logprobs.size(), " log-probs for ", comp.tokens.size(),
+               " tokens");
         r.tokens = std::move(comp.tokens);
+        r.logprobs = std::move(comp.logprobs);
         out.push_back(std::move(r));
       }
     return out;
@@ -320,6 +329,15 @@ class Trainer {
     return plan;
   }
 
+  // The engine's log-probs of rollouts [begin, end), right-padded with 0 to T: (B, T).
+  static at::Tensor rollout_logprobs(const std::vector<Rollout>& rs, int64_t begin, int64_t end,
+                                     int64_t T) {
+    at::Tensor out = at::zeros({end - begin, T}, at::kFloat);
+    for (int64_t i = begin; i < end; ++i)
+      std::copy(rs[i].logprobs.begin(), rs[i].logprobs.end(), out[i - begin].data_ptr<float>());
+    return out;
+  }
+
   at::Tensor score_range(const Model& model, const std::vector<Rollout>& rs, size_t begin,
                          size_t end) {
     std::vector<std::vector<int64_t>> prompts, completions;
@@ -372,13 +390,17 @@ class Trainer {
     const double rollout_seconds = seconds_since(t0) - reward_seconds;
     m["zero_std_fraction"] = zero_std / std::max<int64_t>(1, drawn_groups);
 
-    // 3. pi_old (needed when mu > 1 or for the KL in the reward) and pi_ref, without
-    // autograd.
+    // 3. pi_old and pi_ref, without autograd. pi_old is a forward of its own when the
+    // weights move before the loss sees a micro-batch (mu > 1, or several mini-batches
+    // with the rollout correction on) or for the KL in the reward; otherwise the loss's
+    // own forward of the first pass is pi_old.
     const int64_t N = rs.size();
     log_reward_metrics(m, rs);
     auto tl = Clock::now();
     const std::vector<MicroBatch> plan = plan_micro_batches(rs);
-    const bool need_old = c_.num_iterations > 1 || c_.kl_reward_coef > 0;
+    const bool several_minis = !plan.empty() && plan.back().mini_begin > 0;
+    const bool score_old = c_.num_iterations > 1 || (correction_.enabled() && several_minis);
+    const bool need_old = score_old || c_.kl_reward_coef > 0;
     std::vector<at::Tensor> old_lp, ref_lp;  // per micro-batch of the plan
     {
       at::NoGradGuard no_grad;
@@ -398,6 +420,8 @@ class Trainer {
     const int64_t mini = c_.mini_batch_size > 0 ? std::min(c_.mini_batch_size, N) : N;
     GrpoLossStats sum_stats;
     sum_stats.entropy_kept = 0;
+    LogprobMismatch mismatch;                 // engine vs trainer, each token once
+    RolloutCorrectionStats correction_stats;  // likewise
     double grad_norm = 0, lr = 0, entropy_sum = 0, entropy_tokens = 0;
     int64_t stat_count = 0;
     for (int64_t it = 0; it < c_.num_iterations && N > 0; ++it) {
@@ -432,7 +456,20 @@ class Trainer {
           in.logprobs = sb.logprobs;
           // mu = 1: pi_old is this very forward (rho = 1 exactly), even when pi_old was
           // also scored for the KL in the reward.
-          in.old_logprobs = c_.num_iterations > 1 ? old_lp[k] : sb.logprobs.detach();
+          in.old_logprobs = score_old ? old_lp[k] : sb.logprobs.detach();
+          // The trainer's pi_old against the engine's log-probs: measured on every token
+          // whose pi_old is known (all of them unless several mini-batches run with mu = 1
+          // and no correction: then the first mini-batch's), and corrected if asked.
+          const at::Tensor old = need_old                             ? old_lp[k]
+                                 : it == 0 && plan[k].mini_begin == 0 ? sb.logprobs.detach()
+                                                                      : at::Tensor();
+          if (old.defined()) {
+            const at::Tensor rollout_lp =
+                rollout_logprobs(rs, b, e, sb.mask.size(1)).to(old.device());
+            if (it == 0) mismatch.add(old, rollout_lp, sb.mask);
+            in.rollout_weights =
+                correction_(old, rollout_lp, mask, it == 0 ? &correction_stats : nullptr);
+          }
           if (!ref_lp.empty()) in.ref_logprobs = ref_lp[k];
           in.advantages = adv.narrow(0, b, e - b).to(mask.device());
           if (adv.dim() == 2) in.advantages = in.advantages.narrow(1, 0, mask.size(1));
@@ -482,6 +519,17 @@ class Trainer {
     if (c_.loss.clip_ratio_c > 0) m["clip_dual"] = avg(sum_stats.clip_dual);
     if (c_.loss.top_entropy_quantile < 1) m["entropy_kept"] = avg(sum_stats.entropy_kept);
     m["entropy"] = entropy_tokens > 0 ? entropy_sum / entropy_tokens : 0.0;
+    if (mismatch.tokens > 0)
+      m["rollout_mismatch"] = {{"logprob_diff_mean", mismatch.abs_mean()},
+                               {"logprob_diff_max", mismatch.abs_max},
+                               {"k3_kl", mismatch.k3_mean()}};
+    if (correction_.enabled() && correction_stats.units > 0) {
+      const double units = correction_stats.units;
+      m["rollout_correction"] = {
+          {"weight_mean", correction_stats.weight_sum / units},
+          {"ratio_max", correction_stats.ratio_max},
+          {correction_.corrected_name(), correction_stats.corrected / units}};
+    }
     m["grad_norm"] = grad_norm;
     m["lr"] = lr;
     const double total = seconds_since(t0);

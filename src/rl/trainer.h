@@ -17,6 +17,8 @@
 
 namespace r1 {
 
+struct Completion;  // engine/generator.h
+
 struct TrainOptions {
   bool resume = false;
   bool quiet = false;  // no progress output (tests)
@@ -25,6 +27,9 @@ struct TrainOptions {
   std::vector<std::pair<RewardSpec, RewardFn>> rewards;
   // Stops after this many steps of this process (simulates an interruption).
   int64_t stop_after = 0;
+  // Called on each sampled completion before it is scored and trained on (tests: an
+  // engine whose log-probs are deliberately off the trainer's).
+  std::function<void(Completion&)> on_rollout;
 };
 
 // Runs (or resumes) training; returns every step's metrics line.

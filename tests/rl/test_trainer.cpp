@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -14,6 +15,7 @@
 #include <map>
 
 #include "../test_helpers.h"
+#include "engine/generator.h"
 #include "model/checkpoint.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
@@ -463,6 +465,100 @@ TEST(Trainer, BadDatasetLinesNameFileAndLine) {
   s.config.prompt.prompt_field = "prompt";
   msg = error_of([&] { train_grpo(s.config, quiet_with_digit_reward()); });
   EXPECT_NE(msg.find("nofield.jsonl:1: missing field 'prompt'"), std::string::npos) << msg;
+}
+
+// The engine's log-probs against the trainer's pi_old, every step: the fp32 engine (KV
+// cache, fused sampler) and the training forward agree to rounding, and an engine whose
+// log-probs are off by a known 0.5 nats is measured as exactly that.
+TEST(Trainer, LogsTheRolloutVsTrainerLogprobMismatch) {
+  TinyRun s;
+  s.config.steps = 2;
+  auto metrics = train_grpo(s.config, quiet_with_digit_reward());
+  for (const auto& m : metrics) {
+    ASSERT_TRUE(m.contains("rollout_mismatch")) << m.dump();
+    const auto& d = m["rollout_mismatch"];
+    std::printf("fp32 engine vs trainer: mean |d logp| %.3g, max %.3g, k3 %.3g\n",
+                d["logprob_diff_mean"].get<double>(), d["logprob_diff_max"].get<double>(),
+                d["k3_kl"].get<double>());
+    EXPECT_LT(d["logprob_diff_mean"].get<double>(), 1e-5);
+    EXPECT_LT(d["logprob_diff_max"].get<double>(), 1e-4);
+    EXPECT_LT(d["k3_kl"].get<double>(), 1e-10);
+    EXPECT_FALSE(m.contains("rollout_correction")) << "rl.rollout_correction = none";
+  }
+  TinyRun off;
+  off.config.steps = 2;
+  off.config.mini_batch_size = 24;  // pi_old known for the first mini-batch only
+  off.config.micro_batch_size = 16;
+  TrainOptions o = quiet_with_digit_reward();
+  o.on_rollout = [](Completion& c) {
+    for (float& lp : c.logprobs) lp -= 0.5f;
+  };
+  for (const auto& m : train_grpo(off.config, o)) {
+    const auto& d = m["rollout_mismatch"];
+    EXPECT_NEAR(d["logprob_diff_mean"].get<double>(), 0.5, 1e-3);
+    EXPECT_NEAR(d["logprob_diff_max"].get<double>(), 0.5, 1e-3);
+    EXPECT_NEAR(d["k3_kl"].get<double>(), std::exp(0.5) - 1.5, 1e-3);
+  }
+}
+
+// Every rollout-correction mode by its run-file name on an engine 0.5 nats below the
+// trainer (every ratio pi_old / mu is e^0.5 = 1.65 per token, more per sequence), cap
+// 1.5: truncation multiplies the whole first-step gradient by exactly 1.5, masking drops
+// every token and leaves no gradient at all; a faithful engine is left alone. Several
+// mini-batches and mu = 2 take pi_old from a forward of its own.
+TEST(Trainer, RolloutCorrectionTruncatesOrMasksByMode) {
+  TrainOptions shifted = quiet_with_digit_reward();
+  shifted.on_rollout = [](Completion& c) {
+    for (float& lp : c.logprobs) lp -= 0.5f;
+  };
+  auto run = [&](const std::vector<std::string>& sets, const TrainOptions& o) {
+    TinyRun s;
+    s.config.steps = 1;
+    s.config.max_grad_norm = 1e9;  // the norm is logged, nothing clipped
+    FieldTable table = s.config.fields();
+    for (const auto& set : sets) apply_override(table, set);
+    return train_grpo(s.config, o)[0];
+  };
+  const double plain = run({}, shifted)["grad_norm"];
+  EXPECT_GT(plain, 0);
+  struct Case {
+    std::vector<std::string> sets;
+    const char* fraction;
+    double weight;
+    bool one_update;  // the logged gradient is the first update's, as in `plain`
+  };
+  const std::vector<Case> cases = {
+      {{"rl.rollout_correction=token_truncate"}, "truncated_fraction", 1.5, true},
+      {{"rl.rollout_correction=sequence_truncate", "optim.mini_batch_size=24",
+        "optim.micro_batch_size=16"},
+       "truncated_fraction",
+       1.5,
+       false},
+      {{"rl.rollout_correction=token_mask"}, "masked_fraction", 0, true},
+      {{"rl.rollout_correction=sequence_mask", "rl.num_iterations=2"}, "masked_fraction", 0, false},
+  };
+  for (const Case& c : cases) {
+    std::vector<std::string> sets = c.sets;
+    sets.push_back("rl.rollout_correction_cap=1.5");
+    SCOPED_TRACE(sets[0]);
+    const auto m = run(sets, shifted);
+    ASSERT_TRUE(m.contains("rollout_correction")) << m.dump();
+    const auto& rc = m["rollout_correction"];
+    EXPECT_DOUBLE_EQ(rc[c.fraction].get<double>(), 1.0);
+    EXPECT_NEAR(rc["weight_mean"].get<double>(), c.weight, 1e-6);
+    EXPECT_GE(rc["ratio_max"].get<double>(), std::exp(0.5) * 0.999);
+    if (c.one_update) EXPECT_NEAR(m["grad_norm"].get<double>(), c.weight * plain, 1e-4 * plain);
+    if (c.weight == 0) EXPECT_EQ(m["grad_norm"].get<double>(), 0.0) << "every token masked";
+  }
+  const auto faithful = run({"rl.rollout_correction=token_truncate"}, quiet_with_digit_reward());
+  EXPECT_NEAR(faithful["rollout_correction"]["weight_mean"].get<double>(), 1.0, 1e-4);
+  EXPECT_EQ(faithful["rollout_correction"]["truncated_fraction"].get<double>(), 0.0);
+  std::string msg = error_of([&] { run({"rl.rollout_correction=tis"}, shifted); });
+  EXPECT_NE(msg.find("rl.rollout_correction: unknown 'tis'"), std::string::npos) << msg;
+  TrainConfig peer;
+  FieldTable table = peer.fields();
+  msg = error_of([&] { apply_override(table, "vllm_importance_sampling_mode=token_mask"); });
+  EXPECT_NE(msg.find("rl.rollout_correction"), std::string::npos) << msg;
 }
 
 }  // namespace
