@@ -14,6 +14,7 @@
 // draw, and times the body's attention and the LM head product alone.
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
+#include <ATen/core/grad_mode.h>
 
 #include <algorithm>
 #include <cstring>

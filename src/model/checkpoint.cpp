@@ -10,6 +10,9 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
+#include <string>
+#include <type_traits>
 
 #include "model/safetensors.h"
 #include "util/atomic_file.h"
@@ -21,6 +24,19 @@ namespace fs = std::filesystem;
 namespace r1 {
 
 namespace {
+
+// A parameter's key in an optimizer's state map: its TensorImpl's address,
+// printed (libtorch 1.x, std::string keys) or as it is (2.x, void* keys).
+template <typename Key>
+Key optimizer_state_key(const at::Tensor& p) {
+  if constexpr (std::is_same_v<Key, std::string>) {
+    std::ostringstream key;  // c10::guts::to_string, which 2.x no longer has
+    key << p.unsafeGetTensorImpl();
+    return key.str();
+  } else {
+    return p.unsafeGetTensorImpl();
+  }
+}
 
 const char* kIndexFile = "model.safetensors.index.json";
 const char* kSingleFile = "model.safetensors";
@@ -160,7 +176,8 @@ void load_optimizer(torch::optim::AdamW& optimizer, const std::string& path) {
   int64_t index = 0;
   for (const auto& group : optimizer.param_groups()) {
     for (const auto& p : group.params()) {
-      auto it = optimizer.state().find(c10::guts::to_string(p.unsafeGetTensorImpl()));
+      using Key = typename std::decay_t<decltype(optimizer.state())>::key_type;
+      auto it = optimizer.state().find(optimizer_state_key<Key>(p));
       if (it != optimizer.state().end()) {
         const auto* s = dynamic_cast<const torch::optim::AdamWParamState*>(it->second.get());
         if (!s) fail(path, ": parameter ", index, " has no AdamW state");

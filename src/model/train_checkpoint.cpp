@@ -1,5 +1,7 @@
 #include "model/train_checkpoint.h"
 
+#include <ATen/core/grad_mode.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <map>

@@ -3,6 +3,7 @@
 #include "sample/rejection_sampling.h"
 
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 #include <unistd.h>
 
 #include <algorithm>

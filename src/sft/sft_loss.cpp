@@ -1,6 +1,7 @@
 #include "sft/sft_loss.h"
 
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 
 #include "model/logit_ops.h"
 #include "util/error.h"

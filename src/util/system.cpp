@@ -2,6 +2,7 @@
 
 #include "util/blas_env.h"
 
+#include <ATen/Context.h>
 #include <ATen/Parallel.h>
 
 #include <malloc.h>
@@ -31,6 +32,8 @@ std::string blas_library() {
     if (path.find("libblas") != std::string::npos) return "reference (" + path + ")";
     if (path.find("blis") != std::string::npos) return "blis (" + path + ")";
   }
+  // PyPI's wheel links MKL statically into libtorch_cpu: no BLAS file mapped.
+  if (at::hasMKL()) return "mkl (inside libtorch)";
   return "unknown";
 }
 

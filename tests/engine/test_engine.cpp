@@ -3,6 +3,7 @@
 // independent of batch composition, and bad requests are clear errors.
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
+#include <ATen/core/grad_mode.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>

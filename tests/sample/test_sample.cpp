@@ -3,6 +3,7 @@
 // against its own regeneration), the keep policies, a resumed run after a
 // crash mid-batch equals an uninterrupted one, and bad inputs are clear errors.
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 #include <gtest/gtest.h>
 
 #include <fstream>

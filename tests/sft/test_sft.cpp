@@ -3,6 +3,7 @@
 // memorises a small dataset, a resumed run equals an uninterrupted one, and
 // bad rows and configs are errors that name the file and line.
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 #include <gtest/gtest.h>
 
 #include <cmath>

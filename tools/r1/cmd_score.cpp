@@ -2,6 +2,7 @@
 // with another implementation from the shell. In: {"ids": [..]} per line.
 // Out: {"logprobs": [..]} with log p(ids[t] | ids[<t]) for t = 1..n-1 (fp32).
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 
 #include <iostream>
 #include <nlohmann/json.hpp>
