@@ -1,12 +1,15 @@
 #!/bin/sh
 # Data parallel changes nothing but summation order: 3 steps on 2 ranks
 # (r1 launch, Gloo over loopback) give the fp32 master weights of 3 steps on
-# 1 rank within TOL (observed <= 1e-6 after 3 steps at lr 3e-3; the key biases,
+# 1 rank within TOL = 5e-5 (observed: plain GRPO 2.4e-7, the variant below
+# 8.6e-6, SFT 1e-6, at lr 3e-3 / 1e-3: AdamW divides each gradient by its own
+# running size, so rounding in a near-zero gradient moves a weight by up to
+# ~lr; 5e-5 is 1.7% of one step at lr 3e-3). The key biases,
 # whose true gradient is zero, within 1e-3: compare_weights.py says why).
 # Usage: equivalence_test.sh R1 SOURCE_DIR WORKDIR grpo|sft|eval|sample
 set -e
 r1=$1 src=$2 dir=$3 mode=$4
-tol=1e-5
+tol=5e-5
 rm -rf "$dir" && mkdir -p "$dir" && cd "$src"
 "$r1" init --out "$dir/model" --tokenizer tests/fixtures/tokenizer/tiny > /dev/null
 compare() {  # RUN_A RUN_B: same final weights, and both moved off the start
@@ -38,10 +41,12 @@ if [ "$mode" = grpo ]; then
   # Mini-batches that straddle the ranks, micro-batches of 2, mu = 2, a
   # reference model (broadcast), KL in the reward (per-token rows summed over
   # ranks), ReMax's greedy baselines (each rank's own questions), dynamic
-  # sampling (global keep decisions) and a distributed eval.
+  # sampling (global keep decisions), the rollout correction (engine log-probs
+  # gathered with the rollouts) and a distributed eval.
   run_pair hard train examples/grpo/arithmetic.toml $common --set optim.mini_batch_size=6 \
     --set optim.micro_batch_size=2 --set rl.num_iterations=2 --set rl.beta=0.02 \
     --set rl.kl_reward_coef=0.01 --set rl.advantage_estimator=remax --set rl.dynamic_sampling=true \
+    --set rl.rollout_correction=token_truncate \
     --set data.eval_path="$dir/train.jsonl" --set data.eval_every=3 --set data.eval_size=6
   # The logged metrics agree too (to float noise): rewards exactly.
   python3 - "$dir" << 'PY'

@@ -65,7 +65,7 @@ echo "killed: last checkpoint $last"
   2> "$dir/killed.resume.log" || { cat "$dir/killed.resume.log"; exit 1; }
 grep -q "resumed from" "$dir/killed.resume.log" || { echo "killed: did not resume"; exit 1; }
 python3 tests/dist/compare_weights.py "$dir/reference/checkpoints/step-$steps/resume/master.safetensors" \
-  "$dir/killed/checkpoints/step-$steps/resume/master.safetensors" 1e-5 1e-3
+  "$dir/killed/checkpoints/step-$steps/resume/master.safetensors" 5e-5 1e-3
 
 # 2. SIGSTOP (alive, silent); resume on 1 rank: the data order is global.
 start stopped
@@ -77,7 +77,7 @@ wait $pid1 2> /dev/null || true
 "$r1" train $config --set train.output_dir="$dir/stopped" --resume 2> "$dir/stopped.resume.log" ||
   { cat "$dir/stopped.resume.log"; exit 1; }
 python3 tests/dist/compare_weights.py "$dir/reference/checkpoints/step-$steps/resume/master.safetensors" \
-  "$dir/stopped/checkpoints/step-$steps/resume/master.safetensors" 1e-5 1e-3
+  "$dir/stopped/checkpoints/step-$steps/resume/master.safetensors" 5e-5 1e-3
 
 # 3. Rank 0 never comes: rank 1 gives up naming the address.
 port=$(free_port)
