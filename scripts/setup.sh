@@ -19,6 +19,7 @@ esac
 # Every system dependency, in one place.
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
+  libgloo-dev             # c10d's Gloo headers (src/dist), for both torches: the wheel has none
   nlohmann-json3-dev libtomlplusplus-dev libpcre2-dev libicu-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   bubblewrap libseccomp-dev python3   # the code reward's sandbox (g++ comes with build-essential)

@@ -14,6 +14,7 @@
 #include <set>
 
 #include "data/dataset.h"
+#include "dist/process_group.h"
 #include "engine/generator.h"
 #include "eval/pass_at_k.h"
 #include "model/checkpoint.h"
@@ -29,6 +30,19 @@
 
 namespace r1 {
 namespace {
+
+// Every rank's question lines of one round, in input order.
+std::vector<nlohmann::json> gather_lines(dist::ProcessGroup& group,
+                                         const std::vector<nlohmann::json>& mine) {
+  const std::vector<uint8_t> bytes = nlohmann::json::to_msgpack(nlohmann::json(mine));
+  std::vector<nlohmann::json> all;
+  for (const std::string& part : group.all_gather(std::string(bytes.begin(), bytes.end())))
+    for (auto& line : nlohmann::json::from_msgpack(part)) all.push_back(std::move(line));
+  std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
+    return a["index"].template get<int64_t>() < b["index"].template get<int64_t>();
+  });
+  return all;
+}
 
 struct Fields {
   PromptFields data;
@@ -181,7 +195,13 @@ nlohmann::json summarize_eval(const std::vector<nlohmann::json>& questions) {
   return s;
 }
 
+// Data parallel (docs/distributed.md): rank 0 owns the output directory and
+// decides what is left to do; each rank answers every W-th remaining question
+// (seed + index, as in one process), a chunk at a time, and rank 0 appends
+// every rank's lines of a round in input order.
 nlohmann::json run_eval(const EvalConfig& c) {
+  dist::ProcessGroup& group = dist::world();
+  const int rank = group.rank(), world = group.world_size();
   if (c.k < 1) fail("-k must be >= 1, got ", c.k);
   if (c.out_dir.empty()) fail("eval needs an output directory");
   Dataset data = load_jsonl(c.data_path, {});
@@ -190,18 +210,31 @@ nlohmann::json run_eval(const EvalConfig& c) {
   const int64_t total = c.limit > 0 ? std::min<int64_t>(c.limit, data.rows.size())
                                     : static_cast<int64_t>(data.rows.size());
 
-  make_dirs(c.out_dir);
   const std::string questions_path = c.out_dir + "/questions.jsonl";
-  std::vector<nlohmann::json> done = read_appended_jsonl(questions_path);
-  check_same_settings(c.out_dir + "/config.json", settings(c, f), !done.empty(),
-                      "use another --out to start a new evaluation");
-  std::set<int64_t> done_index;
-  for (const auto& q : done) done_index.insert(q.value("index", int64_t{-1}));
   std::vector<int64_t> todo;
-  for (int64_t i = 0; i < total; ++i)
-    if (!done_index.count(i)) todo.push_back(i);
+  if (rank == 0) {
+    make_dirs(c.out_dir);
+    std::vector<nlohmann::json> done = read_appended_jsonl(questions_path);
+    check_same_settings(c.out_dir + "/config.json", settings(c, f), !done.empty(),
+                        "use another --out to start a new evaluation");
+    std::set<int64_t> done_index;
+    for (const auto& q : done) done_index.insert(q.value("index", int64_t{-1}));
+    for (int64_t i = 0; i < total; ++i)
+      if (!done_index.count(i)) todo.push_back(i);
+  }
+  if (world > 1) {
+    const std::vector<uint8_t> mine = nlohmann::json::to_msgpack(nlohmann::json(todo));
+    const auto all = group.all_gather(std::string(mine.begin(), mine.end()));
+    todo = nlohmann::json::from_msgpack(all[0]).get<std::vector<int64_t>>();
+  }
+  const size_t remaining = todo.size();
+  if (world > 1) {
+    std::vector<int64_t> share;
+    for (size_t i = rank; i < todo.size(); i += world) share.push_back(todo[i]);
+    todo = std::move(share);
+  }
 
-  if (!todo.empty()) {
+  if (remaining > 0) {
     Tokenizer tok = Tokenizer::load(c.model_dir);
     const PromptBuilder prompts(c.prompt, f.data, tok);
     Model model = load_model(c.model_dir, c.compute.parsed_device(), c.compute.weight_dtype());
@@ -214,13 +247,20 @@ nlohmann::json run_eval(const EvalConfig& c) {
     options.decode = [&](const std::vector<int64_t>& ids) { return tok.decode(ids, true); };
     RewardFn reward = make_reward({f.reward, 1.0, {}});
 
-    std::ofstream out(questions_path, std::ios::app);
-    if (!out) fail(questions_path, ": cannot open for appending");
-    // A chunk fills one batch of k-sample rows; a kill loses at most one chunk.
+    std::ofstream out;
+    if (rank == 0) {
+      out.open(questions_path, std::ios::app);
+      if (!out) fail(questions_path, ": cannot open for appending");
+    }
+    // A chunk fills one batch of k-sample rows; a kill loses at most one chunk
+    // per rank. Every rank runs the same number of rounds (the last ones may
+    // be empty) so the gathers pair up.
     const size_t chunk = static_cast<size_t>(std::max<int64_t>(1, c.max_batch / c.k));
+    const size_t longest_share = (remaining + world - 1) / world;
     at::NoGradGuard no_grad;
     const auto start = std::chrono::steady_clock::now();
-    for (size_t first = 0; first < todo.size(); first += chunk) {
+    size_t answered = 0;
+    for (size_t first = 0; first < longest_share; first += chunk) {
       const size_t last = std::min(todo.size(), first + chunk);
       std::vector<GenerateRequest> requests;
       std::vector<nlohmann::json> rows;
@@ -232,24 +272,36 @@ nlohmann::json run_eval(const EvalConfig& c) {
             {prompts.encode(texts.back()), c.k, c.seed + static_cast<uint64_t>(todo[j])});
         rows.push_back(prompts.reward_row(row));
       }
-      auto results = generate(model, requests, params, options);
-      for (size_t q = 0; q < requests.size(); ++q) {
-        std::vector<RewardInput> inputs;
-        for (const Completion& comp : results[q]) inputs.push_back({texts[q], comp.text, rows[q]});
-        out << question_line(todo[first + q], rows[q], f, texts[q], results[q], reward(inputs))
-                   .dump()
-            << "\n";
+      std::vector<nlohmann::json> lines;
+      if (!requests.empty()) {
+        auto results = generate(model, requests, params, options);
+        for (size_t q = 0; q < requests.size(); ++q) {
+          std::vector<RewardInput> inputs;
+          for (const Completion& comp : results[q])
+            inputs.push_back({texts[q], comp.text, rows[q]});
+          lines.push_back(
+              question_line(todo[first + q], rows[q], f, texts[q], results[q], reward(inputs)));
+        }
       }
+      if (world > 1) lines = gather_lines(group, lines);
+      answered += lines.size();
+      if (rank != 0) continue;
+      for (const auto& line : lines) out << line.dump() << "\n";
       out.flush();
       if (!out) fail(questions_path, ": write failed");
       if (!c.quiet) {
         double secs =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         std::cerr << "eval: "
-                  << total - static_cast<int64_t>(todo.size()) + static_cast<int64_t>(last) << "/"
+                  << total - static_cast<int64_t>(remaining) + static_cast<int64_t>(answered) << "/"
                   << total << " questions (" << static_cast<int64_t>(secs) << " s)\n";
       }
     }
+  }
+  if (rank != 0) {
+    // Rank 0 writes the summary; the others return its copy.
+    const auto all = group.all_gather("");
+    return nlohmann::json::parse(all[0]);
   }
 
   std::vector<nlohmann::json> all = read_appended_jsonl(questions_path);
@@ -264,6 +316,7 @@ nlohmann::json run_eval(const EvalConfig& c) {
   nlohmann::json head = settings(c, f);
   head.update(summary);
   write_file_atomic(c.out_dir + "/summary.json", head.dump(2) + "\n");
+  if (world > 1) group.all_gather(head.dump());
   return head;
 }
 

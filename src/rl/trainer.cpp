@@ -12,6 +12,8 @@
 
 #include "data/dataset.h"
 #include "data/prompt.h"
+#include "dist/data_parallel.h"
+#include "dist/process_group.h"
 #include "engine/generator.h"
 #include "engine/scoring.h"
 #include "model/checkpoint.h"
@@ -42,6 +44,7 @@ double seconds_since(Clock::time_point t) {
 // One sampled completion with everything the update and the logs need.
 struct Rollout {
   size_t question;  // index into the step's questions
+  int owner = 0;    // the rank that sampled it and computes its gradient
   std::vector<int64_t> prompt_ids, tokens;
   std::vector<float> logprobs;  // the engine's log mu of each token (temperature 1, unfiltered)
   std::string prompt, text;
@@ -67,11 +70,18 @@ TrainConfig& validated(TrainConfig& config) {
   return config;
 }
 
+// Data parallel (docs/distributed.md): every rank reads the same data stream
+// and knows every rollout; each samples, scores and back-propagates only the
+// questions it owns (a question's G samples stay on one rank), and gradients
+// are summed before the same optimizer step on every rank. Rank 0 writes.
 class Trainer {
  public:
   Trainer(TrainConfig& config, const TrainOptions& options)
       : c_(validated(config)),
         opt_(options),
+        group_(dist::world()),
+        rank_(group_.rank()),
+        world_(group_.world_size()),
         loss_(config.loss),
         correction_(config.rollout_correction),
         advantages_(config.advantage_estimator_fn()),
@@ -106,8 +116,16 @@ class Trainer {
           c_.prompt, resolve_prompt_fields(c_.prompt, eval_, eval_rewards), tok_);
     }
 
-    remove_stale_staging(c_.output_dir + "/checkpoints");
+    if (rank_ == 0) remove_stale_staging(c_.output_dir + "/checkpoints");
     std::string resume_from = opt_.resume ? latest_checkpoint(c_.output_dir) : "";
+    if (world_ > 1) {
+      // Every rank must resume from the same checkpoint (a shared file system).
+      auto seen = group_.all_gather(resume_from);
+      for (int r = 1; r < world_; ++r)
+        if (seen[r] != seen[0])
+          fail("rank ", r, " resumes from '", seen[r], "' but rank 0 from '", seen[0],
+               "': every rank must see the same run directory (", c_.output_dir, ")");
+    }
     const at::Device device = c_.compute.parsed_device();
     const at::ScalarType dtype = c_.compute.weight_dtype();
     master_ = resume_from.empty() ? load_model(c_.model_path, device)
@@ -131,30 +149,38 @@ class Trainer {
       }
     }
     params_ = master_.parameters();
+    dist::broadcast_parameters(group_, params_);
+    if (world_ > 1) copy_master_to_working(master_, policy_);
+    if (c_.needs_reference()) dist::broadcast_parameters(group_, ref_.parameters());
     optimizer_ =
         std::make_unique<torch::optim::AdamW>(params_, torch::optim::AdamWOptions(c_.lr)
                                                            .betas({c_.adam_beta1, c_.adam_beta2})
                                                            .weight_decay(c_.weight_decay));
     stop_ids_ = stop_token_ids(tok_.special().eos_ids, policy_.config.eos_token_ids);
 
-    make_dirs(c_.output_dir);
+    if (rank_ == 0) make_dirs(c_.output_dir);
     if (!resume_from.empty()) {
       auto state = read_trainer_state(resume_from, {"step", "updates", "data_position"});
       step_ = state["step"];
       updates_ = state["updates"];
       stream_.seek(state["data_position"]);
       load_optimizer(*optimizer_, resume_file(resume_from, "optimizer.pt"));
-      truncate_metrics();
+      if (rank_ == 0) truncate_metrics();
       log("resumed from " + resume_from);
     } else if (opt_.resume) {
       log("no checkpoint in " + c_.output_dir + "; starting fresh");
     }
-    if (resume_from.empty()) {
-      std::ofstream(c_.output_dir + "/metrics.jsonl", std::ios::trunc);
-      std::ofstream(c_.output_dir + "/samples.jsonl", std::ios::trunc);
+    if (rank_ == 0) {
+      if (resume_from.empty()) {
+        std::ofstream(c_.output_dir + "/metrics.jsonl", std::ios::trunc);
+        std::ofstream(c_.output_dir + "/samples.jsonl", std::ios::trunc);
+      }
+      write_file_atomic(c_.output_dir + "/config.toml", dump_train_config(c_));
+      sinks_ = make_metrics_sinks(c_.report_to, c_.output_dir, step_);
     }
-    write_file_atomic(c_.output_dir + "/config.toml", dump_train_config(c_));
-    sinks_ = make_metrics_sinks(c_.report_to, c_.output_dir, step_);
+    if (world_ > 1) log(cat("data parallel: ", world_, " ranks (this is rank 0)"));
+    comm_seconds_ = group_.comm_seconds();
+    bytes_reduced_ = group_.bytes_reduced();
   }
 
   std::vector<nlohmann::json> run() {
@@ -178,7 +204,8 @@ class Trainer {
       all.push_back(m);
       progress(m, seconds_since(start), ++ran);
       bool last = step_ == c_.steps;
-      bool interrupted = ctrl_c.requested() || (opt_.stop_after > 0 && ran >= opt_.stop_after);
+      bool interrupted =
+          any_rank(ctrl_c.requested()) || (opt_.stop_after > 0 && ran >= opt_.stop_after);
       if (last || interrupted || (c_.checkpoints.every > 0 && step_ % c_.checkpoints.every == 0))
         checkpoint();
       if (interrupted && !last) {
@@ -193,6 +220,8 @@ class Trainer {
  private:
   TrainConfig& c_;
   TrainOptions opt_;
+  dist::ProcessGroup& group_;
+  const int rank_, world_;
   const GrpoLoss loss_;                 // the policy loss, its variant picked once
   const RolloutCorrection correction_;  // importance weights pi_old / mu, picked once
   const AdvantageFn advantages_;        // the advantage estimator, picked once
@@ -211,12 +240,22 @@ class Trainer {
   std::vector<int64_t> stop_ids_;
   std::vector<std::unique_ptr<MetricsSink>> sinks_;  // train.report_to
   int64_t step_ = 0, updates_ = 0;
+  double comm_seconds_ = 0;     // group_.comm_seconds() at the last step's end
+  uint64_t bytes_reduced_ = 0;  // group_.bytes_reduced() likewise
 
   void log(const std::string& s) {
-    if (!opt_.quiet) std::cerr << s << "\n";
+    if (!opt_.quiet && rank_ == 0) std::cerr << s << "\n";
+  }
+
+  bool any_rank(bool mine) {
+    if (world_ == 1) return mine;
+    double v = mine ? 1 : 0;
+    group_.all_reduce_sum(&v, 1);
+    return v > 0;
   }
 
   void append_line(const std::string& file, const nlohmann::json& j) {
+    if (rank_ != 0) return;
     std::ofstream out(c_.output_dir + "/" + file, std::ios::app);
     out << j.dump() << "\n";
     for (auto& sink : sinks_)
@@ -265,6 +304,7 @@ class Trainer {
         if (opt_.on_rollout) opt_.on_rollout(comp);
         Rollout r;
         r.question = first_index + i;
+        r.owner = rank_;
         r.prompt_ids = questions[i].ids;
         r.prompt = questions[i].prompt;
         r.text = tok_.decode(comp.tokens, true);
@@ -293,10 +333,46 @@ class Trainer {
     }
   }
 
-  // Teacher-forced log-probs (no grad) of rollouts [begin, end) under `model`.
-  // A micro-batch: rollouts [begin, end) of one mini-batch [mini_begin, mini_end).
+  // Every rank's rollouts of one sampling round, in global order (rank r's
+  // block follows rank r - 1's); each rank sends only what it sampled.
+  std::vector<Rollout> gather_rollouts(std::vector<Rollout> mine,
+                                       const std::vector<Question>& questions) {
+    if (world_ == 1) return mine;
+    nlohmann::json rows = nlohmann::json::array();
+    for (const Rollout& r : mine)
+      rows.push_back({{"q", r.question},
+                      {"tokens", r.tokens},
+                      {"logprobs", r.logprobs},
+                      {"text", r.text},
+                      {"truncated", r.truncated},
+                      {"scores", r.scores},
+                      {"reward", r.reward}});
+    const auto bytes = nlohmann::json::to_msgpack(rows);
+    std::vector<Rollout> all;
+    auto gathered = group_.all_gather(std::string(bytes.begin(), bytes.end()));
+    for (int rank = 0; rank < world_; ++rank)
+      for (const auto& row : nlohmann::json::from_msgpack(gathered[rank])) {
+        Rollout r;
+        r.question = row["q"];
+        r.owner = rank;
+        r.prompt_ids = questions[r.question].ids;
+        r.prompt = questions[r.question].prompt;
+        r.tokens = row["tokens"].get<std::vector<int64_t>>();
+        r.logprobs = row["logprobs"].get<std::vector<float>>();
+        r.text = row["text"];
+        r.truncated = row["truncated"];
+        r.scores = row["scores"].get<std::vector<double>>();
+        r.reward = row["reward"];
+        all.push_back(std::move(r));
+      }
+    return all;
+  }
+
+  // A micro-batch: rows (ascending rollout indices, all owned by this rank) of
+  // one mini-batch [mini_begin, mini_end) of the global rollouts.
   struct MicroBatch {
-    int64_t begin, end, mini_begin, mini_end;
+    std::vector<int64_t> rows;
+    int64_t mini_begin, mini_end;
   };
 
   // Mini-batches of mini_batch_size sequences, each cut into consecutive
@@ -304,44 +380,49 @@ class Trainer {
   // micro_batch_tokens padded tokens: a micro-batch pads its rows to its
   // longest prompt + completion, so the token cap bounds a forward's memory
   // whatever the lengths. A sequence longer than the cap goes alone.
+  // Only this rank's rollouts are planned; a mini-batch may have none here.
   std::vector<MicroBatch> plan_micro_batches(const std::vector<Rollout>& rs) const {
     const int64_t N = rs.size();
     const int64_t mini = c_.mini_batch_size > 0 ? std::min(c_.mini_batch_size, N) : N;
     std::vector<MicroBatch> plan;
     for (int64_t mb = 0; mb < N; mb += mini) {
       const int64_t mb_end = std::min(N, mb + mini);
-      int64_t begin = mb, longest = 0;
+      MicroBatch u{{}, mb, mb_end};
+      int64_t longest = 0;
       for (int64_t i = mb; i < mb_end; ++i) {
+        if (rs[i].owner != rank_) continue;
         const int64_t length = rs[i].prompt_ids.size() + rs[i].tokens.size();
-        const int64_t rows = i - begin + 1, widest = std::max(longest, length);
+        const int64_t rows = u.rows.size() + 1, widest = std::max(longest, length);
         const bool full = rows > c_.micro_batch_size ||
                           (c_.micro_batch_tokens > 0 && rows * widest > c_.micro_batch_tokens);
-        if (full && i > begin) {
-          plan.push_back({begin, i, mb, mb_end});
-          begin = i;
+        if (full && !u.rows.empty()) {
+          plan.push_back(std::move(u));
+          u = MicroBatch{{}, mb, mb_end};
           longest = length;
         } else {
           longest = widest;
         }
+        u.rows.push_back(i);
       }
-      plan.push_back({begin, mb_end, mb, mb_end});
+      if (!u.rows.empty()) plan.push_back(std::move(u));
     }
     return plan;
   }
 
-  // The engine's log-probs of rollouts [begin, end), right-padded with 0 to T: (B, T).
-  static at::Tensor rollout_logprobs(const std::vector<Rollout>& rs, int64_t begin, int64_t end,
-                                     int64_t T) {
-    at::Tensor out = at::zeros({end - begin, T}, at::kFloat);
-    for (int64_t i = begin; i < end; ++i)
-      std::copy(rs[i].logprobs.begin(), rs[i].logprobs.end(), out[i - begin].data_ptr<float>());
+  // The engine's log-probs of the rollouts `rows`, right-padded with 0 to T: (B, T).
+  static at::Tensor rollout_logprobs(const std::vector<Rollout>& rs,
+                                     const std::vector<int64_t>& rows, int64_t T) {
+    at::Tensor out = at::zeros({static_cast<int64_t>(rows.size()), T}, at::kFloat);
+    for (size_t j = 0; j < rows.size(); ++j)
+      std::copy(rs[rows[j]].logprobs.begin(), rs[rows[j]].logprobs.end(), out[j].data_ptr<float>());
     return out;
   }
 
-  at::Tensor score_range(const Model& model, const std::vector<Rollout>& rs, size_t begin,
-                         size_t end) {
+  // Teacher-forced log-probs (no grad) of the rollouts `rows` under `model`.
+  at::Tensor score_rows(const Model& model, const std::vector<Rollout>& rs,
+                        const std::vector<int64_t>& rows) {
     std::vector<std::vector<int64_t>> prompts, completions;
-    for (size_t i = begin; i < end; ++i) {
+    for (int64_t i : rows) {
       prompts.push_back(rs[i].prompt_ids);
       completions.push_back(rs[i].tokens);
     }
@@ -367,10 +448,14 @@ class Trainer {
       for (int64_t i = 0; i < need; ++i) fresh.push_back(make_question(stream_.next(), *prompts_));
       size_t first = questions.size();
       questions.insert(questions.end(), fresh.begin(), fresh.end());
-      auto batch = rollouts(fresh, first, seed_base);
+      // This rank's share of the fresh questions; seeds follow the global index.
+      const dist::Share mine = dist::share_of(need, rank_, world_);
+      std::vector<Question> owned(fresh.begin() + mine.begin, fresh.begin() + mine.end);
+      auto batch = rollouts(owned, first + mine.begin, seed_base);
       auto tr = Clock::now();
       score(batch, questions);
       reward_seconds += seconds_since(tr);
+      batch = gather_rollouts(std::move(batch), questions);
       std::vector<double> rewards;
       for (auto& r : batch) rewards.push_back(r.reward);
       auto signal = groups_with_signal(at::tensor(rewards, at::kDouble), c_.group_size);
@@ -398,22 +483,23 @@ class Trainer {
     log_reward_metrics(m, rs);
     auto tl = Clock::now();
     const std::vector<MicroBatch> plan = plan_micro_batches(rs);
-    const bool several_minis = !plan.empty() && plan.back().mini_begin > 0;
+    // Of the global list: this rank's plan may hold only some of the mini-batches.
+    const bool several_minis = N > 0 && c_.mini_batch_size > 0 && c_.mini_batch_size < N;
     const bool score_old = c_.num_iterations > 1 || (correction_.enabled() && several_minis);
     const bool need_old = score_old || c_.kl_reward_coef > 0;
     std::vector<at::Tensor> old_lp, ref_lp;  // per micro-batch of the plan
     {
       at::NoGradGuard no_grad;
       for (const MicroBatch& u : plan) {
-        if (need_old) old_lp.push_back(score_range(policy_, rs, u.begin, u.end));
-        if (c_.needs_reference()) ref_lp.push_back(score_range(ref_, rs, u.begin, u.end));
+        if (need_old) old_lp.push_back(score_rows(policy_, rs, u.rows));
+        if (c_.needs_reference()) ref_lp.push_back(score_rows(ref_, rs, u.rows));
       }
     }
     const double logprob_seconds = seconds_since(tl);
 
     // 4. Advantages: (N) one per completion, or (N, T) one per token.
     at::Tensor adv =
-        N ? advantages_(advantage_inputs(rs, questions, old_lp, ref_lp)) : at::zeros({0});
+        N ? advantages_(advantage_inputs(rs, questions, plan, old_lp, ref_lp)) : at::zeros({0});
 
     // 5. mu passes of mini-batch updates, micro-batched with gradient accumulation.
     auto tu = Clock::now();
@@ -425,18 +511,17 @@ class Trainer {
     double grad_norm = 0, lr = 0, entropy_sum = 0, entropy_tokens = 0;
     int64_t stat_count = 0;
     for (int64_t it = 0; it < c_.num_iterations && N > 0; ++it) {
-      for (size_t first = 0; first < plan.size();) {
-        const int64_t mb = plan[first].mini_begin, mb_end = plan[first].mini_end;
-        size_t last = first;  // the mini-batch's micro-batches are plan[first, last)
-        while (last < plan.size() && plan[last].mini_begin == mb) ++last;
+      size_t k = 0;  // the next micro-batch of the plan
+      for (int64_t mb = 0; mb < N; mb += mini) {
+        const int64_t mb_end = std::min(N, mb + mini);
         double active = 0;
         for (int64_t i = mb; i < mb_end; ++i)
           if (!(c_.mask_truncated_completions && rs[i].truncated)) active += rs[i].tokens.size();
         optimizer_->zero_grad();
-        for (size_t k = first; k < last; ++k) {
-          const int64_t b = plan[k].begin, e = plan[k].end;
+        for (; k < plan.size() && plan[k].mini_begin == mb; ++k) {
+          const std::vector<int64_t>& rows = plan[k].rows;
           std::vector<std::vector<int64_t>> prompts, completions;
-          for (int64_t i = b; i < e; ++i) {
+          for (int64_t i : rows) {
             prompts.push_back(rs[i].prompt_ids);
             completions.push_back(rs[i].tokens);
           }
@@ -449,7 +534,7 @@ class Trainer {
           auto mask = sb.mask;
           if (c_.mask_truncated_completions) {
             std::vector<float> keep;
-            for (int64_t i = b; i < e; ++i) keep.push_back(rs[i].truncated ? 0.0f : 1.0f);
+            for (int64_t i : rows) keep.push_back(rs[i].truncated ? 0.0f : 1.0f);
             mask = mask * at::tensor(keep).unsqueeze(1).to(mask.device());
           }
           GrpoLossInputs in;
@@ -465,13 +550,13 @@ class Trainer {
                                                                       : at::Tensor();
           if (old.defined()) {
             const at::Tensor rollout_lp =
-                rollout_logprobs(rs, b, e, sb.mask.size(1)).to(old.device());
+                rollout_logprobs(rs, rows, sb.mask.size(1)).to(old.device());
             if (it == 0) mismatch.add(old, rollout_lp, sb.mask);
             in.rollout_weights =
                 correction_(old, rollout_lp, mask, it == 0 ? &correction_stats : nullptr);
           }
           if (!ref_lp.empty()) in.ref_logprobs = ref_lp[k];
-          in.advantages = adv.narrow(0, b, e - b).to(mask.device());
+          in.advantages = adv.index_select(0, at::tensor(rows, at::kLong)).to(mask.device());
           if (adv.dim() == 2) in.advantages = in.advantages.narrow(1, 0, mask.size(1));
           in.entropy = sb.entropy;
           in.mask = mask;
@@ -488,6 +573,7 @@ class Trainer {
           sum_stats.entropy_kept += st.entropy_kept;
           ++stat_count;
         }
+        dist::all_reduce_gradients(group_, params_);
         const double max_norm =
             c_.max_grad_norm > 0 ? c_.max_grad_norm : std::numeric_limits<double>::infinity();
         grad_norm = torch::nn::utils::clip_grad_norm_(params_, max_norm);
@@ -504,10 +590,39 @@ class Trainer {
         optimizer_->step();
         copy_master_to_working(master_, policy_);
         ++updates_;
-        first = last;
       }
     }
     const double update_seconds = seconds_since(tu);
+    if (world_ > 1) {
+      // Per-micro-batch statistics and entropy, summed over ranks.
+      double sums[] = {sum_stats.kl,        sum_stats.clip_low,   sum_stats.clip_high,
+                       sum_stats.clip_dual, sum_stats.ratio_mean, sum_stats.entropy_kept,
+                       double(stat_count),  entropy_sum,          entropy_tokens};
+      group_.all_reduce_sum(sums, std::size(sums));
+      sum_stats.kl = sums[0];
+      sum_stats.clip_low = sums[1];
+      sum_stats.clip_high = sums[2];
+      sum_stats.clip_dual = sums[3];
+      sum_stats.ratio_mean = sums[4];
+      sum_stats.entropy_kept = sums[5];
+      stat_count = static_cast<int64_t>(sums[6]);
+      entropy_sum = sums[7];
+      entropy_tokens = sums[8];
+      double more[] = {
+          mismatch.tokens,        mismatch.abs_sum,           mismatch.k3_sum,
+          correction_stats.units, correction_stats.corrected, correction_stats.weight_sum};
+      group_.all_reduce_sum(more, std::size(more));
+      double maxima[] = {mismatch.abs_max, correction_stats.ratio_max};
+      group_.all_reduce_max(maxima, std::size(maxima));
+      mismatch.tokens = more[0];
+      mismatch.abs_sum = more[1];
+      mismatch.k3_sum = more[2];
+      correction_stats.units = more[3];
+      correction_stats.corrected = more[4];
+      correction_stats.weight_sum = more[5];
+      mismatch.abs_max = maxima[0];
+      correction_stats.ratio_max = maxima[1];
+    }
 
     double tokens = 0;
     for (auto& r : rs) tokens += r.tokens.size();
@@ -539,6 +654,14 @@ class Trainer {
                  {"logprobs", logprob_seconds},
                  {"update", update_seconds},
                  {"total", total}};
+    if (world_ > 1) {
+      // Rank 0's view: its time inside collectives and the gradient bytes it summed.
+      m["time"]["communication"] = group_.comm_seconds() - comm_seconds_;
+      m["dist"] = {{"world_size", world_},
+                   {"bytes_all_reduced", group_.bytes_reduced() - bytes_reduced_}};
+      comm_seconds_ = group_.comm_seconds();
+      bytes_reduced_ = group_.bytes_reduced();
+    }
     for (int64_t i = 0; i < std::min<int64_t>(c_.log_samples, N); ++i) {
       nlohmann::json s = {{"step", step_},
                           {"prompt", rs[i].prompt},
@@ -552,8 +675,10 @@ class Trainer {
 
   // What the estimator is given: the rewards, the loss mask (N, T), the KL in the reward
   // from the per-micro-batch log-probs and, for remax, the greedy completions' rewards.
+  // Each rank fills its own rollouts' rows; a sum over ranks completes them.
   AdvantageInputs advantage_inputs(const std::vector<Rollout>& rs,
                                    const std::vector<Question>& questions,
+                                   const std::vector<MicroBatch>& plan,
                                    const std::vector<at::Tensor>& old_lp,
                                    const std::vector<at::Tensor>& ref_lp) {
     const int64_t N = rs.size();
@@ -571,10 +696,15 @@ class Trainer {
     in.mask = at::tensor(mask).view({N, T});
     if (c_.kl_reward_coef > 0) {
       // k1 = log pi_old - log pi_ref per token (veRL's kl_penalty "kl"), padded to T.
-      std::vector<at::Tensor> rows;
-      for (size_t k = 0; k < old_lp.size(); ++k)
-        rows.push_back(at::constant_pad_nd(old_lp[k] - ref_lp[k], {0, T - old_lp[k].size(1)}));
-      in.token_rewards = -c_.kl_reward_coef * at::cat(rows).to(at::kCPU, at::kFloat);
+      at::Tensor k1 = at::zeros({N, T}, at::kFloat);
+      for (size_t k = 0; k < old_lp.size(); ++k) {
+        at::Tensor rows = at::tensor(plan[k].rows, at::kLong);
+        k1.index_copy_(0, rows,
+                       at::constant_pad_nd(old_lp[k] - ref_lp[k], {0, T - old_lp[k].size(1)})
+                           .to(at::kCPU, at::kFloat));
+      }
+      if (world_ > 1) group_.all_reduce_sum(k1.data_ptr<float>(), k1.numel());
+      in.token_rewards = -c_.kl_reward_coef * k1;
     }
     if (greedy_baseline_) in.baselines = greedy_rewards(rs, questions);
     return in;
@@ -583,10 +713,11 @@ class Trainer {
   // ReMax's baseline: the reward of one greedy completion of each rollout's question.
   at::Tensor greedy_rewards(const std::vector<Rollout>& rs,
                             const std::vector<Question>& questions) {
-    std::vector<size_t> asked;      // question indices, each once, in order
+    std::vector<size_t> asked;      // this rank's question indices, each once, in order
     std::map<size_t, size_t> slot;  // question index -> position in `asked`
     for (const Rollout& r : rs)
-      if (slot.emplace(r.question, asked.size()).second) asked.push_back(r.question);
+      if (r.owner == rank_ && slot.emplace(r.question, asked.size()).second)
+        asked.push_back(r.question);
     std::vector<GenerateRequest> requests;
     for (size_t q : asked) requests.push_back({questions[q].ids, 1, q});
     SamplingParams p = sampling();
@@ -609,7 +740,9 @@ class Trainer {
     score(greedy, questions);
     std::vector<float> baselines;
     for (const Rollout& r : rs)
-      baselines.push_back(static_cast<float>(greedy[slot[r.question]].reward));
+      baselines.push_back(r.owner == rank_ ? static_cast<float>(greedy[slot[r.question]].reward)
+                                           : 0.0f);
+    if (world_ > 1) group_.all_reduce_sum(baselines.data(), baselines.size());
     return at::tensor(baselines);
   }
 
@@ -645,12 +778,16 @@ class Trainer {
   // pass@1 on the first eval_size held-out questions: greedy, or the mean over
   // eval_samples completions at eval_temperature. Question i always samples
   // with seed i, so the curve does not depend on the training step's RNG.
+  // Each rank answers its share of the questions; the counts are summed.
   double evaluate() {
+    const int64_t n = std::min<int64_t>(c_.eval_size, eval_.rows.size());
+    const dist::Share mine = dist::share_of(n, rank_, world_);
     std::vector<Question> qs;
-    for (int64_t i = 0; i < std::min<int64_t>(c_.eval_size, eval_.rows.size()); ++i)
+    for (int64_t i = mine.begin; i < mine.end; ++i)
       qs.push_back(make_question(eval_.rows[i], *eval_prompts_));
     std::vector<GenerateRequest> requests;
-    for (size_t i = 0; i < qs.size(); ++i) requests.push_back({qs[i].ids, c_.eval_samples, i});
+    for (size_t i = 0; i < qs.size(); ++i)
+      requests.push_back({qs[i].ids, c_.eval_samples, mine.begin + i});
     SamplingParams p = sampling();
     p.temperature = static_cast<float>(c_.eval_temperature);
     GenerateOptions gen;
@@ -661,10 +798,11 @@ class Trainer {
     for (size_t i = 0; i < qs.size(); ++i)
       for (const auto& completion : results[i])
         inputs.push_back({qs[i].prompt, tok_.decode(completion.tokens, true), qs[i].row});
-    auto scores = rewards_[eval_reward_].second(inputs);
-    double correct = 0;
-    for (double s : scores) correct += s >= 1.0 ? 1 : 0;
-    return correct / std::max<size_t>(1, scores.size());
+    auto scores = inputs.empty() ? std::vector<double>{} : rewards_[eval_reward_].second(inputs);
+    double counts[] = {0, static_cast<double>(scores.size())};  // correct, answered
+    for (double s : scores) counts[0] += s >= 1.0 ? 1 : 0;
+    if (world_ > 1) group_.all_reduce_sum(counts, 2);
+    return counts[0] / std::max(1.0, counts[1]);
   }
 
   // ref = alpha * policy + (1 - alpha) * ref; alpha = 1 copies the policy.
@@ -692,11 +830,14 @@ class Trainer {
         save_safetensors(dir + "/reference.safetensors", ref);
       }
     };
-    save_checkpoint(master_, c_.output_dir, step_, c_.checkpoints, contents);
+    // Rank 0 writes (every rank holds the same weights); the others wait, so
+    // nobody runs ahead of a checkpoint that may still fail.
+    if (rank_ == 0) save_checkpoint(master_, c_.output_dir, step_, c_.checkpoints, contents);
+    group_.barrier();
   }
 
   void progress(const nlohmann::json& m, double elapsed, int64_t ran) {
-    if (opt_.quiet) return;
+    if (opt_.quiet || rank_ != 0) return;
     double eta = elapsed / ran * (c_.steps - step_);
     char line[256];
     std::snprintf(
@@ -716,8 +857,13 @@ class Trainer {
 }  // namespace
 
 std::vector<nlohmann::json> train_grpo(TrainConfig& config, const TrainOptions& options) {
-  Trainer trainer(config, options);
-  return trainer.run();
+  try {
+    Trainer trainer(config, options);
+    return trainer.run();
+  } catch (const std::exception& e) {
+    dist::report_failure(e.what());  // the other ranks' error names this one
+    throw;
+  }
 }
 
 }  // namespace r1

@@ -15,6 +15,7 @@
 
 #include "data/dataset.h"
 #include "data/prompt.h"
+#include "dist/process_group.h"
 #include "model/checkpoint.h"
 #include "sample/sample_filter.h"
 #include "tokenizer/chat_template.h"
@@ -47,6 +48,20 @@ class Appender {
   std::string path_;
   FILE* f_;
 };
+
+// Every rank's lines of one round, ordered by prompt index (a prompt's
+// samples come from one rank, in order; the sort is stable).
+std::vector<nlohmann::json> gather_by_index(dist::ProcessGroup& group,
+                                            const std::vector<nlohmann::json>& mine) {
+  const std::vector<uint8_t> bytes = nlohmann::json::to_msgpack(nlohmann::json(mine));
+  std::vector<nlohmann::json> all;
+  for (const std::string& part : group.all_gather(std::string(bytes.begin(), bytes.end())))
+    for (auto& line : nlohmann::json::from_msgpack(part)) all.push_back(std::move(line));
+  std::stable_sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
+    return a["index"].template get<int64_t>() < b["index"].template get<int64_t>();
+  });
+  return all;
+}
 
 // Config fields that change which samples are written; a resumed run must
 // match them (max_batch, limit and the output dir do not change results).
@@ -99,7 +114,13 @@ nlohmann::json summarize(const std::vector<nlohmann::json>& prompts) {
 
 }  // namespace
 
+// Data parallel (docs/distributed.md): rank 0 owns the output directory and
+// decides what is left; each rank samples every W-th remaining prompt (same
+// seeds as one process) a batch at a time, and rank 0 appends every rank's
+// lines of a round in input order.
 nlohmann::json run_sample(SampleConfig& c, const SampleOptions& options) {
+  dist::ProcessGroup& group = dist::world();
+  const int rank = group.rank(), world = group.world_size();
   c.validate();
   Dataset data = load_jsonl(c.data_path, {});
   std::vector<std::string> reward_names;
@@ -121,36 +142,48 @@ nlohmann::json run_sample(SampleConfig& c, const SampleOptions& options) {
   Tokenizer tok = Tokenizer::load(c.model_path);
   const PromptBuilder prompt_builder(c.prompt, fields, tok);
 
-  make_dirs(c.output_dir);
   const std::string prompts_path = c.output_dir + "/prompts.jsonl";
   const std::string samples_path = c.output_dir + "/samples.jsonl";
-  std::vector<nlohmann::json> done = read_appended_jsonl(prompts_path);
-  if (!done.empty() && !options.resume)
-    fail(c.output_dir, ": holds ", done.size(),
-         " prompts of an earlier run; resume it with --resume or choose another output.dir");
-  std::set<int64_t> done_index;
-  for (const auto& p : done) done_index.insert(p.value("index", int64_t{-1}));
-  {
-    // Sample lines of prompts not recorded as done are the batch in flight at a crash.
-    std::vector<nlohmann::json> lines = read_appended_jsonl(samples_path);
-    std::string keep;
-    size_t kept = 0;
-    for (const auto& l : lines)
-      if (done_index.count(l.value("index", int64_t{-1}))) {
-        keep += l.dump() + "\n";
-        ++kept;
-      }
-    if (kept != lines.size() || !file_exists(samples_path)) write_file_atomic(samples_path, keep);
-  }
-  check_same_settings(c.output_dir + "/settings.json", settings(c), !done.empty(),
-                      "use another output.dir to start a new run");
-  write_file_atomic(c.output_dir + "/config.toml", dump_sample_config(c));
-
   std::vector<int64_t> todo;
-  for (int64_t i = 0; i < total; ++i)
-    if (!done_index.count(i)) todo.push_back(i);
+  if (rank == 0) {
+    make_dirs(c.output_dir);
+    std::vector<nlohmann::json> done = read_appended_jsonl(prompts_path);
+    if (!done.empty() && !options.resume)
+      fail(c.output_dir, ": holds ", done.size(),
+           " prompts of an earlier run; resume it with --resume or choose another output.dir");
+    std::set<int64_t> done_index;
+    for (const auto& p : done) done_index.insert(p.value("index", int64_t{-1}));
+    {
+      // Sample lines of prompts not recorded as done are the batch in flight at a crash.
+      std::vector<nlohmann::json> lines = read_appended_jsonl(samples_path);
+      std::string keep;
+      size_t kept = 0;
+      for (const auto& l : lines)
+        if (done_index.count(l.value("index", int64_t{-1}))) {
+          keep += l.dump() + "\n";
+          ++kept;
+        }
+      if (kept != lines.size() || !file_exists(samples_path)) write_file_atomic(samples_path, keep);
+    }
+    check_same_settings(c.output_dir + "/settings.json", settings(c), !done.empty(),
+                        "use another output.dir to start a new run");
+    write_file_atomic(c.output_dir + "/config.toml", dump_sample_config(c));
+    for (int64_t i = 0; i < total; ++i)
+      if (!done_index.count(i)) todo.push_back(i);
+  }
+  if (world > 1) {
+    const std::vector<uint8_t> mine = nlohmann::json::to_msgpack(nlohmann::json(todo));
+    todo = nlohmann::json::from_msgpack(group.all_gather(std::string(mine.begin(), mine.end()))[0])
+               .get<std::vector<int64_t>>();
+  }
+  const size_t remaining = todo.size();
+  if (world > 1) {
+    std::vector<int64_t> share;
+    for (size_t i = rank; i < todo.size(); i += world) share.push_back(todo[i]);
+    todo = std::move(share);
+  }
 
-  if (!todo.empty()) {
+  if (remaining > 0) {
     Model model;
     SampleGenerateFn gen = options.generate;
     if (!gen) {
@@ -175,13 +208,21 @@ nlohmann::json run_sample(SampleConfig& c, const SampleOptions& options) {
     }
     const int64_t step = model_step(c.model_path);
 
-    Appender samples_out(samples_path), prompts_out(prompts_path);
-    // A batch fills one wave of k-sample rows; a crash loses at most one batch.
+    std::unique_ptr<Appender> samples_out, prompts_out;  // rank 0 writes
+    if (rank == 0) {
+      samples_out = std::make_unique<Appender>(samples_path);
+      prompts_out = std::make_unique<Appender>(prompts_path);
+    }
+    // A batch fills one wave of k-sample rows; a crash loses at most one batch
+    // per rank. Every rank runs the same rounds (the last may be empty).
     const size_t chunk = static_cast<size_t>(std::max<int64_t>(1, c.max_batch / c.k));
+    const size_t longest_share = (remaining + world - 1) / world;
     const auto start = std::chrono::steady_clock::now();
     int64_t batches = 0, kept_total = 0;
-    for (size_t first = 0; first < todo.size(); first += chunk) {
+    size_t answered = 0;
+    for (size_t first = 0; first < longest_share; first += chunk) {
       const size_t last = std::min(todo.size(), first + chunk);
+      std::vector<nlohmann::json> sample_lines, prompt_lines;
       std::vector<GenerateRequest> requests;
       std::vector<nlohmann::json> rows;
       std::vector<std::string> prompts;
@@ -196,7 +237,8 @@ nlohmann::json run_sample(SampleConfig& c, const SampleOptions& options) {
         originals.push_back(&row);
         rows.push_back(prompt_builder.reward_row(row));
       }
-      auto results = gen(requests);
+      std::vector<std::vector<Completion>> results;
+      if (!requests.empty()) results = gen(requests);
       if (results.size() != requests.size()) fail("sample: generator returned too few results");
 
       // Every reward scores the whole batch at once (the code reward runs in parallel).
@@ -205,8 +247,10 @@ nlohmann::json run_sample(SampleConfig& c, const SampleOptions& options) {
         for (const Completion& comp : results[q])
           inputs.push_back({prompts[q], comp.text, rows[q]});
       std::vector<std::vector<double>> scores;  // (reward, sample)
-      for (const auto& [spec, fn] : rewards) scores.push_back(fn(inputs));
-      std::vector<double> lang = language ? language(inputs) : std::vector<double>();
+      for (const auto& [spec, fn] : rewards)
+        scores.push_back(inputs.empty() ? std::vector<double>() : fn(inputs));
+      std::vector<double> lang =
+          language && !inputs.empty() ? language(inputs) : std::vector<double>();
 
       size_t flat = 0;
       for (size_t q = 0; q < results.size(); ++q) {
@@ -266,32 +310,41 @@ nlohmann::json run_sample(SampleConfig& c, const SampleOptions& options) {
           line["reward"] = scored[s].reward;
           line["rewards"] = reward_values[s];
           line["tokens"] = scored[s].tokens;
-          samples_out.line(line);
+          sample_lines.push_back(std::move(line));
         }
         const int64_t n_passed = std::count(passed.begin(), passed.end(), true);
-        prompts_out.line({{"index", index},
-                          {"prompt", prompts[q]},
-                          {"sampled", scored.size()},
-                          {"passed", n_passed},
-                          {"kept", kept.size()},
-                          {"mean_reward", scored.empty() ? 0.0 : reward_sum / scored.size()},
-                          {"rejected", rejected}});
-        kept_total += static_cast<int64_t>(kept.size());
+        prompt_lines.push_back({{"index", index},
+                                {"prompt", prompts[q]},
+                                {"sampled", scored.size()},
+                                {"passed", n_passed},
+                                {"kept", kept.size()},
+                                {"mean_reward", scored.empty() ? 0.0 : reward_sum / scored.size()},
+                                {"rejected", rejected}});
       }
-      // Samples are durable before their prompts count as done.
-      samples_out.commit();
-      prompts_out.commit();
-      if (!options.quiet) {
+      if (world > 1) {
+        sample_lines = gather_by_index(group, sample_lines);
+        prompt_lines = gather_by_index(group, prompt_lines);
+      }
+      kept_total += static_cast<int64_t>(sample_lines.size());
+      answered += prompt_lines.size();
+      if (rank == 0) {
+        for (const auto& line : sample_lines) samples_out->line(line);
+        for (const auto& line : prompt_lines) prompts_out->line(line);
+        // Samples are durable before their prompts count as done.
+        samples_out->commit();
+        prompts_out->commit();
+      }
+      if (!options.quiet && rank == 0) {
         double secs =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        std::cerr << "sample: "
-                  << total - static_cast<int64_t>(todo.size()) + static_cast<int64_t>(last) << "/"
+        std::cerr << "sample: " << total - static_cast<int64_t>(remaining - answered) << "/"
                   << total << " prompts, " << kept_total << " samples kept ("
                   << static_cast<int64_t>(secs) << " s)\n";
       }
       if (options.stop_after > 0 && ++batches >= options.stop_after) break;
     }
   }
+  if (rank != 0) return nlohmann::json::parse(group.all_gather("")[0]);  // rank 0's summary
 
   std::vector<nlohmann::json> all = read_appended_jsonl(prompts_path);
   nlohmann::json summary = summarize(all);
@@ -301,6 +354,7 @@ nlohmann::json run_sample(SampleConfig& c, const SampleOptions& options) {
   summary["template"] = c.prompt.template_name;
   summary["complete"] = static_cast<int64_t>(all.size()) >= total;
   write_file_atomic(c.output_dir + "/summary.json", summary.dump(2) + "\n");
+  if (world > 1) group.all_gather(summary.dump());
   return summary;
 }
 

@@ -10,6 +10,8 @@
 #include <limits>
 #include <numeric>
 
+#include "dist/data_parallel.h"
+#include "dist/process_group.h"
 #include "model/checkpoint.h"
 #include "model/master_weights.h"
 #include "model/train_checkpoint.h"
@@ -38,12 +40,36 @@ std::vector<int64_t> lengths_of(const std::vector<SftExample>& examples) {
   return out;
 }
 
+// Every i-th of n items, from `rank` on: a rank's share of a step's examples
+// (strided, so length-sorted windows spread evenly over the ranks).
+std::vector<int64_t> strided_share(const std::vector<int64_t>& items, int rank, int world) {
+  std::vector<int64_t> out;
+  for (size_t i = rank; i < items.size(); i += world) out.push_back(items[i]);
+  return out;
+}
+
+// Data parallel (docs/distributed.md): every rank plans the same steps; each
+// runs forward/backward on its share of a step's examples, the loss divided by
+// the whole step's trained tokens, and gradients are summed before the same
+// optimizer step on every rank. Rank 0 writes.
 class SftTrainer {
  public:
-  SftTrainer(SftConfig& config, const SftOptions& options) : c_(config), opt_(options) {
+  SftTrainer(SftConfig& config, const SftOptions& options)
+      : c_(config),
+        opt_(options),
+        group_(dist::world()),
+        rank_(group_.rank()),
+        world_(group_.world_size()) {
     c_.validate();
-    remove_stale_staging(c_.output_dir + "/checkpoints");
+    if (rank_ == 0) remove_stale_staging(c_.output_dir + "/checkpoints");
     std::string resume_from = opt_.resume ? latest_checkpoint(c_.output_dir) : "";
+    if (world_ > 1) {
+      auto seen = group_.all_gather(resume_from);
+      for (int r = 1; r < world_; ++r)
+        if (seen[r] != seen[0])
+          fail("rank ", r, " resumes from '", seen[r], "' but rank 0 from '", seen[0],
+               "': every rank must see the same run directory (", c_.output_dir, ")");
+    }
     const at::Device device = c_.compute.parsed_device();
     master_ = resume_from.empty() ? load_model(c_.model_path, device)
                                   : load_resume_model(resume_from, device);
@@ -71,12 +97,14 @@ class SftTrainer {
     if (c_.max_steps > 0) total_steps_ = std::min(total_steps_, c_.max_steps);
 
     params_ = master_.parameters();
+    dist::broadcast_parameters(group_, params_);
+    if (world_ > 1) copy_master_to_working(master_, model_);
     optimizer_ =
         std::make_unique<torch::optim::AdamW>(params_, torch::optim::AdamWOptions(c_.schedule.lr)
                                                            .betas({c_.adam_beta1, c_.adam_beta2})
                                                            .weight_decay(c_.weight_decay));
 
-    make_dirs(c_.output_dir);
+    if (rank_ == 0) make_dirs(c_.output_dir);
     if (!resume_from.empty()) {
       auto state = read_trainer_state(resume_from, {"step", "examples", "total_steps"});
       if (state["examples"] != static_cast<int64_t>(train_.size()) ||
@@ -87,14 +115,17 @@ class SftTrainer {
              " steps: resuming would not continue the same run (use a new train.output_dir)");
       step_ = state["step"];
       load_optimizer(*optimizer_, resume_file(resume_from, "optimizer.pt"));
-      truncate_jsonl_after_step(c_.output_dir + "/metrics.jsonl", step_);
+      if (rank_ == 0) truncate_jsonl_after_step(c_.output_dir + "/metrics.jsonl", step_);
       log("resumed from " + resume_from);
     } else {
       if (opt_.resume) log("no checkpoint in " + c_.output_dir + "; starting fresh");
-      std::ofstream(c_.output_dir + "/metrics.jsonl", std::ios::trunc);
+      if (rank_ == 0) std::ofstream(c_.output_dir + "/metrics.jsonl", std::ios::trunc);
     }
-    write_file_atomic(c_.output_dir + "/config.toml", dump_sft_config(c_));
-    sinks_ = make_metrics_sinks(c_.report_to, c_.output_dir, step_);
+    if (rank_ == 0) {
+      write_file_atomic(c_.output_dir + "/config.toml", dump_sft_config(c_));
+      sinks_ = make_metrics_sinks(c_.report_to, c_.output_dir, step_);
+    }
+    if (world_ > 1) log(cat("data parallel: ", world_, " ranks (this is rank 0)"));
     log(cat(with_commas(train_.size()), " examples, ", steps_per_epoch_, " steps per epoch, ",
             total_steps_, " steps"));
   }
@@ -113,7 +144,7 @@ class SftTrainer {
       all.push_back(m);
       progress(m, seconds_since(start), ++ran);
       const bool interrupted =
-          ctrl_c.requested() || (opt_.stop_after > 0 && ran >= opt_.stop_after);
+          any_rank(ctrl_c.requested()) || (opt_.stop_after > 0 && ran >= opt_.stop_after);
       if (last || interrupted || (c_.checkpoints.every > 0 && step_ % c_.checkpoints.every == 0))
         checkpoint();
       if (interrupted && !last) {
@@ -128,6 +159,8 @@ class SftTrainer {
  private:
   SftConfig& c_;
   SftOptions opt_;
+  dist::ProcessGroup& group_;
+  const int rank_, world_;
   Model master_;  // fp32: what the optimizer steps and checkpoints hold
   Model model_;   // the working copy forwards run on (model/master_weights.h)
   int64_t max_length_ = 0;
@@ -168,7 +201,14 @@ class SftTrainer {
   }
 
   void log(const std::string& s) {
-    if (!opt_.quiet) std::cerr << s << "\n";
+    if (!opt_.quiet && rank_ == 0) std::cerr << s << "\n";
+  }
+
+  bool any_rank(bool mine) {
+    if (world_ == 1) return mine;
+    double v = mine ? 1 : 0;
+    group_.all_reduce_sum(&v, 1);
+    return v > 0;
   }
 
   std::vector<SftExample> load_examples(const std::string& path, const SftEncoder& encoder) {
@@ -185,6 +225,7 @@ class SftTrainer {
   }
 
   void append_metrics(const nlohmann::json& j) {
+    if (rank_ != 0) return;
     std::ofstream out(c_.output_dir + "/metrics.jsonl", std::ios::app);
     out << j.dump() << "\n";
     for (auto& sink : sinks_) sink->metrics(j);
@@ -202,15 +243,18 @@ class SftTrainer {
 
   nlohmann::json train_step() {
     const auto t0 = Clock::now();
-    const auto micro = micro_batches(step_examples(step_), lengths_, c_.micro_batch_tokens);
-    double targets = 0, tokens = 0, padded = 0;
-    for (const auto& mb : micro) {
-      for (int64_t i : mb) {
-        targets += train_[i].num_targets();
-        tokens += lengths_[i];
-      }
-      padded += static_cast<double>(mb.size()) * lengths_[mb[0]];
+    const double comm0 = group_.comm_seconds();
+    const std::vector<int64_t>& examples = step_examples(step_);
+    double targets = 0, tokens = 0;  // of the whole step, every rank's share
+    for (int64_t i : examples) {
+      targets += train_[i].num_targets();
+      tokens += lengths_[i];
     }
+    const auto micro =
+        micro_batches(world_ == 1 ? examples : strided_share(examples, rank_, world_), lengths_,
+                      c_.micro_batch_tokens);
+    double padded = 0;
+    for (const auto& mb : micro) padded += static_cast<double>(mb.size()) * lengths_[mb[0]];
     optimizer_->zero_grad();
     double loss = 0, ce = 0, kd = 0;
     for (const auto& mb : micro) {
@@ -228,6 +272,17 @@ class SftTrainer {
       l.backward();
       accumulate_gradients(model_, master_);
       loss += l.item<double>();
+    }
+    double micro_count = micro.size();
+    if (world_ > 1) {
+      dist::all_reduce_gradients(group_, params_);
+      double sums[] = {loss, ce, kd, padded, micro_count};
+      group_.all_reduce_sum(sums, std::size(sums));
+      loss = sums[0];
+      ce = sums[1];
+      kd = sums[2];
+      padded = sums[3];
+      micro_count = sums[4];
     }
     const double max_norm =
         c_.max_grad_norm > 0 ? c_.max_grad_norm : std::numeric_limits<double>::infinity();
@@ -252,7 +307,7 @@ class SftTrainer {
                         {"tokens", targets},
                         {"sequence_tokens", tokens},
                         {"padding_fraction", 1 - tokens / padded},
-                        {"micro_batches", micro.size()},
+                        {"micro_batches", static_cast<int64_t>(micro_count)},
                         {"lr", lr},
                         {"grad_norm", grad_norm},
                         {"tokens_per_second", tokens / std::max(1e-9, seconds)},
@@ -260,6 +315,10 @@ class SftTrainer {
     if (distilling()) {
       m["ce_loss"] = ce;
       m["kd_loss"] = kd;
+    }
+    if (world_ > 1) {
+      m["communication_seconds"] = group_.comm_seconds() - comm0;
+      m["dist"] = {{"world_size", world_}};
     }
     return m;
   }
@@ -270,7 +329,8 @@ class SftTrainer {
     std::vector<int64_t> all(eval_.size());
     std::iota(all.begin(), all.end(), 0);
     double sum = 0, targets = 0;
-    for (const auto& mb : micro_batches(all, lengths_of(eval_), c_.micro_batch_tokens)) {
+    for (const auto& mb : micro_batches(strided_share(all, rank_, world_), lengths_of(eval_),
+                                        c_.micro_batch_tokens)) {
       std::vector<const SftExample*> batch;
       for (int64_t i : mb) {
         batch.push_back(&eval_[i]);
@@ -278,7 +338,9 @@ class SftTrainer {
       }
       sum += sft_loss_sum(model_, batch).item<double>();
     }
-    return sum / targets;
+    double sums[] = {sum, targets};
+    if (world_ > 1) group_.all_reduce_sum(sums, 2);
+    return sums[0] / sums[1];
   }
 
   void checkpoint() {
@@ -289,11 +351,12 @@ class SftTrainer {
     contents.write_resume = [&](const std::string& dir) {
       torch::save(*optimizer_, dir + "/optimizer.pt");
     };
-    save_checkpoint(master_, c_.output_dir, step_, c_.checkpoints, contents);
+    if (rank_ == 0) save_checkpoint(master_, c_.output_dir, step_, c_.checkpoints, contents);
+    group_.barrier();  // the others wait for rank 0's checkpoint
   }
 
   void progress(const nlohmann::json& m, double elapsed, int64_t ran) {
-    if (opt_.quiet) return;
+    if (opt_.quiet || rank_ != 0) return;
     char line[256];
     std::snprintf(
         line, sizeof(line),
@@ -314,8 +377,13 @@ class SftTrainer {
 }  // namespace
 
 std::vector<nlohmann::json> train_sft(SftConfig& config, const SftOptions& options) {
-  SftTrainer trainer(config, options);
-  return trainer.run();
+  try {
+    SftTrainer trainer(config, options);
+    return trainer.run();
+  } catch (const std::exception& e) {
+    dist::report_failure(e.what());  // the other ranks' error names this one
+    throw;
+  }
 }
 
 }  // namespace r1

@@ -6,6 +6,7 @@
 #include "args.h"
 #include "commands.h"
 #include "compute_flags.h"
+#include "dist/process_group.h"
 #include "eval/compare.h"
 #include "eval/evaluator.h"
 #include "eval/pass_at_k.h"
@@ -116,6 +117,7 @@ int cmd_eval(const Args& args) {
   c.compute = compute_flags(p);
 
   nlohmann::json s = run_eval(c);
+  if (dist::world().rank() != 0) return 0;  // rank 0 reports
   const std::string cons = "cons@" + std::to_string(c.k);
   std::printf("questions %lld  k %lld  reward %s\n", static_cast<long long>(s["questions"]),
               static_cast<long long>(c.k), s["reward"].get<std::string>().c_str());

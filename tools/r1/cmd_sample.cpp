@@ -5,6 +5,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "dist/process_group.h"
 #include "sample/rejection_sampling.h"
 #include "util/error.h"
 #include "util/io.h"
@@ -96,6 +97,7 @@ int cmd_sample(const Args& args) {
   options.resume = p.on("--resume");
   options.quiet = p.on("--quiet");
   nlohmann::json s = run_sample(config, options);
+  if (dist::world().rank() != 0) return 0;  // rank 0 reports
   std::printf("prompts %lld  sampled %lld  passed %lld (%.1f%%)  kept %lld from %lld prompts\n",
               static_cast<long long>(s["prompts"]), static_cast<long long>(s["sampled"]),
               static_cast<long long>(s["passed"]), 100 * s["pass_rate"].get<double>(),

@@ -4,6 +4,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "dist/process_group.h"
 #include "sft/sft_trainer.h"
 #include "util/error.h"
 
@@ -35,7 +36,7 @@ int cmd_sft(const Args& args) {
   SftOptions options;
   options.resume = p.on("--resume");
   train_sft(config, options);
-  std::cerr << "run directory: " << config.output_dir << "\n";
+  if (dist::world().rank() == 0) std::cerr << "run directory: " << config.output_dir << "\n";
   return 0;
 }
 

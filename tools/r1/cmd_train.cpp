@@ -3,6 +3,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "dist/process_group.h"
 #include "rl/trainer.h"
 #include "util/error.h"
 
@@ -32,7 +33,7 @@ int cmd_train(const Args& args) {
   TrainOptions options;
   options.resume = p.on("--resume");
   train_grpo(config, options);
-  std::cerr << "run directory: " << config.output_dir << "\n";
+  if (dist::world().rank() == 0) std::cerr << "run directory: " << config.output_dir << "\n";
   return 0;
 }
 

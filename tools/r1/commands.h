@@ -24,5 +24,6 @@ int cmd_pipeline(const Args& args);
 int cmd_plot(const Args& args);
 int cmd_serve(const Args& args);
 int cmd_dashboard(const Args& args);
+int cmd_launch(const Args& args);
 
 }  // namespace r1

@@ -49,6 +49,8 @@ const Command kCommands[] = {
     {"serve", nullptr, "OpenAI-compatible HTTP server on the rollout engine"},
     {"dashboard", r1::cmd_dashboard, "live training dashboard of run directories in a browser"},
     {"plot", r1::cmd_plot, "draw every metric a run logged (GRPO or SFT) as one PNG"},
+    {"launch", r1::cmd_launch,
+     "run a command as N data-parallel processes (torchrun's variables; docs/distributed.md)"},
 };
 
 void print_usage() {

@@ -1,0 +1,79 @@
+#include "dist/data_parallel.h"
+
+#include <torch/torch.h>
+
+#include "util/error.h"
+
+namespace r1::dist {
+
+namespace {
+
+// Calls fn(flat, members) for consecutive groups of tensors whose element
+// count fits a bucket (a bigger tensor goes alone).
+template <typename Fn>
+void for_each_bucket(const std::vector<at::Tensor>& tensors, Fn fn) {
+  size_t first = 0;
+  while (first < tensors.size()) {
+    size_t last = first;
+    int64_t total = 0;
+    while (last < tensors.size() &&
+           (last == first || total + tensors[last].numel() <= kBucketElements))
+      total += tensors[last++].numel();
+    fn(first, last, total);
+    first = last;
+  }
+}
+
+}  // namespace
+
+void broadcast_parameters(ProcessGroup& group, const std::vector<at::Tensor>& params, int root) {
+  if (group.world_size() == 1) return;
+  at::NoGradGuard no_grad;
+  for_each_bucket(params, [&](size_t first, size_t last, int64_t total) {
+    at::Tensor flat = at::empty({total}, at::kFloat);
+    int64_t at = 0;
+    for (size_t i = first; i < last; ++i) {
+      flat.narrow(0, at, params[i].numel()).copy_(params[i].reshape({-1}));
+      at += params[i].numel();
+    }
+    group.broadcast(flat.data_ptr<float>(), total, root);
+    at = 0;
+    for (size_t i = first; i < last; ++i) {
+      params[i].copy_(flat.narrow(0, at, params[i].numel()).view(params[i].sizes()));
+      at += params[i].numel();
+    }
+  });
+}
+
+void all_reduce_gradients(ProcessGroup& group, const std::vector<at::Tensor>& params) {
+  if (group.world_size() == 1) return;
+  at::NoGradGuard no_grad;
+  for_each_bucket(params, [&](size_t first, size_t last, int64_t total) {
+    at::Tensor flat = at::zeros({total}, at::kFloat);
+    int64_t at = 0;
+    for (size_t i = first; i < last; ++i) {
+      const at::Tensor& g = params[i].grad();
+      if (g.defined()) flat.narrow(0, at, g.numel()).copy_(g.reshape({-1}));
+      at += params[i].numel();
+    }
+    group.all_reduce_sum(flat.data_ptr<float>(), total);
+    at = 0;
+    for (size_t i = first; i < last; ++i) {
+      at::Tensor sum = flat.narrow(0, at, params[i].numel()).view(params[i].sizes());
+      at::Tensor& g = params[i].mutable_grad();
+      if (g.defined())
+        g.copy_(sum);
+      else
+        g = sum.clone();
+      at += params[i].numel();
+    }
+  });
+}
+
+Share share_of(int64_t n, int rank, int world) {
+  const int64_t base = n / world, extra = n % world;
+  const int64_t begin = rank * base + std::min<int64_t>(rank, extra);
+  return {begin, begin + base + (rank < extra ? 1 : 0)};
+}
+
+}  // namespace r1::dist

@@ -1,0 +1,34 @@
+// Data parallelism on top of ProcessGroup (there is no C++ DDP): the same
+// parameters on every rank at the start, gradients summed over ranks in flat
+// buckets before each optimizer step, and which share of a list a rank owns.
+// Losses are normalised by global counts (tokens, sequences of the whole
+// mini-batch), so the summed gradient is the one-process gradient.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "dist/process_group.h"
+
+namespace r1::dist {
+
+// Copies root's values into every rank's tensors (sent as float32, which
+// holds bf16 / fp16 values exactly; any device).
+void broadcast_parameters(ProcessGroup& group, const std::vector<at::Tensor>& params, int root = 0);
+
+// Sums each parameter's .grad over ranks, in place; an undefined gradient
+// counts as zeros and is defined afterwards. Buckets of at most
+// kBucketElements floats bound the extra memory.
+void all_reduce_gradients(ProcessGroup& group, const std::vector<at::Tensor>& params);
+constexpr int64_t kBucketElements = int64_t{8} << 20;  // 32 MiB of float32
+
+// The contiguous block [begin, end) of n items that `rank` of `world` owns;
+// the first n % world ranks own one more.
+struct Share {
+  int64_t begin, end;
+};
+Share share_of(int64_t n, int rank, int world);
+
+}  // namespace r1::dist
