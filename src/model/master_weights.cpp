@@ -1,6 +1,7 @@
 #include "model/master_weights.h"
 
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 
 namespace r1 {
 

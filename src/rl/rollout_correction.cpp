@@ -29,6 +29,7 @@
 #include "rl/rollout_correction.h"
 
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 
 #include <algorithm>
 #include <cmath>

@@ -5,6 +5,7 @@
 // fp32 and the optimizer's master weights round into the working copy; bad
 // device and precision names are clear errors.
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 #include <gtest/gtest.h>
 
 #include "../test_helpers.h"
