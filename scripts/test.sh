@@ -11,3 +11,9 @@ R1_CMAKE_ARGS="-DR1_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug" scripts/setup.sh build
 (cd build && ctest --output-on-failure -j2)
 (cd build-asan && ctest --output-on-failure -j2)
 scripts/fuzz.sh 4
+# libtorch 2.x (PyPI's wheel, docs/install.md): the same suite against it.
+# Opt-in until it is the default: a cold venv and build cost ~45 min here.
+if [ "${R1_CI_TORCH2:-0}" = 1 ]; then
+  R1_TORCH=pypi scripts/setup.sh build-torch2
+  (cd build-torch2 && ctest --output-on-failure -j2)
+fi
