@@ -1,7 +1,11 @@
 // See interrupt.h.
 #include "util/interrupt.h"
 
+#include <pthread.h>
+#include <unistd.h>
+
 #include <csignal>
+#include <thread>
 
 namespace r1 {
 namespace {
@@ -31,6 +35,21 @@ bool InterruptGuard::requested() const {
 
 bool interrupt_arrived() {
   return g_ever != 0;
+}
+
+void keep_signals_off_compute_threads() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  // Started before the mask below, so it is the thread that receives them
+  // (or one a library started before main): their handler runs on its stack,
+  // their default action ends the process as before.
+  std::thread([set] {
+    pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+    for (;;) pause();
+  }).detach();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
 }  // namespace r1

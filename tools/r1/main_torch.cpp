@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "dispatch.h"
+#include "util/interrupt.h"
 #include "util/system.h"
 
 namespace {
@@ -25,6 +26,9 @@ const Command kCommands[] = {
 
 int main(int argc, char** argv) {
   r1::select_blas_kernels(argv);
+  // Before any thread starts: a Ctrl-C must not land on a thread inside
+  // oneDNN's GEMM (util/interrupt.h says why).
+  r1::keep_signals_off_compute_threads();
   for (const auto& c : kCommands) {
     if (argc < 2 || std::strcmp(argv[1], c.name) != 0) continue;
     r1::configure_threads();
