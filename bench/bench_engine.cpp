@@ -4,7 +4,7 @@
 // same run: at 1 sequence, weight bytes x tokens/s / streaming-read bandwidth
 // (decode is memory-bound); at 8 and 64, useful FLOP/s / the faster sgemm's FLOP/s.
 //   build/bench/bench_engine [--quick] [--save DIR] [--shape small|0.5B] [--seqs 1,8,64]
-//                            [--profile] [--precision fp32,bf16]
+//                            [--profile] [--precision fp32,bf16] [--device cpu|cuda[:N]]
 // --precision runs each listed precision (model/compute.h) on the same weights,
 // one after the other in this process: bf16's decode tok/s is also given as a
 // ratio to fp32's.
@@ -31,6 +31,7 @@
 #include "model/decode_gemm.h"
 #include "model/gemm.h"
 #include "model/master_weights.h"
+#include "util/error.h"
 #include "util/system.h"
 
 using namespace r1;
@@ -137,6 +138,7 @@ int main(int argc, char** argv) {
   std::string save_dir, only_shape;
   std::vector<int64_t> seq_counts = {1, 8, 64};
   std::vector<std::string> precisions = {"fp32"};
+  std::string device_name = "cpu";
   bool quick = false, profile = false;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--quick"))
@@ -149,6 +151,8 @@ int main(int argc, char** argv) {
       only_shape = argv[++i];
     else if (!std::strcmp(argv[i], "--seqs") && i + 1 < argc)
       seq_counts = parse_list(argv[++i]);
+    else if (!std::strcmp(argv[i], "--device") && i + 1 < argc)
+      device_name = argv[++i];
     else if (!std::strcmp(argv[i], "--precision") && i + 1 < argc) {
       precisions.clear();
       std::stringstream in(argv[++i]);
@@ -156,8 +160,16 @@ int main(int argc, char** argv) {
     }
   }
   const int64_t kPrompt = 64, kNew = quick ? 32 : 128;
+  at::Device device = at::kCPU;
+  try {
+    device = parse_device(device_name, "--device");
+  } catch (const Error& e) {
+    std::cerr << "bench_engine: " << e.what() << "\n";
+    return 2;
+  }
 
-  std::cout << "blas: " << blas_library() << ", threads: " << compute_threads() << "\n";
+  std::cout << "blas: " << blas_library() << ", threads: " << compute_threads()
+            << ", device: " << device << "\n";
   // The ceiling is the faster of the two sgemm paths (decode uses model/gemm.h).
   const double blas_gemm = bench::sgemm_gflops(), model_gemm = bench::model_sgemm_gflops();
   const double gemm = std::max(blas_gemm, model_gemm);
@@ -174,9 +186,11 @@ int main(int argc, char** argv) {
     if (!only_shape.empty() && only_shape != s.name) continue;
     if (quick && s.name == "0.5B") continue;
     ModelConfig c = bench::qwen2_bench_config(s);
-    const Model fp32 = init_model(c, 0);
+    Model fp32 = init_model(c, 0);
+    model_to_device(fp32, device);
     Model model = fp32;
     if (profile) {
+      if (!device.is_cpu()) return std::cerr << "--profile reads CPU tensors\n", 1;
       std::cout << "\n"
                 << s.name << ": one decode step, ms\n"
                 << "| seqs | layers | of which attention | LM head + draw | LM head product | draw "
