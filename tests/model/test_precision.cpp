@@ -8,6 +8,8 @@
 #include <ATen/core/grad_mode.h>
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include "../test_helpers.h"
 #include "engine/generator.h"
 #include "model/checkpoint.h"
@@ -111,6 +113,40 @@ TEST_P(Paths, AtenPathGeneratesWhatTheFusedEngineGenerates) {
       for (size_t t = 0; t < runs[0][r][j].logprobs.size(); ++t)
         EXPECT_NEAR(runs[0][r][j].logprobs[t], runs[1][r][j].logprobs[t], 1e-4);
     }
+}
+
+// The device under test: R1_TEST_DEVICE (scripts/gpu-check.sh sets "cuda"),
+// else the CPU. The model there must compute what the fused CPU kernels do:
+// on a GPU this is the check that CUDA runs the plain path correctly.
+at::Device test_device() {
+  const char* name = std::getenv("R1_TEST_DEVICE");
+  return parse_device(name && *name ? name : "cpu", "R1_TEST_DEVICE");
+}
+
+TEST_P(Paths, TheTestDeviceComputesWhatTheCpuComputes) {
+  const at::Device device = test_device();
+  Model cpu = fixture_model(GetParam());
+  Model dev = fixture_model(GetParam());
+  model_to_device(dev, device);
+  at::NoGradGuard no_grad;
+  auto ids = at::randint(1, cpu.config.vocab_size, {2, 9}, at::TensorOptions(at::kLong));
+  auto positions = at::arange(8, at::kLong).expand({2, 8});
+  auto lp_cpu = token_logprobs(cpu, forward_hidden(cpu, ids.narrow(1, 0, 8), positions, {}),
+                               ids.narrow(1, 1, 8));
+  auto ids_dev = ids.to(device);
+  auto lp_dev =
+      token_logprobs(dev, forward_hidden(dev, ids_dev.narrow(1, 0, 8), positions.to(device), {}),
+                     ids_dev.narrow(1, 1, 8));
+  EXPECT_EQ(lp_dev.device(), device);
+  EXPECT_LT(max_diff(lp_cpu, lp_dev.cpu()), 1e-4) << GetParam() << " on " << device;
+  // The engine on the device: greedy tokens as on the CPU.
+  SamplingParams params;
+  params.temperature = 0.0f;
+  params.max_new_tokens = 8;
+  GenerateRequest request{{3, 1, 4, 1, 5, 9}, 1, 0};
+  EXPECT_EQ(generate(dev, {request}, params, GenerateOptions{})[0][0].tokens,
+            generate(cpu, {request}, params, GenerateOptions{})[0][0].tokens)
+      << GetParam() << " on " << device;
 }
 
 INSTANTIATE_TEST_SUITE_P(Families, Paths, ::testing::ValuesIn(kFamilies));
