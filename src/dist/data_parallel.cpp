@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
+
 #include "util/error.h"
 
 namespace r1::dist {
@@ -74,6 +76,28 @@ Share share_of(int64_t n, int rank, int world) {
   const int64_t base = n / world, extra = n % world;
   const int64_t begin = rank * base + std::min<int64_t>(rank, extra);
   return {begin, begin + base + (rank < extra ? 1 : 0)};
+}
+
+std::vector<nlohmann::json> gather_by_index(ProcessGroup& group,
+                                            const std::vector<nlohmann::json>& mine) {
+  const std::vector<uint8_t> bytes = nlohmann::json::to_msgpack(nlohmann::json(mine));
+  std::vector<nlohmann::json> all;
+  for (const std::string& part : group.all_gather(std::string(bytes.begin(), bytes.end())))
+    for (auto& line : nlohmann::json::from_msgpack(part)) all.push_back(std::move(line));
+  std::stable_sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
+    return a["index"].template get<int64_t>() < b["index"].template get<int64_t>();
+  });
+  return all;
+}
+
+void check_same_resume_point(ProcessGroup& group, const std::string& resume_from,
+                             const std::string& run_dir) {
+  if (group.world_size() <= 1) return;
+  auto seen = group.all_gather(resume_from);
+  for (size_t r = 1; r < seen.size(); ++r)
+    if (seen[r] != seen[0])
+      fail("rank ", r, " resumes from '", seen[r], "' but rank 0 from '", seen[0],
+           "': every rank must see the same run directory (", run_dir, ")");
 }
 
 }  // namespace r1::dist

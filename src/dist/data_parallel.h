@@ -8,6 +8,8 @@
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
 #include <vector>
 
 #include "dist/process_group.h"
@@ -30,5 +32,15 @@ struct Share {
   int64_t begin, end;
 };
 Share share_of(int64_t n, int rank, int world);
+
+// Every rank's JSON lines of one round (each with an "index"), ordered by
+// index; lines of one index keep their rank's order (r1 eval, r1 sample).
+std::vector<nlohmann::json> gather_by_index(ProcessGroup& group,
+                                            const std::vector<nlohmann::json>& mine);
+
+// The checkpoint every rank resumes from: an error naming the rank that sees
+// another one than rank 0 (ranks need a shared file system).
+void check_same_resume_point(ProcessGroup& group, const std::string& resume_from,
+                             const std::string& run_dir);
 
 }  // namespace r1::dist

@@ -14,6 +14,7 @@
 #include <set>
 
 #include "data/dataset.h"
+#include "dist/data_parallel.h"
 #include "dist/process_group.h"
 #include "engine/generator.h"
 #include "eval/pass_at_k.h"
@@ -30,19 +31,6 @@
 
 namespace r1 {
 namespace {
-
-// Every rank's question lines of one round, in input order.
-std::vector<nlohmann::json> gather_lines(dist::ProcessGroup& group,
-                                         const std::vector<nlohmann::json>& mine) {
-  const std::vector<uint8_t> bytes = nlohmann::json::to_msgpack(nlohmann::json(mine));
-  std::vector<nlohmann::json> all;
-  for (const std::string& part : group.all_gather(std::string(bytes.begin(), bytes.end())))
-    for (auto& line : nlohmann::json::from_msgpack(part)) all.push_back(std::move(line));
-  std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
-    return a["index"].template get<int64_t>() < b["index"].template get<int64_t>();
-  });
-  return all;
-}
 
 struct Fields {
   PromptFields data;
@@ -283,7 +271,7 @@ nlohmann::json run_eval(const EvalConfig& c) {
               question_line(todo[first + q], rows[q], f, texts[q], results[q], reward(inputs)));
         }
       }
-      if (world > 1) lines = gather_lines(group, lines);
+      if (world > 1) lines = dist::gather_by_index(group, lines);
       answered += lines.size();
       if (rank != 0) continue;
       for (const auto& line : lines) out << line.dump() << "\n";

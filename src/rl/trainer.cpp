@@ -118,14 +118,7 @@ class Trainer {
 
     if (rank_ == 0) remove_stale_staging(c_.output_dir + "/checkpoints");
     std::string resume_from = opt_.resume ? latest_checkpoint(c_.output_dir) : "";
-    if (world_ > 1) {
-      // Every rank must resume from the same checkpoint (a shared file system).
-      auto seen = group_.all_gather(resume_from);
-      for (int r = 1; r < world_; ++r)
-        if (seen[r] != seen[0])
-          fail("rank ", r, " resumes from '", seen[r], "' but rank 0 from '", seen[0],
-               "': every rank must see the same run directory (", c_.output_dir, ")");
-    }
+    dist::check_same_resume_point(group_, resume_from, c_.output_dir);
     const at::Device device = c_.compute.parsed_device();
     const at::ScalarType dtype = c_.compute.weight_dtype();
     master_ = resume_from.empty() ? load_model(c_.model_path, device)

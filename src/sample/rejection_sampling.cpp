@@ -15,6 +15,7 @@
 
 #include "data/dataset.h"
 #include "data/prompt.h"
+#include "dist/data_parallel.h"
 #include "dist/process_group.h"
 #include "model/checkpoint.h"
 #include "sample/sample_filter.h"
@@ -48,20 +49,6 @@ class Appender {
   std::string path_;
   FILE* f_;
 };
-
-// Every rank's lines of one round, ordered by prompt index (a prompt's
-// samples come from one rank, in order; the sort is stable).
-std::vector<nlohmann::json> gather_by_index(dist::ProcessGroup& group,
-                                            const std::vector<nlohmann::json>& mine) {
-  const std::vector<uint8_t> bytes = nlohmann::json::to_msgpack(nlohmann::json(mine));
-  std::vector<nlohmann::json> all;
-  for (const std::string& part : group.all_gather(std::string(bytes.begin(), bytes.end())))
-    for (auto& line : nlohmann::json::from_msgpack(part)) all.push_back(std::move(line));
-  std::stable_sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
-    return a["index"].template get<int64_t>() < b["index"].template get<int64_t>();
-  });
-  return all;
-}
 
 // Config fields that change which samples are written; a resumed run must
 // match them (max_batch, limit and the output dir do not change results).
@@ -322,8 +309,8 @@ nlohmann::json run_sample(SampleConfig& c, const SampleOptions& options) {
                                 {"rejected", rejected}});
       }
       if (world > 1) {
-        sample_lines = gather_by_index(group, sample_lines);
-        prompt_lines = gather_by_index(group, prompt_lines);
+        sample_lines = dist::gather_by_index(group, sample_lines);
+        prompt_lines = dist::gather_by_index(group, prompt_lines);
       }
       kept_total += static_cast<int64_t>(sample_lines.size());
       answered += prompt_lines.size();
