@@ -131,7 +131,10 @@ struct StepBuffers {
     // Below 8 rows a matrix-vector product and one softmax are faster (11.5 vs
     // 13.1 ms per step at one row, hidden 384): waves that small (r1 generate
     // of one prompt) keep them.
-    fused = sample_the_policy && !filtered && R >= kDecodeGemmMinRows &&
+    // A bf16 LM head has no faster path at any row count (policy_sampler.h).
+    const bool enough_rows =
+        R >= kDecodeGemmMinRows || model.lm_head.scalar_type() == at::kBFloat16;
+    fused = sample_the_policy && !filtered && enough_rows &&
             ops::kernels() == ops::Kernels::kFused && can_sample_policy(hidden, model.lm_head);
     if (fused) return;
     opts = at::TensorOptions().dtype(at::kFloat);

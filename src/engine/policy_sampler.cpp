@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "model/decode_gemm.h"
@@ -48,6 +49,13 @@ void block_stats(const float* __restrict logits, int64_t n, int64_t Bp, float* _
   }
 }
 
+__attribute__((always_inline)) inline float float_of_bf16(uint16_t bits) {
+  const uint32_t wide = static_cast<uint32_t>(bits) << 16;
+  float f;
+  std::memcpy(&f, &wide, sizeof f);
+  return f;
+}
+
 // Dot product of two length-C vectors; sixteen partial sums so it vectorises.
 __attribute__((always_inline)) inline float dot(const float* a, const float* b, int64_t C) {
   float acc[16] = {};
@@ -60,40 +68,116 @@ __attribute__((always_inline)) inline float dot(const float* a, const float* b, 
   return sum;
 }
 
+// The same for a bf16 weight row (bits; a bf16 is the top half of an fp32).
+__attribute__((always_inline)) inline float dot(const uint16_t* a, const float* b, int64_t C) {
+  float acc[16] = {};
+  int64_t c = 0;
+  for (; c + 16 <= C; c += 16)
+    for (int j = 0; j < 16; ++j) acc[j] += float_of_bf16(a[c + j]) * b[c + j];
+  float sum = 0;
+  for (; c < C; ++c) sum += float_of_bf16(a[c]) * b[c];
+  for (float x : acc) sum += x;
+  return sum;
+}
+
 // logits[i] = w[i] . h for the n rows of w (n, C).
-R1_VECTOR_CLONES
-void chunk_logits(const float* w, const float* h, int64_t n, int64_t C, float* logits) {
+template <typename T>
+__attribute__((always_inline)) inline void chunk_logits(const T* w, const float* h, int64_t n,
+                                                        int64_t C, float* logits) {
   for (int64_t i = 0; i < n; ++i) logits[i] = dot(w + i * C, h, C);
+}
+R1_VECTOR_CLONES void chunk_logits_of(const float* w, const float* h, int64_t n, int64_t C,
+                                      float* logits) {
+  chunk_logits(w, h, n, C, logits);
+}
+R1_VECTOR_CLONES void chunk_logits_of(const uint16_t* w, const float* h, int64_t n, int64_t C,
+                                      float* logits) {
+  chunk_logits(w, h, n, C, logits);
 }
 
 // logits (n, Bp) = w (n, C) h^T for B < 8 rows of h (row stride ld): each
 // weight row is read once (from memory) and dotted with every row while it is
 // in L1, a matrix-vector product's memory traffic.
-R1_VECTOR_CLONES
-void few_rows_logits(const float* w, int64_t n, int64_t C, const float* h, int64_t ld, int64_t B,
-                     int64_t Bp, float* logits) {
+template <typename T>
+__attribute__((always_inline)) inline void few_rows_logits(const T* w, int64_t n, int64_t C,
+                                                           const float* h, int64_t ld, int64_t B,
+                                                           int64_t Bp, float* logits) {
   for (int64_t i = 0; i < n; ++i)
     for (int64_t b = 0; b < B; ++b) logits[i * Bp + b] = dot(w + i * C, h + b * ld, C);
+}
+R1_VECTOR_CLONES void few_rows_logits_of(const float* w, int64_t n, int64_t C, const float* h,
+                                         int64_t ld, int64_t B, int64_t Bp, float* logits) {
+  few_rows_logits(w, n, C, h, ld, B, Bp, logits);
+}
+R1_VECTOR_CLONES void few_rows_logits_of(const uint16_t* w, int64_t n, int64_t C, const float* h,
+                                         int64_t ld, int64_t B, int64_t Bp, float* logits) {
+  few_rows_logits(w, n, C, h, ld, B, Bp, logits);
+}
+
+// The hidden rows as the LM head multiplies them: fp32 weights take them as
+// they are, (C, Bp) packed for decode_gemm from 8 rows; bf16 weights take
+// them rounded to bf16 (a bf16 product's input), packed in bf16 pairs from 8
+// rows, and as fp32 values of those bf16 for fewer rows and the draw's
+// recomputed chunk, so every path multiplies the same numbers.
+template <typename T>
+struct HeadInput {
+  const float* rows;  // (B, C), row stride `stride`
+  int64_t stride;
+  const T* packed;  // from 8 rows, else null
+  at::Tensor keep_rows, keep_packed;
+};
+
+HeadInput<float> head_input(const at::Tensor& hidden, const float*) {
+  const int64_t B = hidden.size(0), C = hidden.size(1), Bp = decode_lanes(B);
+  HeadInput<float> in{hidden.data_ptr<float>(), hidden.stride(0), nullptr, {}, {}};
+  if (B >= kDecodeGemmMinRows && Bp <= kDecodeGemmMaxRows) {
+    in.keep_packed = at::empty({C, Bp}, hidden.options());
+    pack_rows(in.rows, B, C, in.stride, Bp, in.keep_packed.data_ptr<float>());
+    in.packed = in.keep_packed.data_ptr<float>();
+  }
+  return in;
+}
+
+HeadInput<uint16_t> head_input(const at::Tensor& hidden, const uint16_t*) {
+  const int64_t B = hidden.size(0), C = hidden.size(1), Bp = decode_lanes(B);
+  HeadInput<uint16_t> in;
+  in.keep_rows = hidden.to(at::kBFloat16).to(at::kFloat);
+  in.rows = in.keep_rows.data_ptr<float>();
+  in.stride = C;
+  in.packed = nullptr;
+  if (B >= kDecodeGemmMinRows && Bp <= kDecodeGemmMaxRows) {
+    auto lanes = at::empty({C, Bp}, hidden.options());
+    pack_rows(in.rows, B, C, in.stride, Bp, lanes.data_ptr<float>());
+    in.keep_packed = at::empty({C, Bp}, hidden.options().dtype(at::kBFloat16));
+    auto* pairs = reinterpret_cast<uint16_t*>(in.keep_packed.data_ptr<at::BFloat16>());
+    lanes_to_bf16_pairs(lanes.data_ptr<float>(), C, Bp, pairs);
+    in.packed = pairs;
+  }
+  return in;
+}
+
+template <typename T>
+const T* head_weights(const at::Tensor& w);
+template <>
+const float* head_weights(const at::Tensor& w) {
+  return w.data_ptr<float>();
+}
+template <>
+const uint16_t* head_weights(const at::Tensor& w) {
+  return reinterpret_cast<const uint16_t*>(w.data_ptr<at::BFloat16>());
 }
 
 }  // namespace
 
-bool can_sample_policy(const at::Tensor& hidden, const at::Tensor& lm_head) {
-  return hidden.device().is_cpu() && lm_head.device().is_cpu() &&
-         hidden.scalar_type() == at::kFloat && lm_head.scalar_type() == at::kFloat &&
-         hidden.dim() == 2 && hidden.stride(1) == 1 && lm_head.is_contiguous();
-}
+namespace {
 
-void sample_policy(const at::Tensor& hidden, const at::Tensor& lm_head, SequenceRng* const* rngs,
-                   SampledToken* out) {
-  if (!can_sample_policy(hidden, lm_head)) fail("sample_policy: needs fp32 CPU tensors");
+template <typename T>
+void sample_on(const at::Tensor& hidden, const at::Tensor& lm_head, SequenceRng* const* rngs,
+               SampledToken* out) {
   const int64_t B = hidden.size(0), C = hidden.size(1), V = lm_head.size(0);
-  if (B == 0) return;
   const int64_t Bp = decode_lanes(B);  // lanes: whole vectors
   const int64_t blocks = (V + kBlock - 1) / kBlock, chunks = (V + kChunk - 1) / kChunk;
-  const float* w = lm_head.data_ptr<float>();
-  const float* h = hidden.data_ptr<float>();
-  const int64_t h_stride = hidden.stride(0);
+  const T* w = head_weights<T>(lm_head);
   std::vector<float> block_max(blocks * Bp), chunk_sums(chunks * Bp);  // (blocks | chunks, Bp)
 
   // Phase 1, blocks in parallel: logits^T (n, Bp) = W_block h^T, then the
@@ -101,12 +185,9 @@ void sample_policy(const at::Tensor& hidden, const at::Tensor& lm_head, Sequence
   // rows packed once (C, Bp); fewer are dot products per weight row (oneDNN's
   // sgemm with one row, one per block and thread, ran batch-1 decode of the
   // 0.5B model at 8.0 tok/s against 12.7 with a matrix-vector product).
-  at::Tensor packed;
-  if (B >= kDecodeGemmMinRows && Bp <= kDecodeGemmMaxRows) {
-    packed = at::empty({C, Bp}, hidden.options());
-    pack_rows(h, B, C, h_stride, Bp, packed.data_ptr<float>());
-  }
-  const float* ht = packed.defined() ? packed.data_ptr<float>() : nullptr;
+  const HeadInput<T> in = head_input(hidden, w);
+  const float* h = in.rows;
+  const int64_t h_stride = in.stride;
   ChunkQueue queue;  // blocks go to whichever thread is free (util/chunk_queue.h)
   at::parallel_for(0, at::get_num_threads(), 1, [&](int64_t, int64_t) {
     // Lanes B..Bp are never written for fewer than 8 rows; zeros keep them finite.
@@ -114,15 +195,14 @@ void sample_policy(const at::Tensor& hidden, const at::Tensor& lm_head, Sequence
     if (logits.size() < static_cast<size_t>(kBlock * Bp)) logits.assign(kBlock * Bp, 0.0f);
     queue.drain(blocks, 1, [&](int64_t k, int64_t) {
       const int64_t v0 = k * kBlock, n = std::min(kBlock, V - v0);
-      if (ht)
-        weight_times_rows(w + v0 * C, n, C, ht, Bp, logits.data());
+      if (in.packed)
+        weight_times_rows(w + v0 * C, n, C, in.packed, Bp, logits.data());
       else
-        few_rows_logits(w + v0 * C, n, C, h, h_stride, B, Bp, logits.data());
+        few_rows_logits_of(w + v0 * C, n, C, h, h_stride, B, Bp, logits.data());
       block_stats(logits.data(), n, Bp, block_max.data() + k * Bp,
                   chunk_sums.data() + v0 / kChunk * Bp);
     });
   });
-
   // Phase 2, rows in parallel: the total mass, the draw (inverse CDF over the
   // chunk sums, then within the chosen chunk), and logit - logsumexp.
   const double nanos_per_row = 4.0 * chunks + 0.2 * kChunk * C;
@@ -158,7 +238,7 @@ void sample_policy(const at::Tensor& hidden, const at::Tensor& lm_head, Sequence
       // terms need not sum exactly to the stored chunk sum.
       const int64_t v0 = c * kChunk, n = std::min(kChunk, V - v0);
       const float ref = block_max[c * kChunk / kBlock * Bp + b];
-      chunk_logits(w + v0 * C, h + b * h_stride, n, C, logits.data());
+      chunk_logits_of(w + v0 * C, h + b * h_stride, n, C, logits.data());
       double chunk_total = 0;
       for (int64_t i = 0; i < n; ++i) chunk_total += std::exp(logits[i] - ref);
       const double inner = std::clamp((target - acc) / mass, 0.0, 1.0) * chunk_total;
@@ -170,6 +250,28 @@ void sample_policy(const at::Tensor& hidden, const at::Tensor& lm_head, Sequence
       out[b] = {v0 + i, logprob};
     }
   });
+}
+
+}  // namespace
+
+bool can_sample_policy(const at::Tensor& hidden, const at::Tensor& lm_head) {
+  const bool fp32 = lm_head.scalar_type() == at::kFloat;
+  const bool bf16 = lm_head.scalar_type() == at::kBFloat16 && hidden.dim() == 2 &&
+                    hidden.size(1) % 2 == 0;  // bf16 products pair their inputs
+  return hidden.device().is_cpu() && lm_head.device().is_cpu() &&
+         hidden.scalar_type() == at::kFloat && (fp32 || bf16) && hidden.dim() == 2 &&
+         hidden.stride(1) == 1 && lm_head.is_contiguous();
+}
+
+void sample_policy(const at::Tensor& hidden, const at::Tensor& lm_head, SequenceRng* const* rngs,
+                   SampledToken* out) {
+  if (!can_sample_policy(hidden, lm_head))
+    fail("sample_policy: needs fp32 hidden rows and an fp32 or bf16 LM head on the CPU");
+  if (hidden.size(0) == 0) return;
+  if (lm_head.scalar_type() == at::kBFloat16)
+    sample_on<uint16_t>(hidden, lm_head, rngs, out);
+  else
+    sample_on<float>(hidden, lm_head, rngs, out);
 }
 
 }  // namespace r1

@@ -14,7 +14,9 @@
 
 namespace r1 {
 
-// hidden (B, C) and lm_head (V, C): fp32 on the CPU, rows contiguous. Draws
+// hidden (B, C) fp32 and lm_head (V, C) fp32 or bf16 (a bf16 working copy:
+// its products round the hidden rows to bf16 and sum in fp32, C even), on
+// the CPU, rows contiguous. Draws
 // token b from softmax(hidden[b] lm_head^T) with rngs[b] (one uniform each)
 // and returns it with its log-prob, logit - logsumexp(logits) (policy and
 // sampling distribution are the same here).

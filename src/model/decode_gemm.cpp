@@ -208,6 +208,229 @@ void swiglu_impl(const float* wg, const float* wu, int64_t n, int64_t C, const f
   for_lanes<SwigluChunks>(Rp, wg, wu, n, C, xt, act_t);
 }
 
+// x rounded to bf16, to nearest even (as at::BFloat16); NaN stays a NaN.
+inline uint16_t to_bf16(float x) {
+  uint32_t u;
+  std::memcpy(&u, &x, sizeof u);
+  const uint16_t rounded = static_cast<uint16_t>((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+  const uint16_t quiet = static_cast<uint16_t>((u >> 16) | 0x40u);
+  return (u & 0x7fffffffu) > 0x7f800000u ? quiet : rounded;
+}
+
+// xp (rows/2, L, 2) = xt (rows, L) rounded to bf16: rows even.
+__attribute__((always_inline)) inline void pairs_of(const float* xt, int64_t rows, int64_t L,
+                                                    uint16_t* xp) {
+  for (int64_t c = 0; c < rows; c += 2)
+    for (int64_t l = 0; l < L; ++l) {
+      xp[(c * L + 2 * l)] = to_bf16(xt[c * L + l]);
+      xp[(c * L + 2 * l) + 1] = to_bf16(xt[(c + 1) * L + l]);
+    }
+}
+
+// ---- bf16 weights (decode_gemm.h): rows in bf16 pairs, fp32 sums ----
+
+// 32-bit lanes of the pair layout: each holds one row's two bf16 inputs.
+typedef uint32_t PairLanes16 __attribute__((vector_size(64)));
+typedef uint32_t PairLanes8 __attribute__((vector_size(32)));
+template <typename V>
+struct PairLanesOf {
+  using type = PairLanes16;
+};
+template <>
+struct PairLanesOf<Vec8> {
+  using type = PairLanes8;
+};
+template <typename V>
+using PairLanes = typename PairLanesOf<V>::type;
+
+__attribute__((always_inline)) inline float float_of_bits(uint32_t bits) {
+  float f;
+  std::memcpy(&f, &bits, sizeof f);
+  return f;
+}
+__attribute__((always_inline)) inline float bf16_low(uint32_t pair) {
+  return float_of_bits(pair << 16);
+}
+__attribute__((always_inline)) inline float bf16_high(uint32_t pair) {
+  return float_of_bits(pair & 0xffff0000u);
+}
+
+// The two ways to multiply a vector of row pairs by a broadcast weight pair,
+// acc += w_lo x_lo + w_hi x_hi, chosen once per call (bf16_dot()).
+// Native: one vdpbf16ps with the weight pair broadcast from memory. Inline
+// assembly, not the intrinsic: an intrinsic needs its target enabled in
+// every function it is inlined through, and these templates are compiled
+// once per target clone.
+struct NativeDot {
+  template <typename V>
+  using Rows = PairLanes<V>;
+  template <typename V>
+  __attribute__((always_inline)) static Rows<V> prepare(PairLanes<V> x) {
+    return x;
+  }
+  __attribute__((always_inline)) static Vec16 madd(Vec16 acc, PairLanes<Vec16> x,
+                                                   const uint16_t* w) {
+    asm("vdpbf16ps %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(x), "m"(*(const uint32_t*)w));
+    return acc;
+  }
+  __attribute__((always_inline)) static Vec8 madd(Vec8 acc, PairLanes<Vec8> x, const uint16_t* w) {
+    asm("vdpbf16ps %2%{1to8%}, %1, %0" : "+v"(acc) : "v"(x), "m"(*(const uint32_t*)w));
+    return acc;
+  }
+};
+
+// Widened: the rows' pair halves become fp32 once per input pair, then two
+// fp32 multiply-adds per weight pair.
+struct WidenDot {
+  template <typename V>
+  struct Rows {
+    V lo, hi;
+  };
+  template <typename V>
+  __attribute__((always_inline)) static Rows<V> prepare(PairLanes<V> x) {
+    return {(V)(x << 16), (V)(x & 0xffff0000u)};
+  }
+  template <typename V>
+  __attribute__((always_inline)) static V madd(V acc, const Rows<V>& x, const uint16_t* w) {
+    uint32_t pair;
+    std::memcpy(&pair, w, sizeof pair);
+    return acc + bf16_low(pair) * x.lo + bf16_high(pair) * x.hi;
+  }
+};
+
+template <typename V>
+__attribute__((always_inline)) inline PairLanes<V> load_pairs(const uint16_t* p) {
+  PairLanes<V> v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+// panel() for bf16 weights w (n, C) and rows xp (C/2, L, 2): RT weight rows
+// at a time, each weight pair multiplied into NV vectors of row pairs.
+template <typename V, typename Dot, int NV, int RT, typename Sink>
+__attribute__((always_inline)) inline void bf16_panel(const uint16_t* w, int64_t n, int64_t C,
+                                                      const uint16_t* xp, Sink& sink) {
+  constexpr int64_t W = kWidth<V>, L = W * NV;
+  using Rows = typename Dot::template Rows<V>;
+  int64_t o = 0;
+  for (; o + RT <= n; o += RT) {
+    V acc[RT][NV] = {};
+    const uint16_t* wr = w + o * C;
+    for (int64_t k0 = 0; k0 < C; k0 += 32) {  // a cache line of each weight row
+#pragma GCC unroll 24
+      for (int i = 0; i < RT; ++i) __builtin_prefetch(wr + (RT + i) * C + k0);
+      const int64_t k1 = std::min(C, k0 + 32);
+#pragma GCC unroll 4
+      for (int64_t k = k0; k < k1; k += 2) {
+        Rows xv[NV];
+#pragma GCC unroll 4
+        for (int j = 0; j < NV; ++j)
+          xv[j] = Dot::template prepare<V>(load_pairs<V>(xp + k * L + 2 * W * j));
+#pragma GCC unroll 24
+        for (int i = 0; i < RT; ++i)
+#pragma GCC unroll 4
+          for (int j = 0; j < NV; ++j) acc[i][j] = Dot::madd(acc[i][j], xv[j], wr + i * C + k);
+      }
+    }
+#pragma GCC unroll 24
+    for (int i = 0; i < RT; ++i)
+#pragma GCC unroll 4
+      for (int j = 0; j < NV; ++j) sink.put(o, i, j, acc[i][j]);
+    sink.done(o, RT);
+  }
+  for (; o < n; ++o) {  // the last n % RT rows
+    V acc[NV] = {};
+    for (int64_t k = 0; k < C; k += 2)
+#pragma GCC unroll 4
+      for (int j = 0; j < NV; ++j)
+        acc[j] = Dot::madd(acc[j], Dot::template prepare<V>(load_pairs<V>(xp + k * L + 2 * W * j)),
+                           w + o * C + k);
+    for (int j = 0; j < NV; ++j) sink.put(o, 0, j, acc[j]);
+    sink.done(o, 1);
+  }
+}
+
+template <typename Dot>
+struct Bf16 {
+  template <typename V, int NV>
+  struct LanesPanel {
+    __attribute__((always_inline)) static void run(const uint16_t* w, int64_t n, int64_t C,
+                                                   const uint16_t* xp, float* y, bool accumulate) {
+      if (accumulate) {
+        LaneSink<V, true> sink{y, kWidth<V> * NV};
+        bf16_panel<V, Dot, NV, kPanelRows<NV>>(w, n, C, xp, sink);
+      } else {
+        LaneSink<V, false> sink{y, kWidth<V> * NV};
+        bf16_panel<V, Dot, NV, kPanelRows<NV>>(w, n, C, xp, sink);
+      }
+    }
+  };
+
+  template <typename V, int NV>
+  struct RowsPanel {
+    __attribute__((always_inline)) static void run(const uint16_t* w, int64_t n, int64_t C,
+                                                   const uint16_t* xp, int64_t R, RowsOut out) {
+      RowSink<V, kPanelRows<NV>, kWidth<V> * NV> sink{out, R, {}};
+      bf16_panel<V, Dot, NV, kPanelRows<NV>>(w, n, C, xp, sink);
+    }
+  };
+
+  // SwigluChunks' bf16 twin: its output is rounded into the pair layout.
+  template <typename V, int NV>
+  struct SwigluChunks {
+    __attribute__((always_inline)) static void run(const uint16_t* wg, const uint16_t* wu,
+                                                   int64_t n, int64_t C, const uint16_t* xp,
+                                                   uint16_t* act_p) {
+      constexpr int64_t L = kWidth<V> * NV;
+      alignas(64) float gate[kSwigluChunk * L], up[kSwigluChunk * L], act[kSwigluChunk * L];
+      for (int64_t o = 0; o < n; o += kSwigluChunk) {
+        const int64_t m = std::min(kSwigluChunk, n - o);
+        LanesPanel<V, NV>::run(wg + o * C, m, C, xp, gate, false);
+        LanesPanel<V, NV>::run(wu + o * C, m, C, xp, up, false);
+        for (int64_t i = 0; i < m * L; ++i) {
+          const float g = gate[i], sig = 1.0f / (1.0f + exp_approx(-g));
+          act[i] = g * sig * up[i];
+        }
+        pairs_of(act, m, L, act_p + o * L);
+      }
+    }
+  };
+};
+
+// Dot's kernels for every lane count, compiled for one target each: the
+// native dot needs AVX-512 (x86-64-v4), the widened one runs anywhere.
+#define R1_BF16_KERNELS(Dot, TARGET)                                                               \
+  TARGET void Dot##_lanes(const uint16_t* w, int64_t n, int64_t C, const uint16_t* xp, int64_t Rp, \
+                          float* y, bool accumulate) {                                             \
+    for_lanes<Bf16<Dot>::LanesPanel>(Rp, w, n, C, xp, y, accumulate);                              \
+  }                                                                                                \
+  TARGET void Dot##_rows(const uint16_t* w, int64_t n, int64_t C, const uint16_t* xp, int64_t Rp,  \
+                         int64_t R, const RowsOut& out) {                                          \
+    for_lanes<Bf16<Dot>::RowsPanel>(Rp, w, n, C, xp, R, out);                                      \
+  }                                                                                                \
+  TARGET void Dot##_swiglu(const uint16_t* wg, const uint16_t* wu, int64_t n, int64_t C,           \
+                           const uint16_t* xp, int64_t Rp, uint16_t* act_p) {                      \
+    for_lanes<Bf16<Dot>::SwigluChunks>(Rp, wg, wu, n, C, xp, act_p);                               \
+  }
+
+#if defined(__x86_64__) && defined(__GNUC__)
+R1_BF16_KERNELS(NativeDot, __attribute__((target("arch=x86-64-v4"))))
+bool cpu_has_bf16_dot() {
+  return __builtin_cpu_supports("avx512bf16");
+}
+#else
+bool cpu_has_bf16_dot() {
+  return false;
+}
+#endif
+R1_BF16_KERNELS(WidenDot, R1_VECTOR_CLONES)
+#undef R1_BF16_KERNELS
+
+Bf16Dot& current_bf16_dot() {
+  static Bf16Dot dot = cpu_has_bf16_dot() ? Bf16Dot::kNative : Bf16Dot::kWiden;
+  return dot;
+}
+
 void check_lanes(int64_t Rp) {
   if (Rp != decode_lanes(Rp) || Rp <= 0 || Rp > kDecodeGemmMaxRows)
     fail("weight_times_rows: ", Rp, " lanes (need 8 or a multiple of 16 up to ", kDecodeGemmMaxRows,
@@ -250,6 +473,58 @@ void swiglu_times_rows(const float* wg, const float* wu, int64_t n, int64_t C, c
                        int64_t Rp, float* act_t) {
   check_lanes(Rp);
   swiglu_impl(wg, wu, n, C, xt, Rp, act_t);
+}
+
+R1_VECTOR_CLONES
+void lanes_to_bf16_pairs(const float* xt, int64_t rows, int64_t Rp, uint16_t* xp) {
+  if (rows % 2) fail("lanes_to_bf16_pairs: ", rows, " rows (need an even count)");
+  pairs_of(xt, rows, Rp, xp);
+}
+
+Bf16Dot bf16_dot() {
+  return current_bf16_dot();
+}
+
+void set_bf16_dot(Bf16Dot dot) {
+  if (dot == Bf16Dot::kNative && !cpu_has_bf16_dot())
+    fail("bf16 products: this CPU has no AVX512-BF16 (vdpbf16ps)");
+  current_bf16_dot() = dot;
+}
+
+namespace {
+void check_bf16(const char* what, int64_t C, int64_t Rp) {
+  check_lanes(Rp);
+  if (C % 2) fail(what, ": bf16 products need an even input size, not ", C);
+}
+}  // namespace
+
+void weight_times_rows(const uint16_t* w, int64_t n, int64_t C, const uint16_t* xp, int64_t Rp,
+                       float* y, bool accumulate) {
+  check_bf16("weight_times_rows", C, Rp);
+  if (current_bf16_dot() == Bf16Dot::kNative)
+    NativeDot_lanes(w, n, C, xp, Rp, y, accumulate);
+  else
+    WidenDot_lanes(w, n, C, xp, Rp, y, accumulate);
+}
+
+void weight_times_rows_into(const uint16_t* w, int64_t n, int64_t C, const uint16_t* xp, int64_t Rp,
+                            int64_t R, const RowsOut& out) {
+  check_bf16("weight_times_rows_into", C, Rp);
+  if (R <= 0 || R > Rp) fail("weight_times_rows_into: ", R, " rows for ", Rp, " lanes");
+  if (current_bf16_dot() == Bf16Dot::kNative)
+    NativeDot_rows(w, n, C, xp, Rp, R, out);
+  else
+    WidenDot_rows(w, n, C, xp, Rp, R, out);
+}
+
+void swiglu_times_rows(const uint16_t* wg, const uint16_t* wu, int64_t n, int64_t C,
+                       const uint16_t* xp, int64_t Rp, uint16_t* act_p) {
+  check_bf16("swiglu_times_rows", C, Rp);
+  if (n % 2) fail("swiglu_times_rows: bf16 output needs an even row count, not ", n);
+  if (current_bf16_dot() == Bf16Dot::kNative)
+    NativeDot_swiglu(wg, wu, n, C, xp, Rp, act_p);
+  else
+    WidenDot_swiglu(wg, wu, n, C, xp, Rp, act_p);
 }
 
 }  // namespace r1

@@ -54,4 +54,33 @@ void weight_times_rows_into(const float* w, int64_t n, int64_t C, const float* x
 void swiglu_times_rows(const float* wg, const float* wu, int64_t n, int64_t C, const float* xt,
                        int64_t Rp, float* act_t);
 
+// The same products on bf16 weights (the bits of at::BFloat16, as a bf16
+// working copy stores them: model/master_weights.h), reading half the bytes
+// of fp32. The rows are rounded to bf16 too and packed in pairs of inputs,
+// xp (C/2, Rp, 2): the layout of AVX512-BF16's vdpbf16ps, which multiplies
+// two bf16 pairs into one fp32 sum, twice fp32's multiply-adds per
+// instruction. Sums and results stay fp32 (as a bf16 GEMM with fp32
+// output); C is even. Without AVX512-BF16 each pair is widened to fp32 (a
+// bf16 is the top half of an fp32) and multiplied in fp32: the same sums.
+
+// xp = xt (rows, Rp) in the pair layout, rounded to nearest even: rows even,
+// xt from pack_rows (or rows of it starting at an even row).
+void lanes_to_bf16_pairs(const float* xt, int64_t rows, int64_t Rp, uint16_t* xp);
+
+void weight_times_rows(const uint16_t* w, int64_t n, int64_t C, const uint16_t* xp, int64_t Rp,
+                       float* y, bool accumulate = false);
+void weight_times_rows_into(const uint16_t* w, int64_t n, int64_t C, const uint16_t* xp, int64_t Rp,
+                            int64_t R, const RowsOut& out);
+
+// SwiGLU on bf16 gate and up weights, written straight in the pair layout
+// (n/2, Rp, 2) for the down projection: n even.
+void swiglu_times_rows(const uint16_t* wg, const uint16_t* wu, int64_t n, int64_t C,
+                       const uint16_t* xp, int64_t Rp, uint16_t* act_p);
+
+// How the bf16 products multiply: kNative (vdpbf16ps) where the CPU has
+// AVX512-BF16, else kWiden. Tests set kWiden to check it against kNative.
+enum class Bf16Dot { kNative, kWiden };
+Bf16Dot bf16_dot();
+void set_bf16_dot(Bf16Dot dot);  // kNative on a CPU without it: an error
+
 }  // namespace r1

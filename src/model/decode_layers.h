@@ -1,9 +1,8 @@
-// A decode step's transformer layers (one new token for each of 8 to 64 rows,
-// fp32 on the CPU, no autograd) in a single OpenMP parallel region: the
-// threads split each step of a layer between them and meet at a barrier
-// before the next. As one parallel region per product and for the attention,
-// each region began by waking the other thread, and the norms, packs and
-// copies between regions ran on one core.
+// A decode step's transformer layers (one new token for each of 8 to 64 rows
+// on fp32 weights, 1 to 64 on bf16 ones, on the CPU, no autograd) in a single OpenMP parallel
+// region: the threads split each step of a layer between them and meet at a barrier before the
+// next. As one parallel region per product and for the attention, each region began by waking the
+// other thread, and the norms, packs and copies between regions ran on one core.
 //
 // B = rows, C = hidden, H = query heads, K = KV heads, D = head dim, F = FFN.
 #pragma once

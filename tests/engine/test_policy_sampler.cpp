@@ -1,7 +1,7 @@
 // Sampling straight from hidden states (engine/policy_sampler.h): frequencies
 // match softmax(h W^T) across LM head blocks and chunks, the log-prob is the
 // log-softmax of the drawn token, and a row's draw does not depend on the
-// other rows of the batch.
+// other rows of the batch; a bf16 LM head multiplies the rows rounded to bf16.
 #include "engine/policy_sampler.h"
 
 #include <ATen/ATen.h>
@@ -74,6 +74,36 @@ TEST(PolicySampler, LogprobIsTheLogSoftmaxOfTheDrawnToken) {
       EXPECT_NEAR(out[b].sampling_logprob, logp[b][out[b].token].item<double>(), 1e-5)
           << "row " << b;
     }
+  }
+}
+
+// A bf16 LM head (a bf16 working copy's) multiplies the hidden rows rounded
+// to bf16, in fp32 sums: the log-prob is the log-softmax of that product, on
+// the packed path (17 rows) and on the few-rows path (3 rows).
+TEST(PolicySampler, Bf16HeadLogprobIsTheLogSoftmaxOfTheRoundedProduct) {
+  at::manual_seed(5);
+  const int64_t V = 3001, C = 48;
+  auto lm_head = at::randn({V, C}).to(at::kBFloat16);
+  for (int64_t B : {17, 3}) {
+    auto hidden = at::randn({B, C});
+    auto rounded = hidden.to(at::kBFloat16).to(at::kDouble);
+    auto logp = at::log_softmax(at::matmul(rounded, lm_head.to(at::kDouble).t()), 1);
+    auto unrounded =
+        at::log_softmax(at::matmul(hidden.to(at::kDouble), lm_head.to(at::kDouble).t()), 1);
+    std::vector<SequenceRng> rngs;
+    for (int64_t b = 0; b < B; ++b) rngs.emplace_back(b);
+    double from_rounded = 0, from_unrounded = 0;
+    for (int step = 0; step < 5; ++step) {
+      auto out = sample(hidden, lm_head, rngs);
+      for (int64_t b = 0; b < B; ++b) {
+        const double want = logp[b][out[b].token].item<double>();
+        EXPECT_NEAR(out[b].sampling_logprob, want, 1e-4) << B << " rows, row " << b;
+        from_rounded += std::abs(out[b].sampling_logprob - want);
+        from_unrounded +=
+            std::abs(out[b].sampling_logprob - unrounded[b][out[b].token].item<double>());
+      }
+    }
+    EXPECT_LT(from_rounded * 10, from_unrounded) << "the rows were rounded to bf16";
   }
 }
 

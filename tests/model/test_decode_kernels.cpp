@@ -12,7 +12,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <string>
 #include <vector>
+
+#include "util/error.h"
 
 namespace r1 {
 namespace {
@@ -102,6 +105,124 @@ TEST(DecodeGemm, SwigluComesOutPackedForTheNextProduct) {
     if (lanes > R) {
       EXPECT_EQ(act_t.narrow(1, R, lanes - R).abs().max().item<float>(), 0.0f) << "padding lanes";
     }
+  }
+}
+
+// bf16 weights (a bf16 working copy's bits) and rows rounded to bf16 in
+// pairs: the products equal a double matmul of the bf16-rounded operands
+// (rounded by ATen, not by the kernels' own rounding), in every layout and
+// lane count, with vdpbf16ps (where the CPU has it) and widened to fp32.
+const uint16_t* bits(const at::Tensor& bf16) {
+  return reinterpret_cast<const uint16_t*>(bf16.data_ptr<at::BFloat16>());
+}
+
+// The dots to test on this CPU, restoring the default when done.
+struct Bf16Dots {
+  Bf16Dot saved = bf16_dot();
+  std::vector<Bf16Dot> all{Bf16Dot::kWiden};
+  Bf16Dots() {
+    if (saved == Bf16Dot::kNative) all.push_back(Bf16Dot::kNative);
+  }
+  ~Bf16Dots() { set_bf16_dot(saved); }
+};
+
+at::Tensor pairs_of(const at::Tensor& xt) {  // (C, lanes) fp32 -> (C/2, lanes, 2) bf16
+  auto xp = at::empty(xt.sizes(), at::kBFloat16);
+  lanes_to_bf16_pairs(xt.data_ptr<float>(), xt.size(0), xt.size(1),
+                      reinterpret_cast<uint16_t*>(xp.data_ptr<at::BFloat16>()));
+  return xp;
+}
+
+at::Tensor rounded(const at::Tensor& t) {
+  return t.to(at::kBFloat16).to(at::kDouble);
+}
+
+TEST(DecodeGemm, Bf16ProductsEqualMatmulOfTheRoundedOperands) {
+  at::manual_seed(9);
+  const int64_t C = 38, n = 53, ldy = n + 3;
+  auto w = at::randn({n, C}).to(at::kBFloat16);
+  auto bias = at::randn({n});
+  Bf16Dots dots;
+  for (Bf16Dot dot : dots.all) {
+    set_bf16_dot(dot);
+    for (int64_t R : {8, 16, 17, 40, 64}) {
+      auto x = at::randn({R, C});
+      const int64_t lanes = decode_lanes(R);
+      auto xt = at::empty({C, lanes});
+      pack_rows(x.data_ptr<float>(), R, C, C, lanes, xt.data_ptr<float>());
+      auto xp = pairs_of(xt);
+      EXPECT_TRUE(at::equal(xp.view({C / 2, lanes, 2}).permute({0, 2, 1}).reshape({C, lanes}),
+                            xt.to(at::kBFloat16)))
+          << "pairs hold the rows rounded as ATen rounds";
+      auto want = at::matmul(rounded(x), w.to(at::kDouble).t());  // (R, n)
+      const char* name = dot == Bf16Dot::kNative ? "native" : "widened";
+
+      auto y = at::full({n, lanes}, 7.0f);
+      weight_times_rows(bits(w), n, C, bits(xp), lanes, y.data_ptr<float>());
+      EXPECT_LT((y.narrow(1, 0, R).t().to(at::kDouble) - want).abs().max().item<double>(), 1e-4)
+          << R << " rows, " << name;
+      auto residual = at::randn({n, lanes});
+      y.copy_(residual);
+      weight_times_rows(bits(w), n, C, bits(xp), lanes, y.data_ptr<float>(), true);
+      EXPECT_LT(
+          (y - residual).narrow(1, 0, R).t().to(at::kDouble).sub(want).abs().max().item<double>(),
+          1e-4)
+          << R << " rows, " << name << ", accumulated";
+
+      auto rows = at::full({R, ldy}, 7.0f);
+      weight_times_rows_into(bits(w), n, C, bits(xp), lanes, R,
+                             {rows.data_ptr<float>(), ldy, bias.data_ptr<float>()});
+      EXPECT_LT((rows.narrow(1, 0, n).to(at::kDouble) - want - bias.to(at::kDouble))
+                    .abs()
+                    .max()
+                    .item<double>(),
+                1e-4)
+          << R << " rows, " << name << ", rows layout";
+      EXPECT_EQ(rows.narrow(1, n, ldy - n).ne(7.0f).sum().item<int64_t>(), 0) << "wrote past n";
+    }
+  }
+}
+
+TEST(DecodeGemm, Bf16SwigluComesOutInPairsForTheNextProduct) {
+  at::manual_seed(10);
+  const int64_t C = 46, n = 50;  // n is not a multiple of the 24-row chunk
+  auto wg = (at::randn({n, C}) * 0.3).to(at::kBFloat16);
+  auto wu = (at::randn({n, C}) * 0.3).to(at::kBFloat16);
+  Bf16Dots dots;
+  for (Bf16Dot dot : dots.all) {
+    set_bf16_dot(dot);
+    for (int64_t R : {8, 13, 64}) {
+      auto x = at::randn({R, C});
+      const int64_t lanes = decode_lanes(R);
+      auto xt = at::empty({C, lanes});
+      pack_rows(x.data_ptr<float>(), R, C, C, lanes, xt.data_ptr<float>());
+      auto xp = pairs_of(xt);
+      auto act = at::empty({n, lanes}, at::kBFloat16);
+      swiglu_times_rows(bits(wg), bits(wu), n, C, bits(xp), lanes,
+                        reinterpret_cast<uint16_t*>(act.data_ptr<at::BFloat16>()));
+      auto g = at::matmul(rounded(x), wg.to(at::kDouble).t());
+      auto u = at::matmul(rounded(x), wu.to(at::kDouble).t());
+      auto want = (at::silu(g) * u).t();  // (n, R)
+      auto got = act.view({n / 2, lanes, 2}).permute({0, 2, 1}).reshape({n, lanes});
+      // One bf16 rounding of the result: 2^-9 relative.
+      EXPECT_LT(((got.narrow(1, 0, R).to(at::kDouble) - want).abs() / (want.abs() + 1e-3))
+                    .max()
+                    .item<double>(),
+                4e-3)
+          << R << " rows";
+    }
+  }
+}
+
+TEST(DecodeGemm, Bf16ProductsRejectAnOddInputSize) {
+  auto w = at::zeros({8, 3}, at::kBFloat16);
+  auto xp = at::zeros({4, 8}, at::kBFloat16);
+  auto y = at::zeros({8, 8});
+  try {
+    weight_times_rows(bits(w), 8, 3, bits(xp), 8, y.data_ptr<float>());
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("even input size"), std::string::npos) << e.what();
   }
 }
 

@@ -14,6 +14,8 @@
 #include "engine/generator.h"
 #include "model/checkpoint.h"
 #include "model/compute.h"
+#include "model/decode_gemm.h"
+#include "model/decode_layers.h"
 #include "model/master_weights.h"
 #include "model/train_ops.h"
 
@@ -211,6 +213,45 @@ TEST(Precision, Bf16GenerationRecordsTheLogprobsOfTheBf16Model) {
   EXPECT_LT(same / n, 0.02);
   EXPECT_LT(worst, 0.1);
   EXPECT_LT(same, other);  // the engine ran the bf16 model, not an fp32 copy
+}
+
+// From 8 rows the engine decodes a bf16 working copy on the fused bf16
+// kernels (model/decode_gemm.h: vdpbf16ps, or widened to fp32 on a CPU
+// without AVX512-BF16): both ways of multiplying give the same tokens and
+// log-probs up to fp32 summation order, and the same as the plain ATen bf16
+// path up to its rounding of every product to bf16.
+TEST(Precision, Bf16DecodeRunsTheFusedKernelsWithEitherDot) {
+  Model model = fixture_model("qwen2-bf16", at::kBFloat16);
+  at::NoGradGuard no_grad;
+  KernelsScope fused(ops::Kernels::kFused);  // also under the aten.* suite
+  EXPECT_TRUE(decode_layers_apply(model, at::zeros({9, 1, model.config.hidden_size})));
+  GenerateRequest request{{5, 9, 2, 7, 11}, 12, 3};
+  SamplingParams params;
+  params.temperature = 1.0f;
+  params.max_new_tokens = 10;
+  const Bf16Dot saved = bf16_dot();
+  std::vector<std::vector<Completion>> runs;
+  for (Bf16Dot dot : {Bf16Dot::kWiden, saved}) {
+    set_bf16_dot(dot);
+    runs.push_back(generate(model, {request}, params, GenerateOptions{})[0]);
+  }
+  {
+    KernelsScope scope(ops::Kernels::kAten);
+    runs.push_back(generate(model, {request}, params, GenerateOptions{})[0]);
+  }
+  set_bf16_dot(saved);
+  double plain_diff = 0, n = 0;
+  for (size_t j = 0; j < runs[0].size(); ++j) {
+    EXPECT_EQ(runs[0][j].tokens, runs[1][j].tokens) << j;
+    ASSERT_EQ(runs[0][j].logprobs.size(), runs[1][j].logprobs.size());
+    for (size_t t = 0; t < runs[0][j].logprobs.size(); ++t)
+      EXPECT_NEAR(runs[0][j].logprobs[t], runs[1][j].logprobs[t], 1e-4);
+    if (runs[2][j].tokens != runs[1][j].tokens) continue;  // a draw at a rounding boundary
+    for (size_t t = 0; t < runs[1][j].logprobs.size(); ++t, ++n)
+      plain_diff += std::abs(runs[1][j].logprobs[t] - runs[2][j].logprobs[t]);
+  }
+  ASSERT_GT(n, 0);
+  EXPECT_LT(plain_diff / n, 0.02);
 }
 
 TEST(MasterWeights, Fp32WorkingCopyIsTheMasterItself) {
