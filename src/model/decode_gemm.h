@@ -63,6 +63,10 @@ void swiglu_times_rows(const float* wg, const float* wu, int64_t n, int64_t C, c
 // output); C is even. Without AVX512-BF16 each pair is widened to fp32 (a
 // bf16 is the top half of an fp32) and multiplied in fp32: the same sums.
 
+// Lanes for R rows on bf16 weights: one row takes no padding lanes (Rp = 1,
+// its pairs side by side: a matrix-vector product), more as decode_lanes.
+int64_t decode_lanes_bf16(int64_t R);
+
 // xp = xt (rows, Rp) in the pair layout, rounded to nearest even: rows even,
 // xt from pack_rows (or rows of it starting at an even row).
 void lanes_to_bf16_pairs(const float* xt, int64_t rows, int64_t Rp, uint16_t* xp);

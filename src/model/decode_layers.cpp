@@ -241,7 +241,8 @@ at::Tensor layers_on(const Model& model, const at::Tensor& x, const at::Tensor& 
   const ModelConfig& c = model.config;
   const int64_t B = x.size(0), C = c.hidden_size, K = c.num_key_value_heads, D = c.head_dim;
   const int64_t HD = c.num_attention_heads * D, W = HD + 2 * K * D, F = c.intermediate_size;
-  const int64_t Rp = decode_lanes(B);
+  constexpr bool kBf16 = std::is_same_v<T, uint16_t>;
+  const int64_t Rp = kBf16 ? decode_lanes_bf16(B) : decode_lanes(B);
   const double eps = c.rms_norm_eps;
 
   // The residual stream stays in the lane layout (C, Rp) of the products'
@@ -253,7 +254,6 @@ at::Tensor layers_on(const Model& model, const at::Tensor& x, const at::Tensor& 
   auto xt = at::empty({std::max(C, HD), Rp}, opts);
   // The products' inputs: xt and act_t themselves for fp32 weights; for
   // bf16, xt's pairs in `in` and act_t written in pairs by the SwiGLU.
-  constexpr bool kBf16 = std::is_same_v<T, uint16_t>;
   const auto input_opts = kBf16 ? opts.dtype(at::kBFloat16) : opts;
   auto in = kBf16 ? at::empty({std::max(C, HD), Rp}, input_opts) : at::Tensor();
   auto act_t = at::empty({F, Rp}, input_opts);

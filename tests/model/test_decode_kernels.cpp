@@ -109,7 +109,8 @@ TEST(DecodeGemm, SwigluComesOutPackedForTheNextProduct) {
 }
 
 // bf16 weights (a bf16 working copy's bits) and rows rounded to bf16 in
-// pairs: the products equal a double matmul of the bf16-rounded operands
+// pairs (one row: a matrix-vector product, inputs 32 at a time and a tail):
+// the products equal a double matmul of the bf16-rounded operands
 // (rounded by ATen, not by the kernels' own rounding), in every layout and
 // lane count, with vdpbf16ps (where the CPU has it) and widened to fp32.
 const uint16_t* bits(const at::Tensor& bf16) {
@@ -145,9 +146,9 @@ TEST(DecodeGemm, Bf16ProductsEqualMatmulOfTheRoundedOperands) {
   Bf16Dots dots;
   for (Bf16Dot dot : dots.all) {
     set_bf16_dot(dot);
-    for (int64_t R : {8, 16, 17, 40, 64}) {
+    for (int64_t R : {1, 8, 16, 17, 40, 64}) {  // 1: no padding lanes
       auto x = at::randn({R, C});
-      const int64_t lanes = decode_lanes(R);
+      const int64_t lanes = decode_lanes_bf16(R);
       auto xt = at::empty({C, lanes});
       pack_rows(x.data_ptr<float>(), R, C, C, lanes, xt.data_ptr<float>());
       auto xp = pairs_of(xt);
@@ -191,9 +192,9 @@ TEST(DecodeGemm, Bf16SwigluComesOutInPairsForTheNextProduct) {
   Bf16Dots dots;
   for (Bf16Dot dot : dots.all) {
     set_bf16_dot(dot);
-    for (int64_t R : {8, 13, 64}) {
+    for (int64_t R : {1, 8, 13, 64}) {
       auto x = at::randn({R, C});
-      const int64_t lanes = decode_lanes(R);
+      const int64_t lanes = decode_lanes_bf16(R);
       auto xt = at::empty({C, lanes});
       pack_rows(x.data_ptr<float>(), R, C, C, lanes, xt.data_ptr<float>());
       auto xp = pairs_of(xt);
