@@ -1,6 +1,7 @@
 #include "serve/openai_api.h"
 
 #include <algorithm>
+#include <initializer_list>
 #include <set>
 
 #include "tokenizer/chat_template.h"
@@ -28,54 +29,34 @@ using Json = nlohmann::ordered_json;
 
 // The fields each endpoint takes; anything else is refused rather than
 // silently ignored (a misspelt "max_token" would otherwise run with defaults).
-const std::set<std::string> kChatFields = {"model",
-                                           "messages",
-                                           "tools",
-                                           "tool_choice",
-                                           "parallel_tool_calls",
-                                           "max_tokens",
-                                           "max_completion_tokens",
-                                           "n",
-                                           "temperature",
-                                           "top_p",
-                                           "top_k",
-                                           "min_p",
-                                           "repetition_penalty",
-                                           "presence_penalty",
-                                           "frequency_penalty",
-                                           "stop",
-                                           "seed",
-                                           "stream",
-                                           "stream_options",
-                                           "logprobs",
-                                           "top_logprobs",
-                                           "user",
-                                           "logit_bias",
-                                           "response_format",
-                                           "chat_template_kwargs",
-                                           "include_stop_str_in_output"};
-const std::set<std::string> kCompletionFields = {"model",
-                                                 "prompt",
-                                                 "max_tokens",
-                                                 "n",
-                                                 "temperature",
-                                                 "top_p",
-                                                 "top_k",
-                                                 "min_p",
-                                                 "repetition_penalty",
-                                                 "presence_penalty",
-                                                 "frequency_penalty",
-                                                 "stop",
-                                                 "seed",
-                                                 "stream",
-                                                 "stream_options",
-                                                 "logprobs",
-                                                 "echo",
-                                                 "suffix",
-                                                 "best_of",
-                                                 "user",
-                                                 "logit_bias",
-                                                 "include_stop_str_in_output"};
+// Both endpoints share the sampling fields.
+std::set<std::string> sampling_fields_and(std::initializer_list<const char*> own) {
+  std::set<std::string> fields = {"model",
+                                  "max_tokens",
+                                  "n",
+                                  "temperature",
+                                  "top_p",
+                                  "top_k",
+                                  "min_p",
+                                  "repetition_penalty",
+                                  "presence_penalty",
+                                  "frequency_penalty",
+                                  "stop",
+                                  "seed",
+                                  "stream",
+                                  "stream_options",
+                                  "logprobs",
+                                  "user",
+                                  "logit_bias",
+                                  "include_stop_str_in_output"};
+  fields.insert(own.begin(), own.end());
+  return fields;
+}
+const std::set<std::string> kChatFields = sampling_fields_and(
+    {"messages", "tools", "tool_choice", "parallel_tool_calls", "max_completion_tokens",
+     "top_logprobs", "response_format", "chat_template_kwargs"});
+const std::set<std::string> kCompletionFields =
+    sampling_fields_and({"prompt", "echo", "suffix", "best_of"});
 
 double number(const Json& body, const char* key, double lo, double hi, double fallback) {
   if (!body.contains(key) || body[key].is_null()) return fallback;
