@@ -36,13 +36,34 @@ inline int64_t chunk_rows(int64_t V) {
   return std::max<int64_t>(1, kLogitChunkFloats / V);
 }
 
+// op(a) op(b) for the LM head: a bf16 weight (a bf16 working copy) with fp32
+// activations multiplies in bf16 (oneDNN's bf16 GEMM; each operand rounded,
+// as the plain path's product) and returns fp32 for the fused row kernels.
+at::Tensor lm_product(const at::Tensor& a, bool transpose_a, const at::Tensor& b,
+                      bool transpose_b) {
+  if (a.scalar_type() == b.scalar_type()) return matmul(a, transpose_a, b, transpose_b);
+  const at::ScalarType low = at::kBFloat16;
+  const at::Tensor A = transpose_a ? a.t() : a, B = transpose_b ? b.t() : b;
+  return at::mm(A.to(low), B.to(low)).to(at::kFloat);
+}
+
+// Whether the fused LM-head kernels take hidden (N, C) and weight (V, C):
+// the same fused dtype, or fp32 activations with a bf16 weight.
+bool fused_head(const at::Tensor& hidden, const at::Tensor& weight) {
+  return fused_dtype(hidden) &&
+         (hidden.scalar_type() == weight.scalar_type() ||
+          (hidden.scalar_type() == at::kFloat && weight.scalar_type() == at::kBFloat16 &&
+           weight.device().is_cpu()));
+}
+
 // The gradient d (rows, V) of a chunk of logits = h[start, start + rows) W^T
-// back through the LM head: dh rows = d W, dW += d^T h rows.
+// back through the LM head: dh rows = d W, dW += d^T h rows (dw in h's
+// dtype: a bf16 weight's gradient is summed over the chunks in fp32).
 void backprop_logit_chunk(const at::Tensor& d, const at::Tensor& h, const at::Tensor& w,
                           int64_t start, at::Tensor& dh, at::Tensor& dw) {
   const int64_t rows = d.size(0);
-  dh.narrow(0, start, rows).copy_(matmul(d, false, w, false));
-  dw.add_(matmul(d, /*transpose_a=*/true, h.narrow(0, start, rows), false));
+  dh.narrow(0, start, rows).copy_(lm_product(d, false, w, false));
+  dw.add_(lm_product(d, /*transpose_a=*/true, h.narrow(0, start, rows), false));
 }
 
 // Rows [begin, end) of logits l (rows, V): log-sum-exp, log p(target) and
@@ -121,7 +142,7 @@ struct TokenLogprobFn : public torch::autograd::Function<TokenLogprobFn> {
     at::Tensor kept;
     for (int64_t start = 0; start < N; start += chunk) {
       const int64_t rows = std::min(chunk, N - start);
-      auto l = matmul(h.narrow(0, start, rows), false, w, /*transpose_b=*/true);  // (rows, V)
+      auto l = lm_product(h.narrow(0, start, rows), false, w, /*transpose_b=*/true);  // (rows, V)
       if (rows == N) kept = l;
       AT_DISPATCH_FLOATING_TYPES(h.scalar_type(), "token_logprobs_forward", [&] {
         const scalar_t* lp_rows = l.data_ptr<scalar_t>();
@@ -148,7 +169,7 @@ struct TokenLogprobFn : public torch::autograd::Function<TokenLogprobFn> {
     const at::Tensor gh = grads[1].defined() ? grads[1].contiguous() : at::Tensor();
     const int64_t N = h.size(0), V = w.size(0);
     const int64_t chunk = chunk_rows(V);
-    auto dh = at::empty_like(h), dw = at::zeros_like(w);
+    auto dh = at::empty_like(h), dw = at::zeros(w.sizes(), h.options());
     for (int64_t start = 0; start < N; start += chunk) {
       const int64_t rows = std::min(chunk, N - start);
       // (rows, V): the logits (kept, or again), turned in place into their gradient
@@ -157,7 +178,7 @@ struct TokenLogprobFn : public torch::autograd::Function<TokenLogprobFn> {
         d = ctx->saved_data["logits"].toTensor();
         ctx->saved_data.erase("logits");  // consumed: a second backward recomputes
       } else {
-        d = matmul(h.narrow(0, start, rows), false, w, /*transpose_b=*/true);
+        d = lm_product(h.narrow(0, start, rows), false, w, /*transpose_b=*/true);
       }
       AT_DISPATCH_FLOATING_TYPES(h.scalar_type(), "token_logprobs_backward", [&] {
         scalar_t* dp = d.data_ptr<scalar_t>();
@@ -174,7 +195,7 @@ struct TokenLogprobFn : public torch::autograd::Function<TokenLogprobFn> {
       });
       backprop_logit_chunk(d, h, w, start, dh, dw);
     }
-    return {dh, dw, at::Tensor()};
+    return {dh, dw.to(w.scalar_type()), at::Tensor()};
   }
 };
 
@@ -319,7 +340,7 @@ struct DistillFn : public torch::autograd::Function<DistillFn> {
 
 at::Tensor token_logprobs(const at::Tensor& hidden, const at::Tensor& weight,
                           const at::Tensor& targets, at::Tensor* entropy) {
-  if (fused_dtype(hidden) && hidden.scalar_type() == weight.scalar_type()) {
+  if (fused_head(hidden, weight)) {
     auto out = TokenLogprobFn::apply(hidden, weight, targets);
     if (entropy) *entropy = out[1];
     return out[0];

@@ -2,8 +2,9 @@
 // distillation terms, from hidden states and the LM-head weight, computed in
 // row chunks of the logits so that no (N, V) tensor is ever held (at Qwen's
 // 151,936-token vocabulary, 64 x 256 tokens of logits are 10 GB). fp32 and
-// fp64 on the CPU use the fused kernels; other dtypes and devices the ATen
-// formulas.
+// fp64 on the CPU use the fused kernels, as do fp32 hidden states with a bf16
+// weight (token_logprobs: the products in bf16, the rest in fp32); other
+// dtypes and devices the ATen formulas.
 #pragma once
 
 #include <ATen/core/Tensor.h>

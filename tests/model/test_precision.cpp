@@ -16,6 +16,7 @@
 #include "model/compute.h"
 #include "model/decode_gemm.h"
 #include "model/decode_layers.h"
+#include "model/logit_ops.h"
 #include "model/master_weights.h"
 #include "model/train_ops.h"
 
@@ -213,6 +214,43 @@ TEST(Precision, Bf16GenerationRecordsTheLogprobsOfTheBf16Model) {
   EXPECT_LT(same / n, 0.02);
   EXPECT_LT(worst, 0.1);
   EXPECT_LT(same, other);  // the engine ran the bf16 model, not an fp32 copy
+}
+
+// A bf16 LM head with fp32 hidden states (a bf16 working copy in training)
+// runs the fused log-prob kernels with bf16 products: log-probs, entropies
+// and both gradients equal the plain ATen path's (the same bf16 products; the
+// weight's gradient summed over the 2 row chunks in fp32 instead of bf16).
+TEST(Precision, Bf16LmHeadLogprobsOnTheFusedKernelsEqualThePlainPath) {
+  at::manual_seed(7);
+  const int64_t V = 100000, C = 32, N = 200;  // 167 rows per logit chunk: 2 chunks
+  auto weight = (at::randn({V, C}) * 0.3).to(at::kBFloat16);
+  auto hidden = at::randn({N, C});
+  auto targets = at::randint(0, V, {N}, at::TensorOptions(at::kLong));
+  auto g = at::randn({N});
+  struct Result {
+    at::Tensor lp, entropy, dh, dw;
+  };
+  auto run = [&](ops::Kernels kernels) {
+    KernelsScope scope(kernels);
+    auto w = weight.clone().requires_grad_(true), h = hidden.clone().requires_grad_(true);
+    at::Tensor entropy;
+    auto lp = ops::token_logprobs(h, w, targets, &entropy);
+    ((lp * g).sum() + 0.1 * entropy.sum()).backward();
+    return Result{lp.detach(), entropy.detach(), h.grad(), w.grad()};
+  };
+  Result fused = run(ops::Kernels::kFused), plain = run(ops::Kernels::kAten);
+  EXPECT_EQ(fused.lp.scalar_type(), at::kFloat);
+  EXPECT_EQ(fused.dw.scalar_type(), at::kBFloat16);
+  EXPECT_LT(max_diff(fused.lp, plain.lp), 1e-4);
+  EXPECT_LT(max_diff(fused.entropy, plain.entropy), 1e-4);
+  const double dh_scale = plain.dh.abs().max().item<double>();
+  const double dw_scale = plain.dw.abs().max().item<double>();
+  EXPECT_LT(max_diff(fused.dh, plain.dh), 1e-3 * dh_scale);
+  EXPECT_LT(max_diff(fused.dw, plain.dw), 1e-2 * dw_scale);
+  // And both are the log-softmax of the bf16 product, not of an fp32 one.
+  auto logits = at::matmul(hidden.to(at::kBFloat16).to(at::kDouble), weight.to(at::kDouble).t());
+  auto want = at::log_softmax(logits, 1).gather(1, targets.unsqueeze(1)).squeeze(1);
+  EXPECT_LT(max_diff(fused.lp, want), 0.05);
 }
 
 // From 8 rows the engine decodes a bf16 working copy on the fused bf16
