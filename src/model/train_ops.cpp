@@ -599,6 +599,10 @@ at::Tensor rope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& si
 }
 
 at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
+  // A bf16 working copy's norm weight on fp32 activations: the fused kernel
+  // on the weight in fp32 (C values; the cast passes the gradient back).
+  if (fused_dtype(x) && x.scalar_type() == at::kFloat && weight.scalar_type() == at::kBFloat16)
+    return RmsNormFn::apply(x, weight.to(at::kFloat), eps);
   if (!fused_dtype(x) || x.scalar_type() != weight.scalar_type()) {
     // In fp32 at least, whatever the weight's dtype (transformers' Qwen2RMSNorm
     // upcasts too), returned in x's dtype.

@@ -218,8 +218,8 @@ TEST(Precision, Bf16GenerationRecordsTheLogprobsOfTheBf16Model) {
 
 // A bf16 LM head with fp32 hidden states (a bf16 working copy in training)
 // runs the fused log-prob kernels with bf16 products: log-probs, entropies
-// and both gradients equal the plain ATen path's (the same bf16 products; the
-// weight's gradient summed over the 2 row chunks in fp32 instead of bf16).
+// and both gradients equal the plain ATen path's (the same bf16 products,
+// the weight's gradient summed over the 2 row chunks in bf16 as autograd does).
 TEST(Precision, Bf16LmHeadLogprobsOnTheFusedKernelsEqualThePlainPath) {
   at::manual_seed(7);
   const int64_t V = 100000, C = 32, N = 200;  // 167 rows per logit chunk: 2 chunks
@@ -251,6 +251,26 @@ TEST(Precision, Bf16LmHeadLogprobsOnTheFusedKernelsEqualThePlainPath) {
   auto logits = at::matmul(hidden.to(at::kBFloat16).to(at::kDouble), weight.to(at::kDouble).t());
   auto want = at::log_softmax(logits, 1).gather(1, targets.unsqueeze(1)).squeeze(1);
   EXPECT_LT(max_diff(fused.lp, want), 0.05);
+}
+
+// A bf16 norm weight on fp32 activations runs the fused RMSNorm on the weight
+// in fp32: output and both gradients as the plain path.
+TEST(Precision, Bf16NormWeightRunsTheFusedNormAsThePlainPath) {
+  at::manual_seed(8);
+  auto x = at::randn({4, 7, 32}), weight = (1 + 0.1 * at::randn({32})).to(at::kBFloat16);
+  auto dy = at::randn({4, 7, 32});
+  std::vector<at::Tensor> out[2];
+  for (int k = 0; k < 2; ++k) {
+    KernelsScope scope(k == 0 ? ops::Kernels::kFused : ops::Kernels::kAten);
+    auto xk = x.clone().requires_grad_(true), wk = weight.clone().requires_grad_(true);
+    auto y = ops::rms_norm(xk, wk, 1e-6);
+    (y * dy).sum().backward();
+    out[k] = {y.detach(), xk.grad(), wk.grad()};
+  }
+  EXPECT_EQ(out[0][2].scalar_type(), at::kBFloat16);
+  for (int i = 0; i < 3; ++i)
+    EXPECT_LT(max_diff(out[0][i], out[1][i]), 1e-2 * out[1][i].abs().max().item<double>()) << i;
+  EXPECT_LT(max_diff(out[0][0], out[1][0]), 1e-5);  // no bf16 rounding on the way
 }
 
 // From 8 rows the engine decodes a bf16 working copy on the fused bf16
