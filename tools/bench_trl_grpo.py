@@ -5,7 +5,7 @@ other in the same run, on CPU.
 
   .venv/bin/pip install trl
   .venv/bin/python tools/bench_trl_grpo.py --r1 build/tools/r1/r1 [--steps 5] [--hidden 64]
-      [--r1-baseline OLD_BUILD/tools/r1/r1] [--repeat N]
+      [--r1-baseline OLD_BUILD/tools/r1/r1] [--repeat N] [--precision fp32|bf16[,...]]
 
 Each trainer's step is split into rollout (generation), the rest of the
 scoring phase (rewards, and log-prob passes where run) and the update pass.
@@ -14,6 +14,12 @@ scoring phase (rewards, and log-prob passes where run) and the update pass.
 The model is a tiny Qwen2 made by `r1 init` with the tiny test tokenizer; the
 task is 2-digit addition ({"prompt": "a+b=", "answer": "c"}) with an
 exact-answer reward; G = 8, 8 questions per step, 64 new tokens, mu = 1, beta = 0.
+
+--precision runs each listed precision in every round (fp32,bf16: both, same
+run). bf16 is each trainer's own bf16 mode: r1 with model.precision = "bf16"
+(bf16 working weights, fp32 master weights and optimizer state); TRL as its
+users run it, the model loaded with dtype=torch.bfloat16 and GRPOConfig(bf16=True)
+(bf16 weights, gradients and AdamW state; autocast where the Trainer applies it).
 """
 import argparse
 import json
@@ -35,10 +41,11 @@ def make_data(path, n=512):
             f.write(json.dumps({"prompt": f"{a}+{b}=", "answer": str(a + b)}) + "\n")
 
 
-def run_r1(r1, d, args):
+def run_r1(r1, d, args, precision):
     cfg = f"""
 [model]
 path = "{d}/model"
+precision = "{precision}"
 [data]
 path = "{d}/train.jsonl"
 template = "raw"
@@ -68,7 +75,7 @@ name = "arithmetic"
             "score": mean("reward") + mean("logprobs"), "update": mean("update")}
 
 
-def run_trl(d, args):
+def run_trl(d, args, precision):
     # r1 runs its OpenMP threads passive (util/system.h); torch's default spin-waiting
     # made transformers generate ~38x slower on this shared 2-core machine under load
     # (measured 17.3 s vs 0.46 s for 16 tokens x 64 sequences), so TRL gets the same.
@@ -80,7 +87,9 @@ def run_trl(d, args):
 
     torch.set_num_threads(2)
     tok = AutoTokenizer.from_pretrained(f"{d}/model")
-    model = AutoModelForCausalLM.from_pretrained(f"{d}/model", dtype=torch.float32)
+    bf16 = precision == "bf16"
+    model = AutoModelForCausalLM.from_pretrained(f"{d}/model",
+                                                 dtype=torch.bfloat16 if bf16 else torch.float32)
 
     def exact(completions, answer, **_):
         out = []
@@ -104,7 +113,7 @@ def run_trl(d, args):
                         num_generations=args.group, max_completion_length=args.new_tokens,
                         learning_rate=1e-5, beta=0.0, loss_type="grpo", max_steps=args.steps,
                         temperature=1.0, logging_steps=1, report_to="none", use_cpu=True,
-                        save_strategy="no", bf16=False, seed=0)
+                        save_strategy="no", bf16=bf16, seed=0)
     trainer = GRPOTrainer(model=model, reward_funcs=exact, args=config,
                           train_dataset=load_dataset("json", data_files=f"{d}/train.jsonl")["train"],
                           processing_class=tok, callbacks=[Timer()])
@@ -138,7 +147,13 @@ if __name__ == "__main__":
     ap.add_argument("--repeat", type=int, default=1,
                     help="rounds of r1 [, baseline], TRL one after the other; on a shared machine "
                          "the per-round ratios and their median are what to report")
+    ap.add_argument("--precision", default="fp32",
+                    help="comma-separated list of fp32, bf16: each runs in every round")
     args = ap.parse_args()
+    precisions = args.precision.split(",")
+    for p in precisions:
+        if p not in ("fp32", "bf16"):
+            ap.error(f"--precision: unknown precision '{p}' (fp32, bf16)")
     rounds = []
     with tempfile.TemporaryDirectory() as d:
         subprocess.run([args.r1, "init", "--family", "qwen2", "--tokenizer", TOKENIZER, "--out",
@@ -146,23 +161,35 @@ if __name__ == "__main__":
                        check=True, stdout=subprocess.DEVNULL)
         make_data(f"{d}/train.jsonl")
         for _ in range(args.repeat):
-            subprocess.run(["rm", "-rf", f"{d}/r1-run"], check=True)
-            rows = [("r1cpp", run_r1(args.r1, d, args))]
-            if args.r1_baseline:
-                subprocess.run(["rm", "-rf", f"{d}/r1-run"], check=True)
-                rows.append(("r1cpp baseline", run_r1(args.r1_baseline, d, args)))
-            rows.append(("TRL GRPOTrainer", run_trl(d, args)))
-            rounds.append(rows)
+            for p in precisions:
+                subprocess.run(["rm", "-rf", f"{d}/r1-run", f"{d}/trl-run"], check=True)
+                rows = [("r1cpp", run_r1(args.r1, d, args, p))]
+                if args.r1_baseline:
+                    subprocess.run(["rm", "-rf", f"{d}/r1-run"], check=True)
+                    rows.append(("r1cpp baseline", run_r1(args.r1_baseline, d, args, p)))
+                rows.append(("TRL GRPOTrainer", run_trl(d, args, p)))
+                rounds.append((p, rows))
     import trl
     print(f"TRL {trl.__version__}; G={args.group}, {args.questions} questions/step, "
           f"{args.new_tokens} new tokens, hidden {args.hidden} x {args.layers} layers")
-    print("| round | trainer | s/step | rollout | rewards + logprobs | update | TRL time / this |")
-    print("|---|---|---|---|---|---|---|")
-    for i, rows in enumerate(rounds):
+    print("| round | precision | trainer | s/step | rollout | rewards + logprobs | update | "
+          "TRL time / this |")
+    print("|---|---|---|---|---|---|---|---|")
+    for i, (p, rows) in enumerate(rounds):
         trl_total = rows[-1][1]["total"]
         for name, t in rows:
-            print(f"| {i + 1} | {name} | {t['total']:.3f} | {t['rollout']:.3f} | {t['score']:.3f} | "
-                  f"{t['update']:.3f} | {trl_total / t['total']:.2f}x |")
-    ratios = sorted(rows[-1][1]["total"] / rows[0][1]["total"] for rows in rounds)
-    print(f"TRL time / r1cpp per round: {', '.join(f'{r:.2f}x' for r in ratios)}; "
-          f"median {ratios[len(ratios) // 2]:.2f}x")
+            print(f"| {i // len(precisions) + 1} | {p} | {name} | {t['total']:.3f} | "
+                  f"{t['rollout']:.3f} | {t['score']:.3f} | {t['update']:.3f} | "
+                  f"{trl_total / t['total']:.2f}x |")
+    for p in precisions:
+        ratios = sorted(rows[-1][1]["total"] / rows[0][1]["total"] for q, rows in rounds if q == p)
+        print(f"{p}: TRL time / r1cpp per round: {', '.join(f'{r:.2f}x' for r in ratios)}; "
+              f"median {ratios[len(ratios) // 2]:.2f}x")
+    if len(precisions) > 1:
+        for name, k in (("r1cpp", 0), ("TRL", -1)):
+            per = {p: [rows[k][1]["total"] for q, rows in rounds if q == p] for p in precisions}
+            speedups = ([a / b for a, b in zip(per["fp32"], per["bf16"])]
+                        if "fp32" in per and "bf16" in per else [])
+            if speedups:
+                print(f"{name}: fp32 time / bf16 time per round: "
+                      f"{', '.join(f'{r:.2f}x' for r in speedups)}")
