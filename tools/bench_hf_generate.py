@@ -47,10 +47,12 @@ def r1_rows(binary, shape, seqs):
     out = subprocess.run([binary, "--shape", shape, "--seqs", seqs], capture_output=True,
                          text=True, check=True, env=env).stdout
     rows = {}
+    # | model | precision | seqs | prefill tok/s | decode tok/s | ...: fp32 rows
     for line in out.splitlines():
-        m = re.match(r"\|\s*(\S+)\s*\|\s*(\d+)\s*\|\s*([\d.]+)\s*\|\s*([\d.]+)\s*\|", line)
-        if m and m.group(1) == shape:
-            rows[int(m.group(2))] = (float(m.group(3)), float(m.group(4)))
+        m = re.match(r"\|\s*(\S+)\s*\|\s*(\S+)\s*\|\s*(\d+)\s*\|\s*([\d.]+)\s*\|\s*([\d.]+)\s*\|",
+                     line)
+        if m and m.group(1) == shape and m.group(2) == "fp32":
+            rows[int(m.group(3))] = (float(m.group(4)), float(m.group(5)))
     return rows
 
 
