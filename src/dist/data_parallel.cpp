@@ -100,4 +100,23 @@ void check_same_resume_point(ProcessGroup& group, const std::string& resume_from
            "': every rank must see the same run directory (", run_dir, ")");
 }
 
+bool any_rank(ProcessGroup& group, bool mine) {
+  if (group.world_size() == 1) return mine;
+  double v = mine ? 1 : 0;
+  group.all_reduce_sum(&v, 1);
+  return v > 0;
+}
+
+std::vector<int64_t> rank0_list(ProcessGroup& group, const std::vector<int64_t>& mine) {
+  const std::vector<uint8_t> packed = nlohmann::json::to_msgpack(nlohmann::json(mine));
+  const auto all = group.all_gather(std::string(packed.begin(), packed.end()));
+  return nlohmann::json::from_msgpack(all[0]).get<std::vector<int64_t>>();
+}
+
+std::vector<int64_t> strided_share(const std::vector<int64_t>& items, int rank, int world) {
+  std::vector<int64_t> share;
+  for (size_t i = rank; i < items.size(); i += world) share.push_back(items[i]);
+  return share;
+}
+
 }  // namespace r1::dist

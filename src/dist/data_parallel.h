@@ -33,6 +33,15 @@ struct Share {
 };
 Share share_of(int64_t n, int rank, int world);
 
+// Whether `mine` is true on any rank (a stop asked for on one rank stops all).
+bool any_rank(ProcessGroup& group, bool mine);
+
+// Rank 0's list, received by every rank (only rank 0 reads what a resumed
+// run has done), and the items i, i + world, ... of a list that `rank` takes
+// (r1 eval, r1 sample).
+std::vector<int64_t> rank0_list(ProcessGroup& group, const std::vector<int64_t>& mine);
+std::vector<int64_t> strided_share(const std::vector<int64_t>& items, int rank, int world);
+
 // Every rank's JSON lines of one round (each with an "index"), ordered by
 // index; lines of one index keep their rank's order (r1 eval, r1 sample).
 std::vector<nlohmann::json> gather_by_index(ProcessGroup& group,

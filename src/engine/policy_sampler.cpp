@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "model/decode_gemm.h"
+#include "model/decode_layers.h"
 #include "model/gemm.h"
 #include "model/vec_math.h"
 #include "util/chunk_queue.h"
@@ -156,17 +157,6 @@ HeadInput<uint16_t> head_input(const at::Tensor& hidden, const uint16_t*) {
   return in;
 }
 
-template <typename T>
-const T* head_weights(const at::Tensor& w);
-template <>
-const float* head_weights(const at::Tensor& w) {
-  return w.data_ptr<float>();
-}
-template <>
-const uint16_t* head_weights(const at::Tensor& w) {
-  return reinterpret_cast<const uint16_t*>(w.data_ptr<at::BFloat16>());
-}
-
 }  // namespace
 
 namespace {
@@ -177,7 +167,7 @@ void sample_on(const at::Tensor& hidden, const at::Tensor& lm_head, SequenceRng*
   const int64_t B = hidden.size(0), C = hidden.size(1), V = lm_head.size(0);
   const int64_t Bp = decode_lanes(B);  // lanes: whole vectors
   const int64_t blocks = (V + kBlock - 1) / kBlock, chunks = (V + kChunk - 1) / kChunk;
-  const T* w = head_weights<T>(lm_head);
+  const T* w = kernel_weights<T>(lm_head);
   std::vector<float> block_max(blocks * Bp), chunk_sums(chunks * Bp);  // (blocks | chunks, Bp)
 
   // Phase 1, blocks in parallel: logits^T (n, Bp) = W_block h^T, then the

@@ -90,16 +90,6 @@ void pack_share(const float* x, int64_t R, int64_t C, int64_t Rp, float* xt, int
 // The products read fp32 weights with the rows packed as xt (C, Rp), or
 // bf16 weights (a bf16 working copy) with the rows in bf16 pairs
 // (model/decode_gemm.h): T is the weights' element, float or uint16_t.
-template <typename T>
-const T* weights(const at::Tensor& w);
-template <>
-const float* weights(const at::Tensor& w) {
-  return w.data_ptr<float>();
-}
-template <>
-const uint16_t* weights(const at::Tensor& w) {
-  return reinterpret_cast<const uint16_t*>(w.data_ptr<at::BFloat16>());
-}
 
 // The products' input for rows [begin, end) of xt (C, Rp): xt itself for
 // fp32 weights, its bf16 pairs in `in` for bf16 (begin and end even).
@@ -116,7 +106,7 @@ void product_rows(const at::Tensor& w, const at::Tensor& b, int64_t lo, int64_t 
   const int64_t in = w.size(1);
   RowsOut out{y + lo, ldy};
   if (b.defined()) out.bias = b.data_ptr<float>() + lo;
-  weight_times_rows_into(weights<T>(w) + lo * in, hi - lo, in, xt, Rp, R, out);
+  weight_times_rows_into(kernel_weights<T>(w) + lo * in, hi - lo, in, xt, Rp, R, out);
 }
 
 // fn(lo, hi) over weight rows [0, n): in guided chunks from `queue` when the
@@ -145,7 +135,7 @@ void product_add_lanes(ChunkQueue& queue, const at::Tensor& w, const T* xt, int6
                        int t, int nt) {
   const int64_t in = w.size(1);
   for_weight_rows(queue, w.size(0), Rp, t, nt, [&](int64_t lo, int64_t hi) {
-    weight_times_rows(weights<T>(w) + lo * in, hi - lo, in, xt, Rp, y_t + lo * Rp, true);
+    weight_times_rows(kernel_weights<T>(w) + lo * in, hi - lo, in, xt, Rp, y_t + lo * Rp, true);
   });
 }
 
@@ -213,6 +203,15 @@ DecodeAttention layer_decode_attention(const ModelConfig& config, const LayerWei
     step.shared = cache.shared.data();
   }
   return step;
+}
+
+template <>
+const float* kernel_weights(const at::Tensor& w) {
+  return w.data_ptr<float>();
+}
+template <>
+const uint16_t* kernel_weights(const at::Tensor& w) {
+  return reinterpret_cast<const uint16_t*>(w.data_ptr<at::BFloat16>());
 }
 
 bool decode_layers_apply(const Model& model, const at::Tensor& x) {
@@ -317,8 +316,9 @@ at::Tensor layers_on(const Model& model, const at::Tensor& x, const at::Tensor& 
       product_input(xtp, hidden_rows.begin, hidden_rows.end, Rp, inp);
       barrier();
       for_weight_rows(q[5], F, Rp, t, nt, [&](int64_t lo, int64_t hi) {
-        swiglu_times_rows(weights<T>(l.gate_proj) + lo * C, weights<T>(l.up_proj) + lo * C, hi - lo,
-                          C, inp, Rp, actp + lo * Rp);
+        swiglu_times_rows(kernel_weights<T>(l.gate_proj) + lo * C,
+                          kernel_weights<T>(l.up_proj) + lo * C, hi - lo, C, inp, Rp,
+                          actp + lo * Rp);
       });
       barrier();
       product_add_lanes(q[6], l.down_proj, actp, Rp, rtp, t, nt);  // residual +=

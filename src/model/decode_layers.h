@@ -26,6 +26,15 @@ DecodeAttention layer_decode_attention(const ModelConfig& config, const LayerWei
                                        const at::Tensor& sin, const at::Tensor& bias,
                                        const KVCache& cache);
 
+// A weight's elements as the decode kernels (model/decode_gemm.h) read them:
+// float for fp32, uint16_t (the bits) for a bf16 working copy.
+template <typename T>
+const T* kernel_weights(const at::Tensor& w);
+template <>
+const float* kernel_weights(const at::Tensor& w);
+template <>
+const uint16_t* kernel_weights(const at::Tensor& w);
+
 // Whether decode_layers runs x (B, 1, C) through `model`.
 bool decode_layers_apply(const Model& model, const at::Tensor& x);
 

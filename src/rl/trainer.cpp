@@ -197,8 +197,8 @@ class Trainer {
       all.push_back(m);
       progress(m, seconds_since(start), ++ran);
       bool last = step_ == c_.steps;
-      bool interrupted =
-          any_rank(ctrl_c.requested()) || (opt_.stop_after > 0 && ran >= opt_.stop_after);
+      bool interrupted = dist::any_rank(group_, ctrl_c.requested()) ||
+                         (opt_.stop_after > 0 && ran >= opt_.stop_after);
       if (last || interrupted || (c_.checkpoints.every > 0 && step_ % c_.checkpoints.every == 0))
         checkpoint();
       if (interrupted && !last) {
@@ -238,13 +238,6 @@ class Trainer {
 
   void log(const std::string& s) {
     if (!opt_.quiet && rank_ == 0) std::cerr << s << "\n";
-  }
-
-  bool any_rank(bool mine) {
-    if (world_ == 1) return mine;
-    double v = mine ? 1 : 0;
-    group_.all_reduce_sum(&v, 1);
-    return v > 0;
   }
 
   void append_line(const std::string& file, const nlohmann::json& j) {

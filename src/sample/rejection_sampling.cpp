@@ -158,17 +158,9 @@ nlohmann::json run_sample(SampleConfig& c, const SampleOptions& options) {
     for (int64_t i = 0; i < total; ++i)
       if (!done_index.count(i)) todo.push_back(i);
   }
-  if (world > 1) {
-    const std::vector<uint8_t> mine = nlohmann::json::to_msgpack(nlohmann::json(todo));
-    todo = nlohmann::json::from_msgpack(group.all_gather(std::string(mine.begin(), mine.end()))[0])
-               .get<std::vector<int64_t>>();
-  }
+  if (world > 1) todo = dist::rank0_list(group, todo);
   const size_t remaining = todo.size();
-  if (world > 1) {
-    std::vector<int64_t> share;
-    for (size_t i = rank; i < todo.size(); i += world) share.push_back(todo[i]);
-    todo = std::move(share);
-  }
+  todo = dist::strided_share(todo, rank, world);
 
   if (remaining > 0) {
     Model model;

@@ -137,8 +137,8 @@ class SftTrainer {
       append_metrics(m);
       all.push_back(m);
       progress(m, seconds_since(start), ++ran);
-      const bool interrupted =
-          any_rank(ctrl_c.requested()) || (opt_.stop_after > 0 && ran >= opt_.stop_after);
+      const bool interrupted = dist::any_rank(group_, ctrl_c.requested()) ||
+                               (opt_.stop_after > 0 && ran >= opt_.stop_after);
       if (last || interrupted || (c_.checkpoints.every > 0 && step_ % c_.checkpoints.every == 0))
         checkpoint();
       if (interrupted && !last) {
@@ -196,13 +196,6 @@ class SftTrainer {
 
   void log(const std::string& s) {
     if (!opt_.quiet && rank_ == 0) std::cerr << s << "\n";
-  }
-
-  bool any_rank(bool mine) {
-    if (world_ == 1) return mine;
-    double v = mine ? 1 : 0;
-    group_.all_reduce_sum(&v, 1);
-    return v > 0;
   }
 
   std::vector<SftExample> load_examples(const std::string& path, const SftEncoder& encoder) {
