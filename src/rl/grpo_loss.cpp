@@ -186,7 +186,8 @@ void GrpoLossConfig::validate() const {
     fail("rl.sapo_temperature_neg: must be > 0, got ", sapo_temperature_neg);
   if (!(beta >= 0 && std::isfinite(beta))) fail("rl.beta: must be finite and >= 0, got ", beta);
   if (max_completion_length <= 0)
-    fail("rl.max_completion_length: must be > 0, got ", max_completion_length);
+    fail("max_completion_length (rollout.max_new_tokens): must be > 0, got ",
+         max_completion_length);
   if (!std::isfinite(entropy_coef)) fail("rl.entropy_coef: must be finite, got ", entropy_coef);
   if (!(top_entropy_quantile >= 0 && top_entropy_quantile <= 1))
     fail("rl.top_entropy_quantile: must be in [0, 1], got ", top_entropy_quantile);

@@ -23,7 +23,8 @@ struct GrpoLossConfig {
   double sapo_temperature_neg = 1.05;  // and A <= 0
   double beta = 0.0;                   // k3 KL weight; 0 = no reference model
   std::string importance_sampling_level = "token";  // token | sequence (GSPO)
-  int64_t max_completion_length = 256;              // dr_grpo's constant normaliser
+  int64_t max_completion_length = 256;              // dr_grpo's constant normaliser: the trainer
+                                                    // sets it to rollout.max_new_tokens
   double entropy_coef = 0;            // entropy bonus: loss -= coef * mean token entropy
   double top_entropy_quantile = 1.0;  // policy loss only on the top rho of tokens by entropy
   void validate() const;              // throws Error naming the bad field

@@ -176,6 +176,15 @@ AdvantageFn TrainConfig::advantage_estimator_fn() const {
   return r1::advantage_estimator(advantage_estimator, scale_rewards);
 }
 
+// Dr. GRPO divides by the completion limit the sampler ran with (TRL:
+// max_completion_length, the generation limit), so the loss takes
+// rollout.max_new_tokens rather than a constant of its own.
+GrpoLossConfig TrainConfig::loss_config() const {
+  GrpoLossConfig c = loss;
+  c.max_completion_length = max_new_tokens;
+  return c;
+}
+
 TrainConfig load_train_config(const std::string& path, const std::vector<std::string>& overrides) {
   TrainConfig c = parse_train_config(read_file(path), path, overrides);
   for (std::string* input : {&c.model_path, &c.data_path, &c.eval_path})

@@ -89,6 +89,7 @@ struct TrainConfig {
 
  public:
   AdvantageFn advantage_estimator_fn() const;  // the estimator picked by name
+  GrpoLossConfig loss_config() const;          // rl.* with the completion limit filled in
   bool needs_reference() const { return loss.beta > 0 || kl_reward_coef > 0; }
 };
 

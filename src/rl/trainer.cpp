@@ -82,7 +82,7 @@ class Trainer {
         group_(dist::world()),
         rank_(group_.rank()),
         world_(group_.world_size()),
-        loss_(config.loss),
+        loss_(config.loss_config()),
         correction_(config.rollout_correction),
         advantages_(config.advantage_estimator_fn()),
         tok_(Tokenizer::load(config.model_path)),

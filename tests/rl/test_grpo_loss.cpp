@@ -552,7 +552,7 @@ TEST(GrpoLossConfig, ValidateNamesTheField) {
   expect_config_error([](GrpoLossConfig& c) { c.epsilon_high = -0.1; }, "rl.epsilon_high:");
   expect_config_error([](GrpoLossConfig& c) { c.beta = -1; }, "rl.beta:");
   expect_config_error([](GrpoLossConfig& c) { c.max_completion_length = 0; },
-                      "rl.max_completion_length:");
+                      "max_completion_length (rollout.max_new_tokens)");
   expect_config_error([](GrpoLossConfig& c) { c.loss_type = "cispo"; },
                       "rl.epsilon_high: with loss_type = \"cispo\" it caps the ratio itself");
   expect_config_error([](GrpoLossConfig& c) { c.delta = 0.9; }, "rl.delta: must be 0 (off) or > 1");

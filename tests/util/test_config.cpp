@@ -45,6 +45,17 @@ TEST(Config, UnknownKeysSuggestTheKnownOne) {
 
 // A range error found at validate() names the run file and the line of the
 // key (or that --set gave it); a setting left at its default names the file.
+// Dr. GRPO's constant normaliser is the sampler's completion limit (TRL's
+// max_completion_length), whatever rollout.max_new_tokens says.
+TEST(Config, DrGrpoNormalisesByTheRolloutCompletionLimit) {
+  for (int64_t limit : {24, 128, 1024}) {
+    TrainConfig c = parse_train_config("[rl]\nloss_type = \"dr_grpo\"\n", "run.toml",
+                                       {"rollout.max_new_tokens=" + std::to_string(limit)});
+    EXPECT_EQ(c.loss_config().max_completion_length, limit);
+    EXPECT_EQ(c.loss_config().loss_type, "dr_grpo");
+  }
+}
+
 TEST(Config, RangeErrorsNameTheFileAndLine) {
   const std::string rewards = "[[rewards]]\nname = \"accuracy\"\n";
   auto train_error = [&](const std::string& text, const std::vector<std::string>& set = {}) {
