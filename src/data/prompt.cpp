@@ -3,6 +3,7 @@
 #include <toml++/toml.h>
 
 #include <cctype>
+#include <iostream>
 #include <sstream>
 
 #include "reward/reward.h"
@@ -62,6 +63,10 @@ void PromptFormat::validate() const {
     fail("data.chat_template_kwargs must be a table, e.g. { enable_thinking = false }");
   if (template_name != "chat" && !chat_template_kwargs.empty())
     fail("data.chat_template_kwargs needs data.template = \"chat\" (it is '", template_name, "')");
+  if (max_prompt_tokens < 0) fail("data.max_prompt_tokens must be >= 0, got ", max_prompt_tokens);
+  if (overlong_prompts != "error" && overlong_prompts != "skip" &&
+      overlong_prompts != "truncate_left")
+    fail("data.overlong_prompts: unknown '", overlong_prompts, "' (error, skip, truncate_left)");
 }
 
 void add_prompt_fields(FieldTable& table, PromptFormat& f) {
@@ -82,6 +87,13 @@ void add_prompt_fields(FieldTable& table, PromptFormat& f) {
   table.push_back({"data.chat_template_kwargs", &f.chat_template_kwargs,
                    "chat: extra template variables, e.g. { enable_thinking = false } (Qwen3)",
                    "TRL chat_template_kwargs"});
+  table.push_back({"data.max_prompt_tokens", &f.max_prompt_tokens,
+                   "longest prompt in tokens (0 = the model context less one)",
+                   "TRL max_prompt_length, veRL data.max_prompt_length"});
+  table.push_back({"data.overlong_prompts", &f.overlong_prompts,
+                   "error | skip | truncate_left: a longer prompt stops the run before it starts, "
+                   "is left out, or keeps its last max_prompt_tokens",
+                   "veRL data.filter_overlong_prompts, data.truncation"});
 }
 
 PromptFormat prompt_format_of_run_file(const std::string& path) {
@@ -192,7 +204,50 @@ std::string PromptBuilder::render(const nlohmann::json& row) const {
 }
 
 std::vector<int64_t> PromptBuilder::encode(const std::string& prompt) const {
-  return tok_.encode(prompt, /*add_special_tokens=*/format_.template_name != "chat");
+  std::vector<int64_t> ids =
+      tok_.encode(prompt, /*add_special_tokens=*/format_.template_name != "chat");
+  if (truncate_to_ > 0 && static_cast<int64_t>(ids.size()) > truncate_to_)
+    ids.erase(ids.begin(), ids.end() - truncate_to_);
+  return ids;
+}
+
+int64_t PromptBuilder::fit_prompts(Dataset& data, int64_t context) {
+  const int64_t limit = format_.max_prompt_tokens > 0 ? format_.max_prompt_tokens : context - 1;
+  if (limit >= context)
+    fail("data.max_prompt_tokens = ", limit, " leaves no room to generate: the model context is ",
+         context, " positions");
+  const std::string where_limit = format_.max_prompt_tokens > 0
+                                      ? cat("data.max_prompt_tokens = ", limit)
+                                      : cat("the model context (", context, ") less one");
+  if (format_.overlong_prompts == "truncate_left") {
+    truncate_to_ = limit;
+    return 0;
+  }
+  const bool skip = format_.overlong_prompts == "skip";
+  std::vector<size_t> kept;
+  for (size_t i = 0; i < data.rows.size(); ++i) {
+    const int64_t n = static_cast<int64_t>(encode(render(data.rows[i])).size());
+    if (n <= limit) {
+      kept.push_back(i);
+      continue;
+    }
+    if (!skip)
+      fail(data.where(i), ": the prompt has ", n, " tokens, over ", where_limit,
+           " (data.overlong_prompts = \"skip\" leaves such rows out, \"truncate_left\" keeps "
+           "their last tokens)");
+  }
+  const int64_t dropped = static_cast<int64_t>(data.rows.size() - kept.size());
+  if (dropped == 0) return 0;
+  if (kept.empty()) fail(data.source, ": every prompt is over ", where_limit);
+  for (size_t k = 0; k < kept.size(); ++k) {
+    data.rows[k] = std::move(data.rows[kept[k]]);
+    data.origins[k] = data.origins[kept[k]];
+  }
+  data.rows.resize(kept.size());
+  data.origins.resize(kept.size());
+  std::cerr << "warning: " << data.source << ": " << dropped << " of " << dropped + kept.size()
+            << " prompts are over " << where_limit << " and were left out\n";
+  return dropped;
 }
 
 nlohmann::json PromptBuilder::reward_row(const nlohmann::json& row) const {

@@ -28,6 +28,10 @@ struct PromptFormat {
   // short for R1's math instruction (kBoxedInstruction).
   std::string instruction;
   nlohmann::json chat_template_kwargs = nlohmann::json::object();  // e.g. enable_thinking = false
+  // The longest prompt in tokens (0 = the model's context less one position)
+  // and what a longer one does: error | skip | truncate_left.
+  int64_t max_prompt_tokens = 0;
+  std::string overlong_prompts = "error";
 
   void validate() const;
 };
@@ -69,6 +73,12 @@ class PromptBuilder {
   // prompts get the tokenizer's own (as transformers' apply_chat_template /
   // encode do).
   std::vector<int64_t> encode(const std::string& prompt) const;
+  // data.max_prompt_tokens and data.overlong_prompts against a model context
+  // of `context` positions, on every row before any is drawn: a longer prompt
+  // is an Error naming file:line (error), its row leaves `data` (skip; the
+  // count goes to stderr and is returned), or encode() keeps its last tokens
+  // (truncate_left, as TRL's max_prompt_length and veRL's truncation = left).
+  int64_t fit_prompts(Dataset& data, int64_t context);
   // The row as the rewards see it: the reference answer under "answer".
   nlohmann::json reward_row(const nlohmann::json& row) const;
   const PromptFields& fields() const { return fields_; }
@@ -78,6 +88,7 @@ class PromptBuilder {
   PromptFields fields_;
   const Tokenizer& tok_;
   std::unique_ptr<ChatTemplate> chat_;  // data.template = chat only
+  int64_t truncate_to_ = 0;             // truncate_left: encode() keeps this many (0 = all)
 };
 
 }  // namespace r1

@@ -19,6 +19,7 @@
 #include "engine/generator.h"
 #include "eval/pass_at_k.h"
 #include "model/checkpoint.h"
+#include "model/config.h"
 #include "reward/math/verify.h"
 #include "reward/reward.h"
 #include "reward/tasks.h"
@@ -143,6 +144,8 @@ nlohmann::json settings(const EvalConfig& c, const Fields& f) {
           {"system_prompt", c.prompt.system_prompt},
           {"instruction", c.prompt.instruction},
           {"chat_template_kwargs", c.prompt.chat_template_kwargs},
+          {"max_prompt_tokens", c.prompt.max_prompt_tokens},
+          {"overlong_prompts", c.prompt.overlong_prompts},
           {"seed", c.seed}};
 }
 
@@ -195,6 +198,9 @@ nlohmann::json run_eval(const EvalConfig& c) {
   Dataset data = load_jsonl(c.data_path, {});
   const Fields f = resolve_fields(c, data);
   c.prompt.validate();
+  Tokenizer tok = Tokenizer::load(c.model_dir);
+  PromptBuilder prompts(c.prompt, f.data, tok);
+  prompts.fit_prompts(data, load_config(c.model_dir + "/config.json").max_position_embeddings);
   const int64_t total = c.limit > 0 ? std::min<int64_t>(c.limit, data.rows.size())
                                     : static_cast<int64_t>(data.rows.size());
 
@@ -215,8 +221,6 @@ nlohmann::json run_eval(const EvalConfig& c) {
   todo = dist::strided_share(todo, rank, world);
 
   if (remaining > 0) {
-    Tokenizer tok = Tokenizer::load(c.model_dir);
-    const PromptBuilder prompts(c.prompt, f.data, tok);
     Model model = load_model(c.model_dir, c.compute.parsed_device(), c.compute.weight_dtype());
     if (tok.vocab_size() > model.config.vocab_size)
       fail("tokenizer has ", tok.vocab_size(), " tokens but the model's vocab_size is ",

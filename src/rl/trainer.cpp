@@ -123,6 +123,11 @@ class Trainer {
     const at::ScalarType dtype = c_.compute.weight_dtype();
     master_ = resume_from.empty() ? load_model(c_.model_path, device)
                                   : load_resume_model(resume_from, device);
+    // Prompts against the model's context before the stream draws a row (a
+    // resumed run drops the same rows, so its data position still holds).
+    const int64_t context = master_.config.max_position_embeddings;
+    prompts_->fit_prompts(data_, context);
+    if (eval_prompts_) eval_prompts_->fit_prompts(eval_, context);
     set_trainable(master_, true);
     policy_ = working_copy(master_, dtype);
     if (c_.needs_reference()) {

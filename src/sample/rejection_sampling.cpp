@@ -18,6 +18,7 @@
 #include "dist/data_parallel.h"
 #include "dist/process_group.h"
 #include "model/checkpoint.h"
+#include "model/config.h"
 #include "sample/sample_filter.h"
 #include "tokenizer/chat_template.h"
 #include "tokenizer/tokenizer.h"
@@ -114,8 +115,6 @@ nlohmann::json run_sample(SampleConfig& c, const SampleOptions& options) {
   if (options.rewards.empty())
     for (const auto& spec : c.rewards) reward_names.push_back(spec.name);
   const PromptFields fields = resolve_prompt_fields(c.prompt, data, reward_names);
-  const int64_t total = c.limit > 0 ? std::min<int64_t>(c.limit, data.rows.size())
-                                    : static_cast<int64_t>(data.rows.size());
 
   // Rewards first: an unknown name fails before any file is touched.
   std::vector<std::pair<RewardSpec, RewardFn>> rewards = options.rewards;
@@ -127,7 +126,13 @@ nlohmann::json run_sample(SampleConfig& c, const SampleOptions& options) {
   RewardFn language;
   if (!c.language.empty()) language = make_reward({"language", 1.0, {{"target", c.language}}});
   Tokenizer tok = Tokenizer::load(c.model_path);
-  const PromptBuilder prompt_builder(c.prompt, fields, tok);
+  PromptBuilder prompt_builder(c.prompt, fields, tok);
+  // Prompts against the model's context (an injected generator's model dir
+  // may hold only a tokenizer); indices count the rows kept.
+  if (const std::string config = c.model_path + "/config.json"; file_exists(config))
+    prompt_builder.fit_prompts(data, load_config(config).max_position_embeddings);
+  const int64_t total = c.limit > 0 ? std::min<int64_t>(c.limit, data.rows.size())
+                                    : static_cast<int64_t>(data.rows.size());
 
   const std::string prompts_path = c.output_dir + "/prompts.jsonl";
   const std::string samples_path = c.output_dir + "/samples.jsonl";

@@ -145,6 +145,10 @@ def main():
                          ("[rl]\nbeta = inf\n", "bad.toml:16: rl.beta")]:
         write(os.path.join(WORK, "bad.toml"), run_toml + extra)
         check(f"run file {extra.strip()}", ["train", "bad.toml"], [where])
+    # A prompt longer than the run allows stops it before sampling, naming the row.
+    check("prompt over data.max_prompt_tokens",
+          ["train", "run.toml", "--set", "data.max_prompt_tokens=2"], ["train.jsonl:1"],
+          "over data.max_prompt_tokens = 2")
     census["tried"] += 1  # --set 'model.path=a"b' is a value, not an error
     rc, out = run(["train", "run.toml", "--set", 'model.path=a"b', "--print-config"])
     census["accepted" if rc == 0 and 'a\\"b' in out else "unclear"] += 1

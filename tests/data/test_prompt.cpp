@@ -127,6 +127,74 @@ TEST(Prompt, PlainTemplatesAndTheAnswerTheRewardsSee) {
   EXPECT_NE(error_of([&] { f.validate(); }).find("data.system_prompt needs"), std::string::npos);
 }
 
+// Rows whose prompt is longer than data.max_prompt_tokens (or the model
+// context less one): an error naming file:line before anything runs, left
+// out with the others' origins kept, or cut to their last tokens.
+TEST(Prompt, OverlongPromptsStopTheRunAreLeftOutOrKeepTheirLastTokens) {
+  test::TempDir dir;
+  Tokenizer tok = Tokenizer::load(kQwen3);
+  const std::string rows =
+      "{\"prompt\": \"one\"}\n{\"prompt\": \"two\"}\n"
+      "{\"prompt\": \"a much longer question that runs on and on\"}\n{\"prompt\": \"four\"}\n";
+  PromptFormat f;
+  f.template_name = "raw";
+  auto builder = [&](const Dataset& d) {
+    return PromptBuilder(f, resolve_prompt_fields(f, d, {}), tok);
+  };
+  auto length = [&](const PromptBuilder& b, const Dataset& d, size_t i) {
+    return static_cast<int64_t>(b.encode(b.render(d.rows[i])).size());
+  };
+  Dataset d = rows_of(dir, rows);
+  const int64_t longest = length(builder(d), d, 2), second = length(builder(d), d, 3);
+  ASSERT_GT(longest, 8);
+  ASSERT_LT(second, 4);
+
+  // The default limit is the context less one: a prompt must leave a position to generate.
+  EXPECT_EQ(builder(d).fit_prompts(d, longest + 1), 0);
+  std::string e = error_of([&] { builder(d).fit_prompts(d, longest); });
+  EXPECT_NE(e.find("d.jsonl:3: the prompt has " + std::to_string(longest) + " tokens"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("the model context (" + std::to_string(longest) + ") less one"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("data.overlong_prompts"), std::string::npos) << e;
+  f.max_prompt_tokens = 4;
+  e = error_of([&] { builder(d).fit_prompts(d, 1000); });
+  EXPECT_NE(e.find("d.jsonl:3:"), std::string::npos) << e;
+  EXPECT_NE(e.find("over data.max_prompt_tokens = 4"), std::string::npos) << e;
+  e = error_of([&] { builder(d).fit_prompts(d, 4); });
+  EXPECT_NE(e.find("leaves no room to generate"), std::string::npos) << e;
+
+  f.overlong_prompts = "skip";
+  PromptBuilder skipping = builder(d);
+  EXPECT_EQ(skipping.fit_prompts(d, 1000), 1);
+  ASSERT_EQ(d.rows.size(), 3u);
+  EXPECT_EQ(d.rows[2]["prompt"], "four");
+  EXPECT_EQ(d.where(2), dir.file("d.jsonl") + ":4");  // errors still name the row's own line
+  Dataset all_long = rows_of(dir, "{\"prompt\": \"a much longer question that runs on\"}\n");
+  e = error_of([&] { builder(all_long).fit_prompts(all_long, 1000); });
+  EXPECT_NE(e.find("every prompt is over data.max_prompt_tokens = 4"), std::string::npos) << e;
+
+  f.overlong_prompts = "truncate_left";
+  d = rows_of(dir, rows);
+  PromptBuilder full = builder(d), cut = builder(d);
+  EXPECT_EQ(cut.fit_prompts(d, 1000), 0);
+  EXPECT_EQ(d.rows.size(), 4u);
+  const std::vector<int64_t> whole = full.encode(full.render(d.rows[2]));
+  EXPECT_EQ(cut.encode(cut.render(d.rows[2])),
+            std::vector<int64_t>(whole.end() - 4, whole.end()));  // the last 4, as TRL keeps
+  EXPECT_EQ(cut.encode(cut.render(d.rows[0])), full.encode(full.render(d.rows[0])));
+
+  f.overlong_prompts = "middle";
+  EXPECT_NE(error_of([&] { f.validate(); }).find("data.overlong_prompts: unknown 'middle'"),
+            std::string::npos);
+  f.overlong_prompts = "error";
+  f.max_prompt_tokens = -1;
+  EXPECT_NE(error_of([&] { f.validate(); }).find("data.max_prompt_tokens must be >= 0"),
+            std::string::npos);
+}
+
 TEST(Prompt, RunFilesGiveTheirPromptSettings) {
   test::TempDir dir;
   std::ofstream(dir.file("run.toml"))

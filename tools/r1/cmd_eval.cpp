@@ -73,6 +73,10 @@ int cmd_eval(const Args& args) {
         "and put your final answer within \\boxed{}.'");
   p.add("--chat-template-kwargs", "JSON",
         "chat: extra template variables, e.g. '{\"enable_thinking\": false}'");
+  p.add("--max-prompt-tokens", "N", "longest prompt in tokens (0 = the model context less one)");
+  p.add("--overlong-prompts", "WHAT",
+        "error | skip | truncate_left: a longer prompt stops the run, is left out, or keeps its "
+        "last tokens [default: error]");
   p.add("--seed", "N", "question i samples with seed + i", "0");
   p.add("--batch", "N", "sequences decoded together", "64");
   p.add("--limit", "N", "only the first N questions (0 = all)", "0");
@@ -110,6 +114,8 @@ int cmd_eval(const Args& args) {
   if (p.given("--instruction")) c.prompt.instruction = p.str("--instruction");
   if (p.given("--chat-template-kwargs"))
     c.prompt.chat_template_kwargs = p.json_object("--chat-template-kwargs");
+  if (p.given("--max-prompt-tokens")) c.prompt.max_prompt_tokens = p.i64("--max-prompt-tokens");
+  if (p.given("--overlong-prompts")) c.prompt.overlong_prompts = p.str("--overlong-prompts");
   c.seed = static_cast<uint64_t>(p.i64("--seed"));
   c.max_batch = p.i64("--batch");
   c.limit = p.i64("--limit");
