@@ -107,6 +107,22 @@ bool any_rank(ProcessGroup& group, bool mine) {
   return v > 0;
 }
 
+void sum_over_ranks(ProcessGroup& group, std::initializer_list<double*> values) {
+  std::vector<double> packed;
+  for (const double* v : values) packed.push_back(*v);
+  group.all_reduce_sum(packed.data(), packed.size());
+  size_t i = 0;
+  for (double* v : values) *v = packed[i++];
+}
+
+void max_over_ranks(ProcessGroup& group, std::initializer_list<double*> values) {
+  std::vector<double> packed;
+  for (const double* v : values) packed.push_back(*v);
+  group.all_reduce_max(packed.data(), packed.size());
+  size_t i = 0;
+  for (double* v : values) *v = packed[i++];
+}
+
 std::vector<int64_t> rank0_list(ProcessGroup& group, const std::vector<int64_t>& mine) {
   const std::vector<uint8_t> packed = nlohmann::json::to_msgpack(nlohmann::json(mine));
   const auto all = group.all_gather(std::string(packed.begin(), packed.end()));

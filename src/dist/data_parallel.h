@@ -8,6 +8,7 @@
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
+#include <initializer_list>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -35,6 +36,11 @@ Share share_of(int64_t n, int rank, int world);
 
 // Whether `mine` is true on any rank (a stop asked for on one rank stops all).
 bool any_rank(ProcessGroup& group, bool mine);
+
+// Each variable replaced by its sum (its maximum) over the ranks, all of them
+// in one collective: a step's statistics cost one round trip, not one each.
+void sum_over_ranks(ProcessGroup& group, std::initializer_list<double*> values);
+void max_over_ranks(ProcessGroup& group, std::initializer_list<double*> values);
 
 // Rank 0's list, received by every rank (only rank 0 reads what a resumed
 // run has done), and the items i, i + world, ... of a list that `rank` takes

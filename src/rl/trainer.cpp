@@ -585,34 +585,16 @@ class Trainer {
     }
     const double update_seconds = seconds_since(tu);
     if (world_ > 1) {
-      // Per-micro-batch statistics and entropy, summed over ranks.
-      double sums[] = {sum_stats.kl,        sum_stats.clip_low,   sum_stats.clip_high,
-                       sum_stats.clip_dual, sum_stats.ratio_mean, sum_stats.entropy_kept,
-                       double(stat_count),  entropy_sum,          entropy_tokens};
-      group_.all_reduce_sum(sums, std::size(sums));
-      sum_stats.kl = sums[0];
-      sum_stats.clip_low = sums[1];
-      sum_stats.clip_high = sums[2];
-      sum_stats.clip_dual = sums[3];
-      sum_stats.ratio_mean = sums[4];
-      sum_stats.entropy_kept = sums[5];
-      stat_count = static_cast<int64_t>(sums[6]);
-      entropy_sum = sums[7];
-      entropy_tokens = sums[8];
-      double more[] = {
-          mismatch.tokens,        mismatch.abs_sum,           mismatch.k3_sum,
-          correction_stats.units, correction_stats.corrected, correction_stats.weight_sum};
-      group_.all_reduce_sum(more, std::size(more));
-      double maxima[] = {mismatch.abs_max, correction_stats.ratio_max};
-      group_.all_reduce_max(maxima, std::size(maxima));
-      mismatch.tokens = more[0];
-      mismatch.abs_sum = more[1];
-      mismatch.k3_sum = more[2];
-      correction_stats.units = more[3];
-      correction_stats.corrected = more[4];
-      correction_stats.weight_sum = more[5];
-      mismatch.abs_max = maxima[0];
-      correction_stats.ratio_max = maxima[1];
+      // Per-micro-batch statistics, entropy, rollout mismatch and correction over all ranks.
+      double count = static_cast<double>(stat_count);
+      dist::sum_over_ranks(
+          group_,
+          {&sum_stats.kl, &sum_stats.clip_low, &sum_stats.clip_high, &sum_stats.clip_dual,
+           &sum_stats.ratio_mean, &sum_stats.entropy_kept, &count, &entropy_sum, &entropy_tokens,
+           &mismatch.tokens, &mismatch.abs_sum, &mismatch.k3_sum, &correction_stats.units,
+           &correction_stats.corrected, &correction_stats.weight_sum});
+      dist::max_over_ranks(group_, {&mismatch.abs_max, &correction_stats.ratio_max});
+      stat_count = static_cast<int64_t>(count);
     }
 
     double tokens = 0;

@@ -263,13 +263,7 @@ class SftTrainer {
     double micro_count = micro.size();
     if (world_ > 1) {
       dist::all_reduce_gradients(group_, params_);
-      double sums[] = {loss, ce, kd, padded, micro_count};
-      group_.all_reduce_sum(sums, std::size(sums));
-      loss = sums[0];
-      ce = sums[1];
-      kd = sums[2];
-      padded = sums[3];
-      micro_count = sums[4];
+      dist::sum_over_ranks(group_, {&loss, &ce, &kd, &padded, &micro_count});
     }
     const double max_norm =
         c_.max_grad_norm > 0 ? c_.max_grad_norm : std::numeric_limits<double>::infinity();
