@@ -316,8 +316,12 @@ TEST(RolloutCorrection, CorrectsAKnownMismatchOnAnEnumerableTinyModel) {
       std::printf("%-18s cap %.1f: relative error %.4f (%.3f of the enumerated units capped)\n",
                   mode, cap, err, st.corrected / st.units);
       const bool truncates = std::string(mode).find("truncate") != std::string::npos;
-      if (cap == 2.0) EXPECT_LT(err, 0.1 * uncorrected) << mode;
-      if (cap == 1.1 && truncates) EXPECT_LT(err, 0.2 * uncorrected) << mode;
+      if (cap == 2.0) {
+        EXPECT_LT(err, 0.1 * uncorrected) << mode;
+      }
+      if (cap == 1.1 && truncates) {
+        EXPECT_LT(err, 0.2 * uncorrected) << mode;
+      }
     }
   }
 }

@@ -547,8 +547,12 @@ TEST(Trainer, RolloutCorrectionTruncatesOrMasksByMode) {
     EXPECT_DOUBLE_EQ(rc[c.fraction].get<double>(), 1.0);
     EXPECT_NEAR(rc["weight_mean"].get<double>(), c.weight, 1e-6);
     EXPECT_GE(rc["ratio_max"].get<double>(), std::exp(0.5) * 0.999);
-    if (c.one_update) EXPECT_NEAR(m["grad_norm"].get<double>(), c.weight * plain, 1e-4 * plain);
-    if (c.weight == 0) EXPECT_EQ(m["grad_norm"].get<double>(), 0.0) << "every token masked";
+    if (c.one_update) {
+      EXPECT_NEAR(m["grad_norm"].get<double>(), c.weight * plain, 1e-4 * plain);
+    }
+    if (c.weight == 0) {
+      EXPECT_EQ(m["grad_norm"].get<double>(), 0.0) << "every token masked";
+    }
   }
   const auto faithful = run({"rl.rollout_correction=token_truncate"}, quiet_with_digit_reward());
   EXPECT_NEAR(faithful["rollout_correction"]["weight_mean"].get<double>(), 1.0, 1e-4);
