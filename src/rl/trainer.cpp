@@ -467,16 +467,16 @@ class Trainer {
     m["zero_std_fraction"] = zero_std / std::max<int64_t>(1, drawn_groups);
 
     // 3. pi_old and pi_ref, without autograd. pi_old is a forward of its own when the
-    // weights move before the loss sees a micro-batch (mu > 1, or several mini-batches
-    // with the rollout correction on) or for the KL in the reward; otherwise the loss's
-    // own forward of the first pass is pi_old.
+    // weights move before the loss sees a micro-batch (mu > 1, or several mini-batches:
+    // the second one's ratio is to the policy that sampled it, as in TRL and veRL) or
+    // for the KL in the reward; otherwise the loss's own forward is pi_old.
     const int64_t N = rs.size();
     log_reward_metrics(m, rs);
     auto tl = Clock::now();
     const std::vector<MicroBatch> plan = plan_micro_batches(rs);
     // Of the global list: this rank's plan may hold only some of the mini-batches.
     const bool several_minis = N > 0 && c_.mini_batch_size > 0 && c_.mini_batch_size < N;
-    const bool score_old = c_.num_iterations > 1 || (correction_.enabled() && several_minis);
+    const bool score_old = c_.num_iterations > 1 || several_minis;
     const bool need_old = score_old || c_.kl_reward_coef > 0;
     std::vector<at::Tensor> old_lp, ref_lp;  // per micro-batch of the plan
     {
@@ -530,22 +530,17 @@ class Trainer {
           }
           GrpoLossInputs in;
           in.logprobs = sb.logprobs;
-          // mu = 1: pi_old is this very forward (rho = 1 exactly), even when pi_old was
-          // also scored for the KL in the reward.
+          // One pass over one mini-batch: pi_old is this very forward (rho = 1 exactly),
+          // even when pi_old was also scored for the KL in the reward.
           in.old_logprobs = score_old ? old_lp[k] : sb.logprobs.detach();
-          // The trainer's pi_old against the engine's log-probs: measured on every token
-          // whose pi_old is known (all of them unless several mini-batches run with mu = 1
-          // and no correction: then the first mini-batch's), and corrected if asked.
-          const at::Tensor old = need_old                             ? old_lp[k]
-                                 : it == 0 && plan[k].mini_begin == 0 ? sb.logprobs.detach()
-                                                                      : at::Tensor();
-          if (old.defined()) {
-            const at::Tensor rollout_lp =
-                rollout_logprobs(rs, rows, sb.mask.size(1)).to(old.device());
-            if (it == 0) mismatch.add(old, rollout_lp, sb.mask);
-            in.rollout_weights =
-                correction_(old, rollout_lp, mask, it == 0 ? &correction_stats : nullptr);
-          }
+          // The trainer's pi_old against the engine's log-probs, on every token, and
+          // corrected if asked.
+          const at::Tensor old = need_old ? old_lp[k] : sb.logprobs.detach();
+          const at::Tensor rollout_lp =
+              rollout_logprobs(rs, rows, sb.mask.size(1)).to(old.device());
+          if (it == 0) mismatch.add(old, rollout_lp, sb.mask);
+          in.rollout_weights =
+              correction_(old, rollout_lp, mask, it == 0 ? &correction_stats : nullptr);
           if (!ref_lp.empty()) in.ref_logprobs = ref_lp[k];
           in.advantages = adv.index_select(0, at::tensor(rows, at::kLong)).to(mask.device());
           if (adv.dim() == 2) in.advantages = in.advantages.narrow(1, 0, mask.size(1));

@@ -311,6 +311,26 @@ TEST(Trainer, MicroBatchingByTokensOrSequencesGivesTheSameGradient) {
   EXPECT_THROW(bad.validate(), Error);
 }
 
+// One pass (mu = 1) over a batch cut into several optimizer steps: after the
+// first step the policy has moved, and the later mini-batches' ratio is to the
+// policy that sampled them (pi_old scored before any update, as TRL does when
+// steps_per_generation exceeds gradient_accumulation_steps, and veRL always),
+// so it moves off 1 and clips; one mini-batch keeps rho = 1 exactly.
+TEST(Trainer, LaterMiniBatchesTakeTheirRatioToThePolicyThatSampled) {
+  TinyRun whole, minis;
+  for (TinyRun* s : {&whole, &minis}) {
+    s->config.steps = 1;
+    s->config.lr = 0.05;
+  }
+  minis.config.mini_batch_size = 16;  // 64 rollouts: four optimizer steps
+  const auto one = train_grpo(whole.config, quiet_with_digit_reward())[0];
+  EXPECT_EQ(one["ratio_mean"].get<double>(), 1.0);
+  EXPECT_EQ(one["clip_low"].get<double>() + one["clip_high"].get<double>(), 0.0);
+  const auto four = train_grpo(minis.config, quiet_with_digit_reward())[0];
+  EXPECT_GT(std::abs(four["ratio_mean"].get<double>() - 1.0), 1e-3) << four.dump();
+  EXPECT_GT(four["clip_low"].get<double>() + four["clip_high"].get<double>(), 0.0) << four.dump();
+}
+
 // Every loss type, bound, estimator and entropy control of docs/grpo-algorithms.md by
 // its run-file name: two steps on the tiny model, a finite non-zero gradient, and the
 // metrics each one adds.
@@ -487,7 +507,7 @@ TEST(Trainer, LogsTheRolloutVsTrainerLogprobMismatch) {
   }
   TinyRun off;
   off.config.steps = 2;
-  off.config.mini_batch_size = 24;  // pi_old known for the first mini-batch only
+  off.config.mini_batch_size = 24;  // pi_old scored before the first of three updates
   off.config.micro_batch_size = 16;
   TrainOptions o = quiet_with_digit_reward();
   o.on_rollout = [](Completion& c) {
