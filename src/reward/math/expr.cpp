@@ -209,6 +209,23 @@ std::vector<Tok> lex(const std::string& s) {
       }
       out.push_back(named(T::kNum, number));
       i = j;
+      // Calculator notation, 2E5 or 1.5E-3: number x 10^exponent (Math-Verify reads it
+      // too). A lowercase e stays Euler's number (2e = 2 x e), as there.
+      if (number.find('(') == std::string::npos && i + 1 < s.size() && s[i] == 'E') {
+        size_t k = i + 1 + (s[i + 1] == '-' || s[i + 1] == '+');
+        size_t end = k;
+        while (end < s.size() && is_digit(s[end])) ++end;
+        if (end > k && (end == s.size() || !is_alpha(s[end]))) {
+          out.push_back(ch('*'));
+          out.push_back(named(T::kNum, "10"));
+          out.push_back(ch('^'));
+          out.push_back(ch('('));
+          if (s[i + 1] == '-') out.push_back(ch('-'));
+          out.push_back(named(T::kNum, s.substr(k, end - k)));
+          out.push_back(ch(')'));
+          i = end;
+        }
+      }
     } else if (is_alpha(c)) {
       size_t j = i;
       while (j < s.size() && is_alpha(s[j])) ++j;
