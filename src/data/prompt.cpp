@@ -3,7 +3,7 @@
 #include <toml++/toml.h>
 
 #include <cctype>
-#include <iostream>
+#include <ostream>
 #include <sstream>
 
 #include "reward/reward.h"
@@ -211,7 +211,7 @@ std::vector<int64_t> PromptBuilder::encode(const std::string& prompt) const {
   return ids;
 }
 
-int64_t PromptBuilder::fit_prompts(Dataset& data, int64_t context) {
+int64_t PromptBuilder::fit_prompts(Dataset& data, int64_t context, std::ostream* log) {
   const int64_t limit = format_.max_prompt_tokens > 0 ? format_.max_prompt_tokens : context - 1;
   if (limit >= context)
     fail("data.max_prompt_tokens = ", limit, " leaves no room to generate: the model context is ",
@@ -245,8 +245,9 @@ int64_t PromptBuilder::fit_prompts(Dataset& data, int64_t context) {
   }
   data.rows.resize(kept.size());
   data.origins.resize(kept.size());
-  std::cerr << "warning: " << data.source << ": " << dropped << " of " << dropped + kept.size()
-            << " prompts are over " << where_limit << " and were left out\n";
+  if (log)
+    *log << "warning: " << data.source << ": " << dropped << " of " << dropped + kept.size()
+         << " prompts are over " << where_limit << " and were left out\n";
   return dropped;
 }
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <iosfwd>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -76,9 +77,10 @@ class PromptBuilder {
   // data.max_prompt_tokens and data.overlong_prompts against a model context
   // of `context` positions, on every row before any is drawn: a longer prompt
   // is an Error naming file:line (error), its row leaves `data` (skip; the
-  // count goes to stderr and is returned), or encode() keeps its last tokens
-  // (truncate_left, as TRL's max_prompt_length and veRL's truncation = left).
-  int64_t fit_prompts(Dataset& data, int64_t context);
+  // count is returned and written to `log` unless null: one rank reports), or
+  // encode() keeps its last tokens (truncate_left, as TRL's max_prompt_length
+  // and veRL's truncation = left).
+  int64_t fit_prompts(Dataset& data, int64_t context, std::ostream* log);
   // The row as the rewards see it: the reference answer under "answer".
   nlohmann::json reward_row(const nlohmann::json& row) const;
   const PromptFields& fields() const { return fields_; }

@@ -200,7 +200,8 @@ nlohmann::json run_eval(const EvalConfig& c) {
   c.prompt.validate();
   Tokenizer tok = Tokenizer::load(c.model_dir);
   PromptBuilder prompts(c.prompt, f.data, tok);
-  prompts.fit_prompts(data, load_config(c.model_dir + "/config.json").max_position_embeddings);
+  prompts.fit_prompts(data, load_config(c.model_dir + "/config.json").max_position_embeddings,
+                      rank == 0 ? &std::cerr : nullptr);
   const int64_t total = c.limit > 0 ? std::min<int64_t>(c.limit, data.rows.size())
                                     : static_cast<int64_t>(data.rows.size());
 

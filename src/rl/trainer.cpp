@@ -126,8 +126,9 @@ class Trainer {
     // Prompts against the model's context before the stream draws a row (a
     // resumed run drops the same rows, so its data position still holds).
     const int64_t context = master_.config.max_position_embeddings;
-    prompts_->fit_prompts(data_, context);
-    if (eval_prompts_) eval_prompts_->fit_prompts(eval_, context);
+    std::ostream* report = rank_ == 0 ? &std::cerr : nullptr;
+    prompts_->fit_prompts(data_, context, report);
+    if (eval_prompts_) eval_prompts_->fit_prompts(eval_, context, report);
     set_trainable(master_, true);
     policy_ = working_copy(master_, dtype);
     if (c_.needs_reference()) {

@@ -130,7 +130,8 @@ nlohmann::json run_sample(SampleConfig& c, const SampleOptions& options) {
   // Prompts against the model's context (an injected generator's model dir
   // may hold only a tokenizer); indices count the rows kept.
   if (const std::string config = c.model_path + "/config.json"; file_exists(config))
-    prompt_builder.fit_prompts(data, load_config(config).max_position_embeddings);
+    prompt_builder.fit_prompts(data, load_config(config).max_position_embeddings,
+                               rank == 0 ? &std::cerr : nullptr);
   const int64_t total = c.limit > 0 ? std::min<int64_t>(c.limit, data.rows.size())
                                     : static_cast<int64_t>(data.rows.size());
 

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <sstream>
 
 #include "../test_helpers.h"
 #include "data/prompt.h"
@@ -150,8 +151,8 @@ TEST(Prompt, OverlongPromptsStopTheRunAreLeftOutOrKeepTheirLastTokens) {
   ASSERT_LT(second, 4);
 
   // The default limit is the context less one: a prompt must leave a position to generate.
-  EXPECT_EQ(builder(d).fit_prompts(d, longest + 1), 0);
-  std::string e = error_of([&] { builder(d).fit_prompts(d, longest); });
+  EXPECT_EQ(builder(d).fit_prompts(d, longest + 1, nullptr), 0);
+  std::string e = error_of([&] { builder(d).fit_prompts(d, longest, nullptr); });
   EXPECT_NE(e.find("d.jsonl:3: the prompt has " + std::to_string(longest) + " tokens"),
             std::string::npos)
       << e;
@@ -160,26 +161,29 @@ TEST(Prompt, OverlongPromptsStopTheRunAreLeftOutOrKeepTheirLastTokens) {
       << e;
   EXPECT_NE(e.find("data.overlong_prompts"), std::string::npos) << e;
   f.max_prompt_tokens = 4;
-  e = error_of([&] { builder(d).fit_prompts(d, 1000); });
+  e = error_of([&] { builder(d).fit_prompts(d, 1000, nullptr); });
   EXPECT_NE(e.find("d.jsonl:3:"), std::string::npos) << e;
   EXPECT_NE(e.find("over data.max_prompt_tokens = 4"), std::string::npos) << e;
-  e = error_of([&] { builder(d).fit_prompts(d, 4); });
+  e = error_of([&] { builder(d).fit_prompts(d, 4, nullptr); });
   EXPECT_NE(e.find("leaves no room to generate"), std::string::npos) << e;
 
   f.overlong_prompts = "skip";
   PromptBuilder skipping = builder(d);
-  EXPECT_EQ(skipping.fit_prompts(d, 1000), 1);
+  std::ostringstream log;
+  EXPECT_EQ(skipping.fit_prompts(d, 1000, &log), 1);
+  EXPECT_NE(log.str().find("1 of 4 prompts are over data.max_prompt_tokens = 4"), std::string::npos)
+      << log.str();
   ASSERT_EQ(d.rows.size(), 3u);
   EXPECT_EQ(d.rows[2]["prompt"], "four");
   EXPECT_EQ(d.where(2), dir.file("d.jsonl") + ":4");  // errors still name the row's own line
   Dataset all_long = rows_of(dir, "{\"prompt\": \"a much longer question that runs on\"}\n");
-  e = error_of([&] { builder(all_long).fit_prompts(all_long, 1000); });
+  e = error_of([&] { builder(all_long).fit_prompts(all_long, 1000, nullptr); });
   EXPECT_NE(e.find("every prompt is over data.max_prompt_tokens = 4"), std::string::npos) << e;
 
   f.overlong_prompts = "truncate_left";
   d = rows_of(dir, rows);
   PromptBuilder full = builder(d), cut = builder(d);
-  EXPECT_EQ(cut.fit_prompts(d, 1000), 0);
+  EXPECT_EQ(cut.fit_prompts(d, 1000, nullptr), 0);
   EXPECT_EQ(d.rows.size(), 4u);
   const std::vector<int64_t> whole = full.encode(full.render(d.rows[2]));
   EXPECT_EQ(cut.encode(cut.render(d.rows[2])),
