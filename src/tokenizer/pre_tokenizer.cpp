@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tokenizer/regex.h"
+#include "tokenizer/utf8.h"
 #include "util/error.h"
 
 namespace r1 {
@@ -143,6 +144,7 @@ void add_one(const nlohmann::json& j, const std::string& where, PreTokenizer& pt
   if (!j.is_object() || !j.contains("type") || !j["type"].is_string())
     fail(where, ": expected an object with a \"type\"");
   if (pt.byte_level) fail(where, ": ByteLevel must be the last pre-tokenizer of a Sequence");
+  if (!pt.metaspace.empty()) fail(where, ": Metaspace must be the only pre-tokenizer");
   const std::string type = j["type"];
   if (type == "Sequence") {
     if (!j.contains("pretokenizers") || !j["pretokenizers"].is_array())
@@ -167,9 +169,27 @@ void add_one(const nlohmann::json& j, const std::string& where, PreTokenizer& pt
                                                           where + " (ByteLevel regex)"));
       pt.byte_level_regex = true;
     }
+  } else if (type == "Metaspace") {
+    if (!pt.splitters.empty()) fail(where, ": Metaspace must be the only pre-tokenizer");
+    pt.metaspace = j.value("replacement", std::string("\u2581"));
+    if (utf8::valid_length(pt.metaspace, 0) != pt.metaspace.size() || pt.metaspace.empty())
+      fail(where, ": Metaspace replacement must be one character, got \"", pt.metaspace, "\"");
+    // tokenizers < 0.14 wrote add_prefix_space; later versions prepend_scheme.
+    const std::string scheme = j.contains("prepend_scheme")
+                                   ? j.value("prepend_scheme", std::string())
+                                   : (j.value("add_prefix_space", true) ? "always" : "never");
+    if (scheme == "always")
+      pt.metaspace_prepend = PreTokenizer::Prepend::kAlways;
+    else if (scheme == "first")
+      pt.metaspace_prepend = PreTokenizer::Prepend::kFirst;
+    else if (scheme == "never")
+      pt.metaspace_prepend = PreTokenizer::Prepend::kNever;
+    else
+      fail(where, ": unknown Metaspace prepend_scheme \"", scheme, "\" (always, first, never)");
+    pt.metaspace_split = j.value("split", true);
   } else {
     fail(where, ": unsupported pre-tokenizer type \"", type,
-         "\" (supported: Split, ByteLevel, Digits, Sequence)");
+         "\" (supported: Split, ByteLevel, Digits, Metaspace, Sequence)");
   }
 }
 
@@ -190,9 +210,46 @@ PreTokenizer make_pre_tokenizer(const nlohmann::json& j, const std::string& wher
   return pt;
 }
 
-void PreTokenizer::run(std::string_view text, std::deque<std::string>& storage,
+namespace {
+
+// Metaspace: spaces to the replacement, the prefix where the scheme asks, and
+// (split) a new piece at each replacement, merged with what follows it.
+void run_metaspace(const PreTokenizer& pt, std::string_view text, bool at_start,
+                   std::deque<std::string>& storage, std::vector<std::string_view>& out) {
+  const std::string& rep = pt.metaspace;
+  std::string s;
+  for (char c : text) {
+    if (c == ' ')
+      s += rep;
+    else
+      s += c;
+  }
+  const bool prepend = pt.metaspace_prepend == PreTokenizer::Prepend::kAlways ||
+                       (pt.metaspace_prepend == PreTokenizer::Prepend::kFirst && at_start);
+  if (prepend && s.compare(0, rep.size(), rep) != 0) s.insert(0, rep);
+  storage.push_back(std::move(s));
+  const std::string_view all = storage.back();
+  if (!pt.metaspace_split) {
+    out.push_back(all);
+    return;
+  }
+  size_t begin = 0;
+  for (size_t at = all.find(rep, 1); at != std::string_view::npos; at = all.find(rep, at + 1)) {
+    out.push_back(all.substr(begin, at - begin));
+    begin = at;
+  }
+  out.push_back(all.substr(begin));
+}
+
+}  // namespace
+
+void PreTokenizer::run(std::string_view text, bool at_start, std::deque<std::string>& storage,
                        std::vector<std::string_view>& out) const {
   if (text.empty()) return;
+  if (!metaspace.empty()) {
+    run_metaspace(*this, text, at_start, storage, out);
+    return;
+  }
   thread_local std::vector<std::string_view> a, b;
   a.clear();
   a.push_back(text);

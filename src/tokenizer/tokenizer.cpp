@@ -31,15 +31,17 @@ bool is_valid_utf8(std::string_view s) {
   return true;
 }
 
-void encode_plain(const Tokenizer::Impl& t, std::string_view text, std::vector<int32_t>& out) {
+// `at_start`: the text begins the input (not after an added token).
+void encode_plain(const Tokenizer::Impl& t, std::string_view text, bool at_start,
+                  std::vector<int32_t>& out) {
   std::deque<std::string> storage;
   std::vector<std::string_view> pieces;
-  t.pre_tokenizer.run(text, storage, pieces);
+  t.pre_tokenizer.run(text, at_start, storage, pieces);
   for (auto piece : pieces) t.model->encode(piece, out);
 }
 
-void encode_normalized(const Tokenizer::Impl& t, std::string_view raw, bool split_special,
-                       std::vector<int32_t>& out) {
+void encode_normalized(const Tokenizer::Impl& t, std::string_view raw, bool at_start,
+                       bool split_special, std::vector<int32_t>& out) {
   std::string normalized;
   std::string_view text = raw;
   if (t.normalizer) {
@@ -47,7 +49,7 @@ void encode_normalized(const Tokenizer::Impl& t, std::string_view raw, bool spli
     text = normalized;
   }
   if (t.normalized_added.empty()) {
-    encode_plain(t, text, out);
+    encode_plain(t, text, at_start, out);
     return;
   }
   std::vector<Segment> segments;
@@ -56,7 +58,7 @@ void encode_normalized(const Tokenizer::Impl& t, std::string_view raw, bool spli
     if (s.id >= 0)
       out.push_back(s.id);
     else
-      encode_plain(t, text.substr(s.begin, s.end - s.begin), out);
+      encode_plain(t, text.substr(s.begin, s.end - s.begin), at_start && s.begin == 0, out);
   }
 }
 
@@ -116,7 +118,8 @@ std::vector<int64_t> Tokenizer::encode(std::string_view input, bool add_special_
     if (s.id >= 0)
       ids.push_back(s.id);
     else
-      encode_normalized(t, text.substr(s.begin, s.end - s.begin), split_special_tokens, ids);
+      encode_normalized(t, text.substr(s.begin, s.end - s.begin), s.begin == 0,
+                        split_special_tokens, ids);
   }
   if (add_special_tokens) ids.insert(ids.end(), t.suffix.begin(), t.suffix.end());
   return std::vector<int64_t>(ids.begin(), ids.end());
@@ -148,13 +151,12 @@ std::vector<std::vector<int64_t>> Tokenizer::encode_batch(const std::vector<std:
   return out;
 }
 
+// One decoder for whole sequences and streams, so the two always agree.
 std::string Tokenizer::decode(const std::vector<int64_t>& ids, bool skip_special_tokens) const {
-  std::string bytes;
-  for (int64_t id : ids) {
-    if (skip_special_tokens && is_special(id)) continue;
-    bytes += token_bytes(id);
-  }
-  return utf8::repair(bytes);
+  StreamDecoder stream(*this, skip_special_tokens);
+  std::string text;
+  for (int64_t id : ids) text += stream.put(id);
+  return text + stream.finish();
 }
 
 std::string Tokenizer::id_to_token(int64_t id) const {
@@ -200,21 +202,56 @@ const std::string& Tokenizer::chat_template_source() const {
 }
 
 StreamDecoder::StreamDecoder(const Tokenizer& tok, bool skip_special_tokens)
-    : tok_(tok), skip_special_(skip_special_tokens) {}
+    : tok_(tok), skip_special_(skip_special_tokens), strip_left_(tok.impl_->strip_leading) {}
 
 std::string StreamDecoder::put(int64_t id) {
   if (skip_special_ && tok_.is_special(id)) return "";
+  const auto& fallback = tok_.impl_->fallback_byte;
+  if (id >= 0 && static_cast<size_t>(id) < fallback.size() && fallback[id] >= 0) {
+    byte_run_ += static_cast<char>(fallback[id]);
+    ++byte_run_tokens_;
+    return "";
+  }
+  std::string out = close_byte_run();
   pending_ += tok_.token_bytes(id);
   const size_t keep = utf8::incomplete_tail(pending_);
-  std::string out = utf8::repair(std::string_view(pending_).substr(0, pending_.size() - keep));
+  out += utf8::repair(std::string_view(pending_).substr(0, pending_.size() - keep));
   pending_.erase(0, pending_.size() - keep);
-  return out;
+  return strip(std::move(out));
 }
 
 std::string StreamDecoder::finish() {
-  std::string out = utf8::repair(pending_);
+  std::string out = close_byte_run() + utf8::repair(pending_);
   pending_.clear();
+  return strip(std::move(out));
+}
+
+// tokenizers' ByteFallback decoder: a run of <0xNN> tokens is its bytes if
+// they are valid UTF-8, else one U+FFFD per token of the run.
+std::string StreamDecoder::close_byte_run() {
+  if (byte_run_tokens_ == 0) return "";
+  std::string out;
+  if (utf8::incomplete_tail(byte_run_) == 0 && utf8::repair(byte_run_) == byte_run_) {
+    out = std::move(byte_run_);
+  } else {
+    for (int i = 0; i < byte_run_tokens_; ++i) out += "\xEF\xBF\xBD";
+  }
+  byte_run_.clear();
+  byte_run_tokens_ = 0;
   return out;
+}
+
+// Strip after Fuse: drops the text's first strip_leading copies of the
+// content character, however many tokens they span.
+std::string StreamDecoder::strip(std::string text) {
+  const std::string& c = tok_.impl_->strip_content;
+  size_t cut = 0;
+  while (strip_left_ > 0 && text.compare(cut, c.size(), c) == 0) {
+    cut += c.size();
+    --strip_left_;
+  }
+  if (cut < text.size()) strip_left_ = 0;
+  return text.erase(0, cut);
 }
 
 }  // namespace r1

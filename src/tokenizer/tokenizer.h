@@ -1,5 +1,6 @@
 // A Hugging Face tokenizer.json (byte-level BPE: Qwen2/2.5/3, Llama 3,
-// DeepSeek-V3/R1 and GPT-2 style) that encodes and decodes token-for-token as
+// DeepSeek-V3/R1 and GPT-2 style; SentencePiece-style BPE with byte fallback:
+// Llama 2, TinyLlama, Mistral, Gemma) that encodes and decodes token-for-token as
 // the `tokenizers` library does, plus the special ids and chat template the
 // model directory declares. Copies are cheap and share one immutable state;
 // every method is const and safe to call from several threads.
@@ -71,6 +72,7 @@ class Tokenizer {
   struct Impl;
 
  private:
+  friend class StreamDecoder;  // reads the decoding rules that span tokens
   explicit Tokenizer(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
   std::shared_ptr<const Impl> impl_;
 };
@@ -86,9 +88,15 @@ class StreamDecoder {
   std::string finish();
 
  private:
+  std::string close_byte_run();
+  std::string strip(std::string text);
+
   Tokenizer tok_;  // a cheap copy: shares the loaded state
   bool skip_special_;
-  std::string pending_;
+  std::string pending_;   // bytes of an unfinished character
+  std::string byte_run_;  // bytes of byte-fallback tokens not yet closed by another token
+  int byte_run_tokens_ = 0;
+  int strip_left_;  // leading characters the decoder's Strip still removes
 };
 
 }  // namespace r1

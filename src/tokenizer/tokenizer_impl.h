@@ -26,6 +26,13 @@ struct Tokenizer::Impl {
   std::vector<std::string> tokens;
   std::vector<std::string> bytes;
   std::vector<uint8_t> special_flag;
+  // Decoding rules that span tokens (SentencePiece-style decoders): per id
+  // the byte a <0xNN> token stands for, -1 for others (empty: no
+  // ByteFallback); and Strip after Fuse: up to strip_leading copies of
+  // strip_content dropped from the start of the text.
+  std::vector<int16_t> fallback_byte;
+  std::string strip_content;
+  int strip_leading = 0;
   std::unordered_map<std::string, int32_t> added_ids;  // added token text -> id
 
   SpecialTokens special;

@@ -115,19 +115,57 @@ void parse_post_processor(const json& j, const std::string& where, Tokenizer::Im
       "\" (supported: TemplateProcessing, ByteLevel, RobertaProcessing, BertProcessing, Sequence)");
 }
 
-// Only ByteLevel decoding (alone or in a Sequence) is supported.
-void check_decoder(const json& j, const std::string& where) {
-  if (j.is_null()) fail(where, ": a byte-level tokenizer needs a ByteLevel decoder, got null");
+// The decoder (tokenizers/src/decoders/): ByteLevel, or SentencePiece's chain
+// as transformers writes it for Llama 2, Mistral and Gemma: Replace (a string
+// for a string in each token), ByteFallback (<0xNN> tokens are that byte),
+// Fuse (join), then Strip (leading characters of the joined text).
+struct DecoderChain {
+  bool byte_level = false;
+  std::vector<std::pair<std::string, std::string>> replaces;  // in order, per token
+  bool byte_fallback = false;
+  bool fused = false;
+};
+
+void parse_decoder(const json& j, const std::string& where, DecoderChain& d, Tokenizer::Impl& t) {
+  if (j.is_null()) fail(where, ": no decoder (ByteLevel, or Replace/ByteFallback/Fuse/Strip)");
   const std::string type = j.value("type", std::string());
-  if (type == "ByteLevel") return;
   if (type == "Sequence") {
     const auto& list = j.at("decoders");
     if (list.empty()) fail(where, ": empty decoder Sequence");
     for (size_t i = 0; i < list.size(); ++i)
-      check_decoder(list[i], cat(where, ".decoders[", i, "]"));
+      parse_decoder(list[i], cat(where, ".decoders[", i, "]"), d, t);
     return;
   }
-  fail(where, ": unsupported decoder type \"", type, "\" (supported: ByteLevel, Sequence)");
+  if (d.fused && type != "Strip")
+    fail(where, ": ", type, " after Fuse is not supported (only Strip may follow it)");
+  if (type == "ByteLevel") {
+    d.byte_level = true;
+  } else if (type == "Replace") {
+    const json& pattern = j.at("pattern");
+    if (!pattern.contains("String") || !pattern["String"].is_string())
+      fail(where, ": Replace supports a String pattern, got ", pattern.dump());
+    const std::string from = pattern["String"];
+    if (from.empty()) fail(where, ": Replace with an empty pattern");
+    d.replaces.emplace_back(from, j.at("content").get<std::string>());
+  } else if (type == "ByteFallback") {
+    d.byte_fallback = true;
+  } else if (type == "Fuse") {
+    d.fused = true;
+  } else if (type == "Strip") {
+    if (!d.fused) fail(where, ": Strip before Fuse (per token) is not supported");
+    const std::string content = j.at("content").get<std::string>();
+    if (utf8::valid_length(content, 0) != content.size() || content.empty())
+      fail(where, ": Strip content must be one character, got \"", content, "\"");
+    if (j.value("stop", 0) != 0) fail(where, ": Strip with stop > 0 is not supported");
+    t.strip_content = content;
+    t.strip_leading = j.value("start", 0);
+    if (t.strip_leading < 0) fail(where, ": Strip start must be >= 0");
+  } else {
+    fail(where, ": unsupported decoder type \"", type,
+         "\" (supported: ByteLevel, Replace, ByteFallback, Fuse, Strip, Sequence)");
+  }
+  if (d.byte_level && (d.byte_fallback || !d.replaces.empty()))
+    fail(where, ": ByteLevel with Replace or ByteFallback is not supported");
 }
 
 // What the ByteLevel decoder turns a token into: its characters mapped back to
@@ -143,6 +181,32 @@ std::string decoded_bytes(const std::string& token) {
     out += static_cast<char>(b);
   }
   return out;
+}
+
+// What a token decodes to on its own, before the rules that span tokens.
+std::string decode_token(const DecoderChain& d, const std::string& token) {
+  if (d.byte_level) return decoded_bytes(token);
+  std::string s = token;
+  for (const auto& [from, to] : d.replaces)
+    for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
+      s.replace(at, from.size(), to);
+  return s;
+}
+
+// The byte of a "<0xNN>" token (any case of hex digits, as tokenizers reads it), or -1.
+int16_t fallback_byte_of(const std::string& token) {
+  if (token.size() != 6 || token.compare(0, 3, "<0x") != 0 || token[5] != '>') return -1;
+  int16_t value = 0;
+  for (size_t i = 3; i < 5; ++i) {
+    const char c = token[i];
+    const int digit = c >= '0' && c <= '9'   ? c - '0'
+                      : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                      : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                             : -1;
+    if (digit < 0) return -1;
+    value = static_cast<int16_t>(value * 16 + digit);
+  }
+  return value;
 }
 
 }  // namespace
@@ -163,11 +227,13 @@ std::shared_ptr<Tokenizer::Impl> parse_tokenizer_json(const std::string& text,
     t->normalizer = make_normalizer(j.value("normalizer", json()), source + ": normalizer");
     t->pre_tokenizer =
         make_pre_tokenizer(j.value("pre_tokenizer", json()), source + ": pre_tokenizer");
-    if (!t->pre_tokenizer.byte_level)
-      fail(source, ": pre_tokenizer has no ByteLevel step; only byte-level BPE is supported");
     t->model = std::make_unique<Bpe>(j["model"], t->pre_tokenizer.byte_level, source + ": model");
     parse_post_processor(j.value("post_processor", json()), source + ": post_processor", *t);
-    check_decoder(j.value("decoder", json()), source + ": decoder");
+    DecoderChain decoder;
+    parse_decoder(j.value("decoder", json()), source + ": decoder", decoder, *t);
+    if (t->pre_tokenizer.byte_level != decoder.byte_level)
+      fail(source, ": the decoder is", decoder.byte_level ? "" : " not", " ByteLevel but the ",
+           "pre_tokenizer is", t->pre_tokenizer.byte_level ? "" : " not", " (they must agree)");
 
     std::vector<AddedToken> added =
         assign_ids(parse_added_tokens(j.value("added_tokens", json()), source), *t->model);
@@ -194,7 +260,13 @@ std::shared_ptr<Tokenizer::Impl> parse_tokenizer_json(const std::string& text,
       if (id < 0 || id > max_id)
         fail(source, ": post_processor adds id ", id, ", not in the vocabulary");
     t->bytes.resize(t->tokens.size());
-    for (size_t id = 0; id < t->tokens.size(); ++id) t->bytes[id] = decoded_bytes(t->tokens[id]);
+    for (size_t id = 0; id < t->tokens.size(); ++id)
+      t->bytes[id] = decode_token(decoder, t->tokens[id]);
+    if (decoder.byte_fallback) {
+      t->fallback_byte.resize(t->tokens.size());
+      for (size_t id = 0; id < t->tokens.size(); ++id)
+        t->fallback_byte[id] = fallback_byte_of(t->tokens[id]);
+    }
   } catch (const json::exception& e) {
     fail(source, ": malformed field (", e.what(), ")");
   }

@@ -77,7 +77,8 @@ std::string train_bpe(const std::vector<std::string>& texts, const BpeTrainerOpt
     for (const auto& seg : segments) {
       if (seg.id >= 0) continue;
       pieces.clear();
-      pt.run(std::string_view(text).substr(seg.begin, seg.end - seg.begin), storage, pieces);
+      pt.run(std::string_view(text).substr(seg.begin, seg.end - seg.begin), seg.begin == 0, storage,
+             pieces);
       for (auto p : pieces) ++counts[std::string(p)];
     }
   }

@@ -129,4 +129,29 @@ if "$R1" train "$W/run.toml" --set data.path="$W/renamed.jsonl" --set train.outp
   fail "missing answer field accepted"
 fi
 grep -q "renamed.jsonl:1: missing field 'solution', which reward 'math' reads" "$W/err" || { cat "$W/err"; fail "answer field message"; }
+# A Llama-family body under a SentencePiece-style tokenizer (Llama 2 / TinyLlama
+# layout: U+2581 pieces, <0xNN> byte fallback) with a Llama 2 chat template:
+# GRPO for one step on chat prompts, then greedy generation that decodes.
+SP="$W/sp_model"
+"$R1" init --out "$SP" --family llama --tokenizer "$(dirname "$0")/../fixtures/tokenizer/sentencepiece/legacy" \
+  --layers 2 --hidden 32 --heads 2 --kv-heads 1 --context 512 --seed 3 > /dev/null
+python3 - "$SP/tokenizer_config.json" <<'PY'
+import json, sys
+p = sys.argv[1]
+c = json.load(open(p))
+c["chat_template"] = ("{{ bos_token }}{% for m in messages %}{% if m['role'] == 'user' %}"
+                      "{{ '[INST] ' + m['content'] + ' [/INST]' }}{% else %}"
+                      "{{ ' ' + m['content'] + eos_token }}{% endif %}{% endfor %}")
+json.dump(c, open(p, "w"))
+PY
+"$R1" train "$W/run.toml" --set model.path="$SP" --set train.output_dir="$W/sp_run" \
+  --set data.system_prompt= --set 'data.chat_template_kwargs={}' --set train.max_steps=1 \
+  > "$W/sp_train.out" 2>&1 || { cat "$W/sp_train.out"; fail "train with a SentencePiece tokenizer"; }
+python3 - "$W/sp_run/samples.jsonl" <<'PY' || fail "SentencePiece chat prompt"
+import json, sys
+s = json.loads(open(sys.argv[1]).readline())
+assert s["prompt"].startswith("<s>[INST] What is ") and s["prompt"].endswith(" [/INST]"), s["prompt"]
+PY
+"$R1" generate --model "$W/sp_run/checkpoints/step-1" --prompt "What is 1 + 1?" --chat \
+  --max-new-tokens 8 --temperature 0 > "$W/sp_g" 2>&1 || { cat "$W/sp_g"; fail "generate (SentencePiece)"; }
 echo "own model end to end: ok"

@@ -310,7 +310,30 @@ TEST(Malformed, ErrorsNameTheProblem) {
   e = load_error(with([](json& j) { j.erase("model"); }));
   EXPECT_TRUE(has(e, "no \"model\" section")) << e;
   e = load_error(with([](json& j) { j["pre_tokenizer"] = {{"type", "Metaspace"}}; }));
-  EXPECT_TRUE(has(e, "unsupported pre-tokenizer type \"Metaspace\"")) << e;
+  EXPECT_TRUE(has(e, "decoder is ByteLevel but the pre_tokenizer is not")) << e;
+  e = load_error(with([](json& j) {
+    j["pre_tokenizer"] = {{"type", "Metaspace"}, {"prepend_scheme", "sometimes"}};
+  }));
+  EXPECT_TRUE(has(e, "unknown Metaspace prepend_scheme \"sometimes\"")) << e;
+  e = load_error(with([](json& j) {
+    j["pre_tokenizer"] = {{"type", "Sequence"},
+                          {"pretokenizers", {{{"type", "Digits"}}, {{"type", "Metaspace"}}}}};
+  }));
+  EXPECT_TRUE(has(e, "Metaspace must be the only pre-tokenizer")) << e;
+  auto decoder_error = [&](const json& decoders) {
+    return load_error(with([&](json& j) {
+      j["pre_tokenizer"] = {{"type", "Metaspace"}};
+      j["decoder"] = {{"type", "Sequence"}, {"decoders", decoders}};
+    }));
+  };
+  e = decoder_error({{{"type", "Strip"}, {"content", " "}, {"start", 1}, {"stop", 0}}});
+  EXPECT_TRUE(has(e, "Strip before Fuse (per token) is not supported")) << e;
+  e = decoder_error({{{"type", "Fuse"}}, {{"type", "ByteFallback"}}});
+  EXPECT_TRUE(has(e, "ByteFallback after Fuse is not supported")) << e;
+  e = decoder_error({{{"type", "Fuse"}}, {{"type", "Strip"}, {"content", " "}, {"stop", 1}}});
+  EXPECT_TRUE(has(e, "Strip with stop > 0 is not supported")) << e;
+  e = decoder_error({{{"type", "Replace"}, {"pattern", {{"Regex", "\\s"}}}, {"content", " "}}});
+  EXPECT_TRUE(has(e, "Replace supports a String pattern")) << e;
   e = load_error(with([](json& j) {
     j["pre_tokenizer"] = {{"type", "Sequence"}, {"pretokenizers", {{{"type", "WhitespaceSplit"}}}}};
   }));
@@ -410,6 +433,48 @@ namespace {
 // A model's LM head is padded past the tokenizer (Qwen: 151,936 rows, 151,669
 // tokens). HF tokenizers decode such ids to nothing; so do decode and the
 // streaming decoder, so a sampled padding row never stops a run.
+// SentencePiece-style BPE (U+2581 for a space, <0xNN> byte fallback, no
+// byte-level alphabet) in the three layouts transformers' converters write
+// (tools/make_sentencepiece_fixtures.py): Llama 2's Prepend + Replace
+// normalizer, Mistral v0.3's Metaspace "first", Gemma's bare Replace; each
+// with its decoder chain. Ids and decodes against Hugging Face tokenizers,
+// and the streaming decoder against decode().
+class SentencePiece : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(SentencePiece, EncodesAndDecodesLikeHuggingFace) {
+  const std::string dir = kFixtures + "/sentencepiece/" + GetParam();
+  const Tokenizer tok = Tokenizer::load(dir);
+  EXPECT_EQ(tok.special().bos_id, 1);
+  EXPECT_EQ(tok.special().eos_id, 2);
+  int texts = 0, decodes = 0;
+  auto streamed = [&](const std::vector<int64_t>& ids, bool skip) {
+    StreamDecoder stream(tok, skip);
+    std::string text;
+    for (int64_t id : ids) text += stream.put(id);
+    return text + stream.finish();
+  };
+  for (const auto& r : read_jsonl(dir + "/expected.jsonl")) {
+    std::vector<int64_t> ids;
+    if (r.contains("text")) {
+      const std::string text = r["text"];
+      EXPECT_EQ(tok.encode(text), ids_of(r["ids"])) << "text: " << show(text);
+      ids = ids_of(r["ids_with_special"]);
+      EXPECT_EQ(tok.encode(text, true), ids) << "text: " << show(text);
+      ++texts;
+    } else {
+      ids = ids_of(r["random_ids"]);
+      ++decodes;
+    }
+    EXPECT_EQ(tok.decode(ids), r["decoded"].get<std::string>()) << r.dump();
+    EXPECT_EQ(tok.decode(ids, true), r["decoded_skip"].get<std::string>()) << r.dump();
+    EXPECT_EQ(streamed(ids, false), r["decoded"].get<std::string>()) << r.dump();
+  }
+  EXPECT_GE(texts, 300);
+  EXPECT_GE(decodes, 100);
+}
+
+INSTANTIATE_TEST_SUITE_P(Layouts, SentencePiece, ::testing::Values("legacy", "metaspace", "gemma"));
+
 TEST(Tokenizer, IdsPastTheVocabularyDecodeToNothing) {
   const Tokenizer& tok = qwen3();
   ASSERT_EQ(tok.vocab_size(), 151669);
