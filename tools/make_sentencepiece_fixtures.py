@@ -13,9 +13,15 @@ Strip of one leading space where a space is prepended):
   metaspace  no normalizer, Metaspace pre-tokenizer with prepend_scheme
              "first" (legacy = false: Mistral v0.3, re-saved Llama 2)
   gemma      normalizer Replace only: nothing prepended, no Strip (Gemma)
+  metaspace_split  Metaspace with prepend_scheme "always" and split = true
+             (tokenizers' defaults: each U+2581 starts a piece)
 Each directory gets tokenizer.json and expected.jsonl: per corpus string the
 ids with and without BOS, and the decode of those ids, plain and
 skip_special_tokens, plus decodes of random id runs.
+
+The trainer breaks ties between equally frequent merges differently from run
+to run, so a rerun rewrites every layout; each directory's tokenizer.json and
+expected.jsonl always belong together.
 
   pip install tokenizers && python3 tools/make_sentencepiece_fixtures.py"""
 import json
@@ -66,6 +72,9 @@ def build(layout, vocab, merges):
     elif layout == "metaspace":
         tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement=SPACE, prepend_scheme="first",
                                                      split=False)
+    elif layout == "metaspace_split":
+        tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement=SPACE, prepend_scheme="always",
+                                                     split=True)
     else:
         tok.normalizer = normalizers.Replace(" ", SPACE)
     tok.decoder = decoders.Sequence(chain + ([] if layout == "gemma" else [decoders.Strip(" ", 1, 0)]))
@@ -80,7 +89,7 @@ def main():
     rng = random.Random(7)
     extra = ["<s>[INST] Hi there [/INST] Hello</s>", "a<s>b", "  two leading", "\u2581already",
              "tab\tand\nnewline", "emoji \U0001F600 and \U0001F9EA"]
-    for layout in ("legacy", "metaspace", "gemma"):
+    for layout in ("legacy", "metaspace", "gemma", "metaspace_split"):
         tok = build(layout, vocab, merges)
         d = os.path.join(OUT, layout)
         os.makedirs(d, exist_ok=True)

@@ -436,7 +436,8 @@ namespace {
 // SentencePiece-style BPE (U+2581 for a space, <0xNN> byte fallback, no
 // byte-level alphabet) in the three layouts transformers' converters write
 // (tools/make_sentencepiece_fixtures.py): Llama 2's Prepend + Replace
-// normalizer, Mistral v0.3's Metaspace "first", Gemma's bare Replace; each
+// normalizer, Mistral v0.3's Metaspace "first", Gemma's bare Replace, and
+// Metaspace's own defaults ("always", split at each U+2581); each
 // with its decoder chain. Ids and decodes against Hugging Face tokenizers,
 // and the streaming decoder against decode().
 class SentencePiece : public ::testing::TestWithParam<const char*> {};
@@ -473,7 +474,8 @@ TEST_P(SentencePiece, EncodesAndDecodesLikeHuggingFace) {
   EXPECT_GE(decodes, 100);
 }
 
-INSTANTIATE_TEST_SUITE_P(Layouts, SentencePiece, ::testing::Values("legacy", "metaspace", "gemma"));
+INSTANTIATE_TEST_SUITE_P(Layouts, SentencePiece,
+                         ::testing::Values("legacy", "metaspace", "gemma", "metaspace_split"));
 
 TEST(Tokenizer, IdsPastTheVocabularyDecodeToNothing) {
   const Tokenizer& tok = qwen3();
