@@ -22,7 +22,7 @@ import tempfile
 import torch
 from safetensors.torch import save_file
 import transformers
-from transformers import AutoModelForCausalLM, LlamaConfig, Qwen2Config, Qwen3Config
+from transformers import AutoModelForCausalLM, LlamaConfig, MistralConfig, Qwen2Config, Qwen3Config
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "tests", "fixtures", "models")
 VOCAB = 128
@@ -47,6 +47,10 @@ MODELS = {
                                                          low_freq_factor=1.0, high_freq_factor=4.0,
                                                          original_max_position_embeddings=64)),
                     dict(max_shard_size="40KB")),
+    # Mistral (7B v0.2 / v0.3 layout): Llama's body under MistralForCausalLM,
+    # sliding_window null, rope_theta 1e6, untied.
+    "mistral": (MistralConfig, dict(COMMON, tie_word_embeddings=False, rope_theta=1e6,
+                                    sliding_window=None), {}),
 }
 
 
@@ -100,7 +104,7 @@ def check_r1(r1):
     """Reverse direction: r1 init -> transformers from_pretrained -> same log-probs as r1 score."""
     worst = 0.0
     for family, extra in [("qwen2", []), ("qwen3", ["--head-dim", "16"]),
-                          ("llama", ["--untied"])]:
+                          ("llama", ["--untied"]), ("mistral", ["--untied"])]:
         with tempfile.TemporaryDirectory() as d:
             model_dir = os.path.join(d, "m")
             subprocess.run([r1, "init", "--family", family, "--out", model_dir, "--vocab", "300",
@@ -124,8 +128,10 @@ def check_r1(r1):
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--check-r1", metavar="R1_BINARY")
+    ap.add_argument("--only", nargs="+", choices=sorted(MODELS), help="write only these fixtures")
     args = ap.parse_args()
     if args.check_r1:
         sys.exit(0 if check_r1(args.check_r1) else 1)
     for name, (cls, kw, save_kw) in MODELS.items():
-        make(name, cls, kw, dict(save_kw))
+        if not args.only or name in args.only:
+            make(name, cls, kw, dict(save_kw))

@@ -11,7 +11,8 @@ namespace r1 {
 namespace {
 
 // What differs between families at the config level. Everything else (GQA,
-// RoPE, RMSNorm, SwiGLU) is shared by all three.
+// RoPE, RMSNorm, SwiGLU) is shared by all of them; Mistral is Llama's body
+// under its own name (its sliding window is checked in parse_config).
 struct Family {
   const char* model_type;
   const char* architecture;    // transformers class name, written on save
@@ -26,12 +27,14 @@ constexpr Family kFamilies[] = {
     {"qwen2", "Qwen2ForCausalLM", true, false, 10000.0, 1e-6, 0},
     {"qwen3", "Qwen3ForCausalLM", false, true, 10000.0, 1e-6, 128},
     {"llama", "LlamaForCausalLM", false, false, 10000.0, 1e-6, 0},
+    {"mistral", "MistralForCausalLM", false, false, 10000.0, 1e-6, 0},
 };
 
 const Family& find_family(const std::string& model_type, const std::string& source) {
   for (const auto& f : kFamilies)
     if (model_type == f.model_type) return f;
-  fail(source, ": model_type '", model_type, "' is not supported (supported: qwen2, qwen3, llama)");
+  fail(source, ": model_type '", model_type,
+       "' is not supported (supported: qwen2, qwen3, llama, mistral)");
 }
 
 int64_t get_int(const nlohmann::json& j, const char* key, const std::string& source,
@@ -141,6 +144,16 @@ ModelConfig parse_config(const nlohmann::json& j, const std::string& source) {
 
   if (get_bool(j, "use_sliding_window", source, false))
     fail(source, ": use_sliding_window = true is not supported");
+  // Mistral attends over a window whenever sliding_window is set (7B v0.1:
+  // 4096 of 32768); a window as long as the context is full attention.
+  if (c.model_type == "mistral") {
+    const int64_t window = get_int(j, "sliding_window", source, 0, false);
+    if (window > 0 && window < c.max_position_embeddings)
+      fail(source, ": sliding_window = ", window,
+           " is shorter than max_position_embeddings = ", c.max_position_embeddings,
+           ": attention over a sliding window is not supported (a config with sliding_window "
+           "null, as Mistral 7B v0.2 and v0.3, loads)");
+  }
   if (get_bool(j, "mlp_bias", source, false)) fail(source, ": mlp_bias = true is not supported");
   if (j.contains("hidden_act") && j["hidden_act"] != "silu")
     fail(source, ": hidden_act '", j["hidden_act"].dump(), "' is not supported (only silu)");

@@ -21,7 +21,7 @@ struct RopeScaling {
 };
 
 struct ModelConfig {
-  std::string model_type;  // "qwen2" | "qwen3" | "llama"
+  std::string model_type;  // "qwen2" | "qwen3" | "llama" | "mistral"
   int64_t vocab_size = 0;
   int64_t hidden_size = 0;
   int64_t intermediate_size = 0;

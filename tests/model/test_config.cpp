@@ -71,6 +71,32 @@ TEST(Config, Qwen3DefaultsHeadDimTo128AndHasQkNorm) {
   EXPECT_EQ(c.num_key_value_heads, 2);
 }
 
+// Mistral 7B Instruct v0.3's published config.json: Llama's body under its own
+// name, no sliding window (v0.2 and v0.3); v0.1's 4096-token window over a
+// 32768-token context is an error naming the field.
+TEST(Config, MistralLoadsWithoutASlidingWindow) {
+  const char* v03 = R"({"architectures": ["MistralForCausalLM"], "attention_dropout": 0.0,
+    "bos_token_id": 1, "eos_token_id": 2, "hidden_act": "silu", "hidden_size": 4096,
+    "initializer_range": 0.02, "intermediate_size": 14336, "max_position_embeddings": 32768,
+    "model_type": "mistral", "num_attention_heads": 32, "num_hidden_layers": 32,
+    "num_key_value_heads": 8, "rms_norm_eps": 1e-05, "rope_theta": 1000000.0,
+    "sliding_window": null, "tie_word_embeddings": false, "torch_dtype": "bfloat16",
+    "transformers_version": "4.42.0.dev0", "use_cache": true, "vocab_size": 32768})";
+  ModelConfig c = parse_config(nlohmann::json::parse(v03), "config.json");
+  EXPECT_EQ(c.head_dim, 128);
+  EXPECT_FALSE(c.attention_bias);
+  EXPECT_FALSE(c.qk_norm);
+  EXPECT_EQ(c.num_parameters(), 7248023552) << "Mistral 7B v0.3 has 7,248,023,552 parameters";
+  EXPECT_EQ(config_to_json(c)["architectures"][0], "MistralForCausalLM");
+  auto j = nlohmann::json::parse(v03);
+  j["sliding_window"] = 32768;  // as long as the context: full attention
+  EXPECT_NO_THROW(parse_config(j, "config.json"));
+  j["sliding_window"] = 4096;
+  EXPECT_NE(error_of(j.dump()).find("sliding_window = 4096 is shorter than "
+                                    "max_position_embeddings = 32768"),
+            std::string::npos);
+}
+
 TEST(Config, Transformers5RopeParametersLayoutRoundTrips) {
   auto j = nlohmann::json::parse(kLlama32);
   j.erase("rope_scaling");

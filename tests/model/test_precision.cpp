@@ -25,7 +25,7 @@ namespace {
 
 using test::error_of;
 
-const char* kFamilies[] = {"qwen2-gqa", "qwen3-qknorm", "llama3-rope"};
+const char* kFamilies[] = {"qwen2-gqa", "qwen3-qknorm", "llama3-rope", "mistral"};
 
 Model fixture_model(const std::string& name, at::ScalarType dtype = at::kFloat) {
   return load_model(std::string(R1_FIXTURES) + "/models/" + name, at::kCPU, dtype);

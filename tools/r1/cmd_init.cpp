@@ -79,7 +79,7 @@ int cmd_init(const Args& args) {
               "generation_config.json) that transformers and r1 load. Sizes default to a\n"
               "tiny model (2 layers, hidden 64) for tests and demos.");
   p.add("--out", "DIR", "output model directory", "", true);
-  p.add("--family", "NAME", "qwen2 | qwen3 | llama", "qwen2");
+  p.add("--family", "NAME", "qwen2 | qwen3 | llama | mistral", "qwen2");
   p.add("--layers", "N", "num_hidden_layers", "2");
   p.add("--hidden", "N", "hidden_size", "64");
   p.add("--heads", "N", "num_attention_heads", "4");
