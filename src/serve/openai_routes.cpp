@@ -114,7 +114,7 @@ class Routes {
   const ChatTemplate* template_;
   OpenAIOptions options_;
 
-  std::string piece(int64_t id) const { return tok_.decode({id}, false); }
+  std::string piece(int64_t id) const { return tok_.token_text(id); }
 
   // Waits for every sample, then answers with the whole response.
   void respond(const Call& call, httplib::Response& res) {

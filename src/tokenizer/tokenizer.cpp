@@ -181,6 +181,13 @@ const std::string& Tokenizer::token_bytes(int64_t id) const {
   return impl_->bytes[id];
 }
 
+std::string Tokenizer::token_text(int64_t id) const {
+  const auto& fallback = impl_->fallback_byte;
+  if (id >= 0 && static_cast<size_t>(id) < fallback.size() && fallback[id] >= 0)
+    return utf8::repair(std::string(1, static_cast<char>(fallback[id])));
+  return utf8::repair(token_bytes(id));
+}
+
 bool Tokenizer::is_special(int64_t id) const {
   return id >= 0 && id < vocab_size() && impl_->special_flag[id];
 }

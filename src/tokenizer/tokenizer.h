@@ -58,6 +58,10 @@ class Tokenizer {
   // The bytes a token decodes to (used by the streaming decoder); "" for an
   // id without a token.
   const std::string& token_bytes(int64_t id) const;
+  // The text one token adds in the middle of a sequence (an OpenAI logprobs
+  // "token"): its bytes, a byte-fallback token's byte, repaired to UTF-8; no
+  // leading-space Strip, which only the start of a decode gets.
+  std::string token_text(int64_t id) const;
   // Added token marked "special" (skipped by decode with skip_special_tokens).
   bool is_special(int64_t id) const;
   // One past the largest id (model vocabulary and added tokens).

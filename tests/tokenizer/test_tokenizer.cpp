@@ -472,6 +472,14 @@ TEST_P(SentencePiece, EncodesAndDecodesLikeHuggingFace) {
   }
   EXPECT_GE(texts, 300);
   EXPECT_GE(decodes, 100);
+  // A token's own text keeps the space its U+2581 stands for; decode() of a
+  // sequence drops the one its start got (where the layout prepends one).
+  const std::vector<int64_t> word = tok.encode("Hello");
+  ASSERT_FALSE(word.empty());
+  const bool prepends = std::string(GetParam()) != "gemma";
+  EXPECT_EQ(tok.token_text(word[0]).rfind(" ", 0) == 0, prepends) << tok.id_to_token(word[0]);
+  EXPECT_EQ(tok.decode(word), "Hello");
+  EXPECT_EQ(tok.token_text(*tok.token_to_id("<0x41>")), "A");
 }
 
 INSTANTIATE_TEST_SUITE_P(Layouts, SentencePiece,
