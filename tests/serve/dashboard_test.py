@@ -162,6 +162,14 @@ def main():
 
         with open(f"{grpo}/metrics.jsonl") as f:
             last = json.loads(f.readlines()[-1])
+        with open(f"{grpo}/samples.jsonl") as f:
+            latest = json.loads(f.readlines()[-1])
+        # A poll shows the new step before its samples request returns, so the
+        # probe can see the last step with the previous samples: wait for them.
+        deadline = time.time() + 15
+        while (latest["completion"] not in history[-1]["samples"] and time.time() < deadline):
+            time.sleep(0.3)
+            history.append(json.loads(browser.eval(PROBE)))
         final = history[-1]
         check(final["step"] == str(last["step"]) and final["stepText"] == f"step {last['step']}",
               f"page shows {final['stepText']!r}, the run's last step is {last['step']}")
@@ -171,8 +179,6 @@ def main():
         partial = [h["rewardPoints"] for h in history if 0 < h["rewardPoints"] < STEPS]
         check(partial, f"never saw a partial chart: {[h['rewardPoints'] for h in history]}")
         check(final["rewardUpdates"] > 1, "the reward chart was never redrawn")
-        with open(f"{grpo}/samples.jsonl") as f:
-            latest = json.loads(f.readlines()[-1])
         check(latest["completion"] in final["samples"], "the latest sample is not listed")
         if SHOT:
             browser.screenshot(SHOT)
