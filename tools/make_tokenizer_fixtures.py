@@ -444,6 +444,46 @@ def make_jinja_probes():
     print(f"jinja probes: {len(out)}")
 
 
+# SentencePiece-era templates, as their model cards publish them (Llama 2
+# chat, Mistral 7B Instruct v0.2, Zephyr / TinyLlama chat, Gemma): they
+# raise_exception on conversations they do not accept, and so must r1.
+LLAMA2_TEMPLATE = (
+    "{% if messages[0]['role'] == 'system' %}{% set loop_messages = messages[1:] %}"
+    "{% set system_message = messages[0]['content'] %}{% else %}{% set loop_messages = messages %}"
+    "{% set system_message = false %}{% endif %}{% for message in loop_messages %}"
+    "{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}"
+    "{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}"
+    "{% endif %}{% if loop.index0 == 0 and system_message != false %}"
+    "{% set content = '<<SYS>>\\n' + system_message + '\\n<</SYS>>\\n\\n' + message['content'] %}"
+    "{% else %}{% set content = message['content'] %}{% endif %}"
+    "{% if message['role'] == 'user' %}{{ bos_token + '[INST] ' + content.strip() + ' [/INST]' }}"
+    "{% elif message['role'] == 'assistant' %}{{ ' '  + content.strip() + ' ' + eos_token }}"
+    "{% endif %}{% endfor %}")
+MISTRAL_TEMPLATE = (
+    "{{ bos_token }}{% for message in messages %}"
+    "{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}"
+    "{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}"
+    "{% endif %}{% if message['role'] == 'user' %}{{ '[INST] ' + message['content'] + ' [/INST]' }}"
+    "{% elif message['role'] == 'assistant' %}{{ message['content'] + eos_token}}"
+    "{% else %}{{ raise_exception('Only user and assistant roles are supported!') }}"
+    "{% endif %}{% endfor %}")
+ZEPHYR_TEMPLATE = (
+    "{% for message in messages %}\n{% if message['role'] == 'user' %}\n"
+    "{{ '<|user|>\n' + message['content'] + eos_token }}\n{% elif message['role'] == 'system' %}\n"
+    "{{ '<|system|>\n' + message['content'] + eos_token }}\n"
+    "{% elif message['role'] == 'assistant' %}\n{{ '<|assistant|>\n'  + message['content'] + eos_token }}\n"
+    "{% endif %}\n{% if loop.last and add_generation_prompt %}\n{{ '<|assistant|>' }}\n{% endif %}\n"
+    "{% endfor %}")
+GEMMA_TEMPLATE = (
+    "{{ bos_token }}{% if messages[0]['role'] == 'system' %}"
+    "{{ raise_exception('System role not supported') }}{% endif %}{% for message in messages %}"
+    "{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}"
+    "{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}"
+    "{% endif %}{% if (message['role'] == 'assistant') %}{% set role = 'model' %}"
+    "{% else %}{% set role = message['role'] %}{% endif %}"
+    "{{ '<start_of_turn>' + role + '\n' + message['content'] | trim + '<end_of_turn>\n' }}"
+    "{% endfor %}{% if add_generation_prompt %}{{'<start_of_turn>model\n'}}{% endif %}")
+
 CONVERSATIONS = [
     [{"role": "user", "content": "What is 2+2?"}],
     [{"role": "system", "content": "You are a helpful assistant."},
@@ -483,6 +523,10 @@ def make_chat_templates():
         ("deepseek_r1_distill", DEEPSEEK_R1_DISTILL_TEMPLATE, "<｜begin▁of▁sentence｜>",
          "<｜end▁of▁sentence｜>"),
         ("llama3.2", LLAMA32_TEMPLATE, "<|begin_of_text|>", "<|eot_id|>"),
+        ("llama2", LLAMA2_TEMPLATE, "<s>", "</s>"),
+        ("mistral", MISTRAL_TEMPLATE, "<s>", "</s>"),
+        ("zephyr", ZEPHYR_TEMPLATE, "<s>", "</s>"),
+        ("gemma", GEMMA_TEMPLATE, "<bos>", "<eos>"),
     ]
     # Llama 3.2 prints today's date unless date_string is given.
     variables = {"llama3.2": {"date_string": "26 Jul 2024"}}
@@ -494,11 +538,15 @@ def make_chat_templates():
                 for thinking in ([None, False] if name == "qwen3" else [None]):
                     kwargs = {} if thinking is None else {"enable_thinking": thinking}
                     kwargs.update(variables.get(name, {}))
-                    text = tok.apply_chat_template(messages, chat_template=template, tokenize=False,
-                                                   add_generation_prompt=gen, bos_token=bos,
-                                                   eos_token=eos, **kwargs)
-                    cases.append({"messages": messages, "add_generation_prompt": gen,
-                                  "enable_thinking": thinking, "expected": text})
+                    case = {"messages": messages, "add_generation_prompt": gen,
+                            "enable_thinking": thinking}
+                    try:
+                        case["expected"] = tok.apply_chat_template(
+                            messages, chat_template=template, tokenize=False,
+                            add_generation_prompt=gen, bos_token=bos, eos_token=eos, **kwargs)
+                    except Exception as e:  # the template's raise_exception
+                        case["error"] = str(e)
+                    cases.append(case)
         out.append({"name": name, "template": template, "bos_token": bos, "eos_token": eos,
                     "variables": variables.get(name, {}), "cases": cases})
         print(f"chat template {name}: {len(cases)} renders")
@@ -547,15 +595,16 @@ def make_tiny(r1):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--r1", help="r1 binary: retrain tiny/tokenizer.json with `r1 tokenizer train`")
+    parts = ["qwen3", "variants", "chat_templates", "jinja_probes", "chat_tools", "tiny"]
+    ap.add_argument("--only", nargs="+", choices=parts, default=parts, help="write only these")
     args = ap.parse_args()
     os.makedirs(OUT, exist_ok=True)
     texts = corpus()
-    make_qwen3(texts)
-    make_variants(texts)
-    make_chat_templates()
-    make_jinja_probes()
-    make_chat_tools()
-    make_tiny(args.r1)
+    make = {"qwen3": lambda: make_qwen3(texts), "variants": lambda: make_variants(texts),
+            "chat_templates": make_chat_templates, "jinja_probes": make_jinja_probes,
+            "chat_tools": make_chat_tools, "tiny": lambda: make_tiny(args.r1)}
+    for part in args.only:
+        make[part]()
 
 
 if __name__ == "__main__":

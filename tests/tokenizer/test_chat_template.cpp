@@ -1,6 +1,8 @@
 // Chat templates against transformers' apply_chat_template (fixtures made by
-// tools/make_tokenizer_fixtures.py) for Qwen3, Qwen2.5, Llama 3, Llama 3.2 and
-// DeepSeek-R1-Distill; Jinja feature probes rendered by transformers' Jinja
+// tools/make_tokenizer_fixtures.py) for Qwen3, Qwen2.5, Llama 3, Llama 3.2,
+// DeepSeek-R1-Distill, Llama 2, Mistral v0.2, Zephyr and Gemma (their
+// raise_exception on refused conversations included); Jinja feature probes
+// rendered by transformers' Jinja
 // environment; the R1-Zero prompt; clear errors for what is not supported.
 #include "tokenizer/chat_template.h"
 #include "tokenizer/jinja.h"
@@ -45,11 +47,15 @@ TEST(ChatTemplate, RendersLikeTransformers) {
       if (!c["enable_thinking"].is_null()) o.enable_thinking = c["enable_thinking"].get<bool>();
       for (auto it = f["variables"].begin(); it != f["variables"].end(); ++it)
         o.variables.emplace_back(it.key(), it.value().get<std::string>());
+      if (c.contains("error")) {  // the template's raise_exception, as in transformers
+        EXPECT_THROW(t.render(messages_of(c["messages"]), o), Error) << c["messages"].dump();
+        continue;
+      }
       EXPECT_EQ(t.render(messages_of(c["messages"]), o), c["expected"].get<std::string>())
           << c["messages"].dump() << " generation prompt: " << o.add_generation_prompt;
     }
   }
-  EXPECT_EQ(families, (std::set<std::string>{"qwen3", "chatml", "llama3", "deepseek-r1"}));
+  EXPECT_EQ(families, (std::set<std::string>{"qwen3", "chatml", "llama3", "deepseek-r1", "other"}));
 }
 
 TEST(ChatTemplate, ToolsAndToolCallsRenderLikeTransformers) {
