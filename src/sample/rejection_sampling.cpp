@@ -159,7 +159,8 @@ nlohmann::json run_sample(SampleConfig& c, const SampleOptions& options) {
       if (kept != lines.size() || !file_exists(samples_path)) write_file_atomic(samples_path, keep);
     }
     check_same_settings(c.output_dir + "/settings.json", settings(c), !done.empty(),
-                        "use another output.dir to start a new run");
+                        "use another output.dir to start a new run",
+                        {{"data.max_prompt_tokens", 0}, {"data.overlong_prompts", "error"}});
     write_file_atomic(c.output_dir + "/config.toml", dump_sample_config(c));
     for (int64_t i = 0; i < total; ++i)
       if (!done_index.count(i)) todo.push_back(i);

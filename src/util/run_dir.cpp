@@ -77,7 +77,7 @@ void truncate_jsonl_after_step(const std::string& path, int64_t step) {
 }
 
 void check_same_settings(const std::string& path, const nlohmann::json& now, bool started,
-                         const std::string& how_to_restart) {
+                         const std::string& how_to_restart, const nlohmann::json& added_later) {
   if (!started || !file_exists(path)) {
     write_file_atomic(path, now.dump(2) + "\n");
     return;
@@ -88,11 +88,13 @@ void check_same_settings(const std::string& path, const nlohmann::json& now, boo
   } catch (const nlohmann::json::exception&) {
     fail(path, ": not valid JSON");
   }
-  for (const auto& [key, value] : now.items())
-    if (before.value(key, nlohmann::json()) != value)
-      fail(path, ": this output dir holds a run with ", key, " = ",
-           before.value(key, nlohmann::json()).dump(), ", not ", value.dump(), "; ",
-           how_to_restart);
+  for (const auto& [key, value] : now.items()) {
+    const nlohmann::json was =
+        before.contains(key) ? before[key] : added_later.value(key, nlohmann::json());
+    if (was != value)
+      fail(path, ": this output dir holds a run with ", key, " = ", was.dump(), ", not ",
+           value.dump(), "; ", how_to_restart);
+  }
 }
 
 }  // namespace r1

@@ -35,8 +35,10 @@ void truncate_jsonl_after_step(const std::string& path, int64_t step);
 // Records the settings that change results in `path`; once the run has
 // output (`started`), a later run must match them, else an Error names the
 // differing key and says `how_to_restart`. Before that, a run that failed
-// early leaves nothing to mix with, so the file is simply rewritten.
+// early leaves nothing to mix with, so the file is simply rewritten. A key
+// the earlier run's file lacks (a setting added since) counts as its value
+// in `added_later`, the one that behaves as before it existed.
 void check_same_settings(const std::string& path, const nlohmann::json& now, bool started,
-                         const std::string& how_to_restart);
+                         const std::string& how_to_restart, const nlohmann::json& added_later);
 
 }  // namespace r1

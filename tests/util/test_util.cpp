@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <thread>
 #include <vector>
 
@@ -134,6 +135,30 @@ TEST(Util, SetTakesAnyBareString) {
     EXPECT_NE(std::string(e.what()).find("'model.n' must be an integer"), std::string::npos)
         << e.what();
   }
+}
+
+// A resumed run must match the settings its directory records; a setting
+// added since counts as the value that behaves as before it existed.
+TEST(Util, SettingsAddedLaterMatchTheirOldBehaviour) {
+  test::TempDir dir;
+  const std::string path = dir.file("settings.json");
+  const nlohmann::json none = nlohmann::json::object();
+  check_same_settings(path, {{"k", 4}}, /*started=*/false, "restart", none);
+  const nlohmann::json now = {{"k", 4}, {"limit", 0}};
+  EXPECT_NO_THROW(check_same_settings(path, now, true, "restart", {{"limit", 0}}));
+  EXPECT_NE(
+      test::error_of([&] {
+        check_same_settings(path, {{"k", 4}, {"limit", 512}}, true, "restart", {{"limit", 0}});
+      }).find("holds a run with limit = 0, not 512; restart"),
+      std::string::npos);
+  EXPECT_NE(test::error_of([&] {
+              check_same_settings(path, now, true, "restart", none);
+            }).find("limit = null, not 0"),
+            std::string::npos);
+  EXPECT_NE(test::error_of([&] {
+              check_same_settings(path, {{"k", 5}}, true, "restart", none);
+            }).find("k = 4, not 5"),
+            std::string::npos);
 }
 
 TEST(Util, OnlyStepDigitsDirectoriesAreCheckpoints) {
