@@ -47,6 +47,13 @@ MODELS = {
                                                          low_freq_factor=1.0, high_freq_factor=4.0,
                                                          original_max_position_embeddings=64)),
                     dict(max_shard_size="40KB")),
+    # YaRN RoPE (Qwen2.5 / Qwen3 long-context configs): factor 4 over an original 64
+    # positions, theta 1e4 so the ramp between kept and interpolated frequencies
+    # has a partial step; cos/sin scaled by 0.1 ln 4 + 1.
+    "qwen2-yarn": (Qwen2Config, dict(COMMON, tie_word_embeddings=True, rope_theta=1e4,
+                                     rope_scaling=dict(rope_type="yarn", factor=4.0,
+                                                       original_max_position_embeddings=64)),
+                   {}),
     # Mistral (7B v0.2 / v0.3 layout): Llama's body under MistralForCausalLM,
     # sliding_window null, rope_theta 1e6, untied.
     "mistral": (MistralConfig, dict(COMMON, tie_word_embeddings=False, rope_theta=1e6,

@@ -69,21 +69,40 @@ RopeScaling parse_rope_scaling(const nlohmann::json& r, const std::string& sourc
     if (!r[key].is_string()) fail(source, ": rope_scaling.", key, " must be a string");
     s.rope_type = r[key].get<std::string>();
   }
-  if (s.rope_type != "default" && s.rope_type != "linear" && s.rope_type != "llama3")
+  if (s.rope_type != "default" && s.rope_type != "linear" && s.rope_type != "llama3" &&
+      s.rope_type != "yarn")
     fail(source, ": rope_scaling type '", s.rope_type,
-         "' is not supported (supported: default, linear, llama3)");
-  s.factor = get_double(r, "factor", source, 1.0);
+         "' is not supported (supported: default, linear, llama3, yarn)");
+  // yarn without a factor takes the context over the original (parse_config).
+  s.factor = get_double(r, "factor", source, s.rope_type == "yarn" ? 0.0 : 1.0);
+  const bool has_factor = r.contains("factor") && !r["factor"].is_null();
   s.low_freq_factor = get_double(r, "low_freq_factor", source, 1.0);
   s.high_freq_factor = get_double(r, "high_freq_factor", source, 4.0);
-  s.original_max_position_embeddings =
-      get_int(r, "original_max_position_embeddings", source, 8192, false);
-  if (!(std::isfinite(s.factor) && s.factor > 0))
+  s.original_max_position_embeddings = get_int(r, "original_max_position_embeddings", source,
+                                               s.rope_type == "yarn" ? 0 : 8192, false);
+  s.beta_fast = get_double(r, "beta_fast", source, 32.0);
+  s.beta_slow = get_double(r, "beta_slow", source, 1.0);
+  s.attention_factor = get_double(r, "attention_factor", source, 0.0);
+  s.mscale = get_double(r, "mscale", source, 0.0);
+  s.mscale_all_dim = get_double(r, "mscale_all_dim", source, 0.0);
+  s.truncate = get_bool(r, "truncate", source, true);
+  if (has_factor && !(std::isfinite(s.factor) && s.factor > 0))
     fail(source, ": rope_scaling.factor must be a finite number > 0");
   if (!std::isfinite(s.low_freq_factor) || !std::isfinite(s.high_freq_factor) ||
       s.low_freq_factor <= 0)
     fail(source, ": rope_scaling.low_freq_factor/high_freq_factor must be finite and > 0");
-  if (s.original_max_position_embeddings <= 0)
+  if (s.original_max_position_embeddings < 0 ||
+      (s.original_max_position_embeddings == 0 && s.rope_type != "yarn"))
     fail(source, ": rope_scaling.original_max_position_embeddings must be positive");
+  for (auto [key, value] : {std::pair{"beta_fast", s.beta_fast},
+                            {"beta_slow", s.beta_slow},
+                            {"attention_factor", s.attention_factor},
+                            {"mscale", s.mscale},
+                            {"mscale_all_dim", s.mscale_all_dim}})
+    if (!(std::isfinite(value) && value >= 0))
+      fail(source, ": rope_scaling.", key, " must be a finite number >= 0");
+  if (s.rope_type == "yarn" && !(s.beta_fast > 0 && s.beta_slow > 0))
+    fail(source, ": rope_scaling.beta_fast and beta_slow must be > 0");
   if (s.rope_type == "llama3" && s.high_freq_factor <= s.low_freq_factor)
     fail(source, ": rope_scaling needs high_freq_factor > low_freq_factor");
   return s;
@@ -125,6 +144,17 @@ ModelConfig parse_config(const nlohmann::json& j, const std::string& source) {
   } else {
     c.rope_theta = get_double(j, "rope_theta", source, family.default_rope_theta);
     if (j.contains("rope_scaling")) c.rope_scaling = parse_rope_scaling(j["rope_scaling"], source);
+  }
+
+  // yarn's defaults depend on the context: the original length is the
+  // context itself, and a missing factor is their ratio (transformers).
+  RopeScaling& s = c.rope_scaling;
+  if (s.rope_type == "yarn") {
+    if (s.original_max_position_embeddings == 0)
+      s.original_max_position_embeddings = c.max_position_embeddings;
+    if (s.factor == 0.0)
+      s.factor = static_cast<double>(c.max_position_embeddings) /
+                 static_cast<double>(s.original_max_position_embeddings);
   }
 
   if (j.contains("torch_dtype") && j["torch_dtype"].is_string())
@@ -236,10 +266,19 @@ nlohmann::json config_to_json(const ModelConfig& c) {
   nlohmann::json scaling = nullptr;
   if (c.rope_scaling.rope_type != "default") {
     scaling = {{"rope_type", c.rope_scaling.rope_type}, {"factor", c.rope_scaling.factor}};
-    if (c.rope_scaling.rope_type == "llama3") {
-      scaling["low_freq_factor"] = c.rope_scaling.low_freq_factor;
-      scaling["high_freq_factor"] = c.rope_scaling.high_freq_factor;
-      scaling["original_max_position_embeddings"] = c.rope_scaling.original_max_position_embeddings;
+    const RopeScaling& s = c.rope_scaling;
+    if (s.rope_type == "llama3") {
+      scaling["low_freq_factor"] = s.low_freq_factor;
+      scaling["high_freq_factor"] = s.high_freq_factor;
+      scaling["original_max_position_embeddings"] = s.original_max_position_embeddings;
+    } else if (s.rope_type == "yarn") {
+      scaling["original_max_position_embeddings"] = s.original_max_position_embeddings;
+      scaling["beta_fast"] = s.beta_fast;
+      scaling["beta_slow"] = s.beta_slow;
+      if (s.attention_factor > 0) scaling["attention_factor"] = s.attention_factor;
+      if (s.mscale > 0) scaling["mscale"] = s.mscale;
+      if (s.mscale_all_dim > 0) scaling["mscale_all_dim"] = s.mscale_all_dim;
+      if (!s.truncate) scaling["truncate"] = false;
     }
   }
   if (j.contains("rope_parameters")) {

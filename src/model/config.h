@@ -13,11 +13,16 @@ namespace r1 {
 
 // RoPE frequency scaling (config "rope_scaling" / transformers 5 "rope_parameters").
 struct RopeScaling {
-  std::string rope_type = "default";  // "default" | "linear" | "llama3"
+  std::string rope_type = "default";  // "default" | "linear" | "llama3" | "yarn"
   double factor = 1.0;
   double low_freq_factor = 1.0;                     // llama3 only
   double high_freq_factor = 4.0;                    // llama3 only
-  int64_t original_max_position_embeddings = 8192;  // llama3 only
+  int64_t original_max_position_embeddings = 8192;  // llama3, yarn (yarn: default the context)
+  // yarn only (YaRN, arXiv 2309.00071, as transformers' _compute_yarn_parameters):
+  double beta_fast = 32.0, beta_slow = 1.0;   // the ramp's bounds, in rotations
+  double attention_factor = 0.0;              // cos/sin scale; 0 = from factor (and mscale)
+  double mscale = 0.0, mscale_all_dim = 0.0;  // DeepSeek-V3's form of attention_factor; 0 = unset
+  bool truncate = true;                       // round the ramp's bounds to whole dimensions
 };
 
 struct ModelConfig {

@@ -4,6 +4,7 @@
 #include <ATen/Parallel.h>
 #include <ATen/core/grad_mode.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -80,13 +81,50 @@ static at::Tensor rope_inv_freq(const ModelConfig& c) {
         f = static_cast<float>((1.0 - smooth) * f / s.factor + smooth * f);
       }
     }
+  } else if (s.rope_type == "yarn") {
+    // YaRN (arXiv 2309.00071 §3.2, transformers' _compute_yarn_parameters):
+    // dimensions that turn fewer than beta_slow times over the original
+    // context are interpolated (divided by factor), those turning more than
+    // beta_fast times keep their frequency, a linear ramp in between.
+    const double dim = static_cast<double>(D), base = c.rope_theta;
+    const double old_len = static_cast<double>(s.original_max_position_embeddings);
+    auto correction_dim = [&](double rotations) {
+      return dim * std::log(old_len / (rotations * 2.0 * M_PI)) / (2.0 * std::log(base));
+    };
+    double low = correction_dim(s.beta_fast), high = correction_dim(s.beta_slow);
+    if (s.truncate) {
+      low = std::floor(low);
+      high = std::ceil(high);
+    }
+    low = std::max(low, 0.0);
+    high = std::min(high, dim - 1.0);
+    if (low == high) high += 0.001;  // no zero-width ramp
+    for (int64_t i = 0; i < D / 2; ++i) {
+      const float extrapolated = inv[i], interpolated = inv[i] / static_cast<float>(s.factor);
+      const float ramp = std::clamp((static_cast<float>(i) - static_cast<float>(low)) /
+                                        (static_cast<float>(high) - static_cast<float>(low)),
+                                    0.0f, 1.0f);
+      const float keep = 1.0f - ramp;  // the share of the unscaled frequency
+      inv[i] = interpolated * (1.0f - keep) + extrapolated * keep;
+    }
   }
   return at::tensor(inv, at::kFloat);
+}
+
+// YaRN's scale on cos and sin (its attention temperature, eq. 21:
+// 0.1 ln(factor) + 1), or DeepSeek-V3's ratio of two such terms; 1 otherwise.
+static double rope_attention_scale(const RopeScaling& s) {
+  if (s.rope_type != "yarn") return 1.0;
+  if (s.attention_factor > 0) return s.attention_factor;
+  auto mscale = [&](double m) { return s.factor <= 1 ? 1.0 : 0.1 * m * std::log(s.factor) + 1.0; };
+  if (s.mscale > 0 && s.mscale_all_dim > 0) return mscale(s.mscale) / mscale(s.mscale_all_dim);
+  return mscale(1.0);
 }
 
 void finalize_model(Model& model) {
   at::Device device = model.embed_tokens.defined() ? model.embed_tokens.device() : at::kCPU;
   model.rope_inv_freq = rope_inv_freq(model.config).to(device);
+  model.rope_scale = rope_attention_scale(model.config.rope_scaling);
   if (model.config.tie_word_embeddings) model.lm_head = model.embed_tokens;
 }
 
@@ -473,6 +511,10 @@ at::Tensor forward_hidden(const Model& model, const at::Tensor& ids, const at::T
   auto freqs = positions.to(at::kFloat).unsqueeze(-1) * model.rope_inv_freq;  // (B, T, D/2)
   auto emb = at::cat({freqs, freqs}, -1).unsqueeze(2);                        // (B, T, 1, D)
   auto cos = emb.cos(), sin = emb.sin();
+  if (model.rope_scale != 1.0) {
+    cos = cos * model.rope_scale;
+    sin = sin * model.rope_scale;
+  }
   auto bias = cache ? attention_bias(key_mask, B, T, past + T, ids.device()) : at::Tensor();
 
   if (cache && T == 1 && decode_layers_apply(model, x)) {

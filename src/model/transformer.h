@@ -39,6 +39,7 @@ struct Model {
   at::Tensor norm;           // (C)
   at::Tensor lm_head;        // (V, C); the same tensor as embed_tokens when tied
   at::Tensor rope_inv_freq;  // (D/2) fp32, a buffer derived from the config
+  double rope_scale = 1.0;   // YaRN's factor on cos and sin (1 for other RoPE types)
 
   // Every trainable tensor with its Hugging Face key. A tied lm_head is not
   // listed (it is embed_tokens), exactly as transformers saves it.

@@ -97,7 +97,8 @@ TEST_P(EngineFamilies, RecordedLogprobsEqualTeacherForcedOnSampledOutputs) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Families, EngineFamilies,
-                         ::testing::Values("qwen2-gqa", "qwen3-qknorm", "llama3-rope", "mistral"));
+                         ::testing::Values("qwen2-gqa", "qwen3-qknorm", "llama3-rope", "mistral",
+                                           "qwen2-yarn"));
 
 TEST(Engine, SameSeedSameOutputAloneOrInABatchOf32) {
   Model model = fixture_model("qwen2-gqa");

@@ -12,8 +12,8 @@
 namespace r1 {
 namespace {
 
-const char* kFixtureModels[] = {"qwen2-gqa", "qwen2-bf16", "qwen3-qknorm", "llama3-rope",
-                                "mistral"};
+const char* kFixtureModels[] = {"qwen2-gqa",   "qwen2-bf16", "qwen3-qknorm",
+                                "llama3-rope", "mistral",    "qwen2-yarn"};
 
 std::string fixture(const std::string& name) {
   return std::string(R1_FIXTURES) + "/models/" + name;
