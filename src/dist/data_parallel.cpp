@@ -107,20 +107,27 @@ bool any_rank(ProcessGroup& group, bool mine) {
   return v > 0;
 }
 
-void sum_over_ranks(ProcessGroup& group, std::initializer_list<double*> values) {
+namespace {
+
+// The variables packed into one array, reduced by `all_reduce` in place, and
+// written back.
+template <typename AllReduce>
+void reduce_packed(std::initializer_list<double*> values, AllReduce all_reduce) {
   std::vector<double> packed;
   for (const double* v : values) packed.push_back(*v);
-  group.all_reduce_sum(packed.data(), packed.size());
+  all_reduce(packed.data(), packed.size());
   size_t i = 0;
   for (double* v : values) *v = packed[i++];
 }
 
+}  // namespace
+
+void sum_over_ranks(ProcessGroup& group, std::initializer_list<double*> values) {
+  reduce_packed(values, [&](double* d, size_t n) { group.all_reduce_sum(d, n); });
+}
+
 void max_over_ranks(ProcessGroup& group, std::initializer_list<double*> values) {
-  std::vector<double> packed;
-  for (const double* v : values) packed.push_back(*v);
-  group.all_reduce_max(packed.data(), packed.size());
-  size_t i = 0;
-  for (double* v : values) *v = packed[i++];
+  reduce_packed(values, [&](double* d, size_t n) { group.all_reduce_max(d, n); });
 }
 
 std::vector<int64_t> rank0_list(ProcessGroup& group, const std::vector<int64_t>& mine) {

@@ -212,7 +212,8 @@ nlohmann::json run_eval(const EvalConfig& c) {
     std::vector<nlohmann::json> done = read_appended_jsonl(questions_path);
     check_same_settings(c.out_dir + "/config.json", settings(c, f), !done.empty(),
                         "use another --out to start a new evaluation",
-                        {{"max_prompt_tokens", 0}, {"overlong_prompts", "error"}});
+                        {{"max_prompt_tokens", PromptFormat{}.max_prompt_tokens},
+                         {"overlong_prompts", PromptFormat{}.overlong_prompts}});
     std::set<int64_t> done_index;
     for (const auto& q : done) done_index.insert(q.value("index", int64_t{-1}));
     for (int64_t i = 0; i < total; ++i)

@@ -160,7 +160,8 @@ nlohmann::json run_sample(SampleConfig& c, const SampleOptions& options) {
     }
     check_same_settings(c.output_dir + "/settings.json", settings(c), !done.empty(),
                         "use another output.dir to start a new run",
-                        {{"data.max_prompt_tokens", 0}, {"data.overlong_prompts", "error"}});
+                        {{"data.max_prompt_tokens", PromptFormat{}.max_prompt_tokens},
+                         {"data.overlong_prompts", PromptFormat{}.overlong_prompts}});
     write_file_atomic(c.output_dir + "/config.toml", dump_sample_config(c));
     for (int64_t i = 0; i < total; ++i)
       if (!done_index.count(i)) todo.push_back(i);

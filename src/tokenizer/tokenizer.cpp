@@ -182,9 +182,8 @@ const std::string& Tokenizer::token_bytes(int64_t id) const {
 }
 
 std::string Tokenizer::token_text(int64_t id) const {
-  const auto& fallback = impl_->fallback_byte;
-  if (id >= 0 && static_cast<size_t>(id) < fallback.size() && fallback[id] >= 0)
-    return utf8::repair(std::string(1, static_cast<char>(fallback[id])));
+  if (const int byte = impl_->byte_of(id); byte >= 0)
+    return utf8::repair(std::string(1, static_cast<char>(byte)));
   return utf8::repair(token_bytes(id));
 }
 
@@ -213,9 +212,8 @@ StreamDecoder::StreamDecoder(const Tokenizer& tok, bool skip_special_tokens)
 
 std::string StreamDecoder::put(int64_t id) {
   if (skip_special_ && tok_.is_special(id)) return "";
-  const auto& fallback = tok_.impl_->fallback_byte;
-  if (id >= 0 && static_cast<size_t>(id) < fallback.size() && fallback[id] >= 0) {
-    byte_run_ += static_cast<char>(fallback[id]);
+  if (const int byte = tok_.impl_->byte_of(id); byte >= 0) {
+    byte_run_ += static_cast<char>(byte);
     ++byte_run_tokens_;
     return "";
   }

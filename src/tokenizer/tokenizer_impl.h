@@ -31,6 +31,9 @@ struct Tokenizer::Impl {
   // ByteFallback); and Strip after Fuse: up to strip_leading copies of
   // strip_content dropped from the start of the text.
   std::vector<int16_t> fallback_byte;
+  int byte_of(int64_t id) const {  // the <0xNN> token's byte, or -1
+    return id >= 0 && static_cast<size_t>(id) < fallback_byte.size() ? fallback_byte[id] : -1;
+  }
   std::string strip_content;
   int strip_leading = 0;
   std::unordered_map<std::string, int32_t> added_ids;  // added token text -> id
